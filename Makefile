@@ -1,0 +1,69 @@
+# Two commands for a newcomer: `make run` and `make test`. Each creates what is missing
+# (environments from the lock files, the database migrated to head, the commune
+# configuration loaded, a model trained when its inputs changed) and then does its job.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.10 for both environments (Rasa 3.6 needs <= 3.10); pyenv has it on this machine kind.
+PY310 ?= $(shell for p in $$HOME/.pyenv/versions/3.10.*/bin/python python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo $$p && break; done)
+UV := .venv/tools/bin/uv
+APP := .venv/app/bin/python
+ENGINE := .venv/engine/bin/python
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help run test setup migrate load-config model lint typecheck validate clean
+
+help:
+	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
+	@echo "make test  - lint, type-check, validate training data, run every test"
+
+$(UV):
+	python3 -m venv .venv/tools
+	.venv/tools/bin/pip install --quiet uv==0.13.8
+
+.venv/engine/.synced: requirements/engine.lock | $(UV)
+	@test -n "$(PY310)" || (echo "Python 3.10 not found (pyenv has it on this machine kind)"; exit 1)
+	test -x $(ENGINE) || $(UV) venv --quiet --python $(PY310) .venv/engine
+	$(UV) pip sync --quiet --python $(ENGINE) requirements/engine.lock
+	touch $@
+
+.venv/app/.synced: requirements/app.lock | $(UV)
+	@test -n "$(PY310)" || (echo "Python 3.10 not found (pyenv has it on this machine kind)"; exit 1)
+	test -x $(APP) || $(UV) venv --quiet --python $(PY310) .venv/app
+	$(UV) pip sync --quiet --python $(APP) requirements/app.lock
+	touch $@
+
+setup: .venv/engine/.synced .venv/app/.synced
+
+migrate: .venv/app/.synced
+	@mkdir -p var
+	$(APP) -m alembic upgrade head
+
+load-config: migrate
+	$(APP) scripts/load_config.py
+
+model: setup
+	$(APP) scripts/model.py
+
+run: setup load-config model
+	$(APP) scripts/stack.py
+
+lint: .venv/app/.synced
+	.venv/app/bin/ruff check .
+	.venv/app/bin/ruff format --check .
+
+typecheck: .venv/app/.synced
+	.venv/app/bin/mypy
+
+validate: .venv/engine/.synced
+	$(ENGINE) -m rasa data validate --config config.yml --domain domain.yml --data nlu --fail-on-warnings
+
+test: setup lint typecheck validate model
+	$(APP) scripts/alembic_check.py
+	cd tests/engine && ../../$(ENGINE) -m pytest -q -p no:cacheprovider --rootdir . .
+	$(APP) -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf .venv var models .mypy_cache .ruff_cache

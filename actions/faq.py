@@ -1,0 +1,130 @@
+"""FAQ answers (ResponseSelector) with local facts filled in from the commune configuration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.runtime import channel_of, get_runtime
+from db.models import FaqVote
+from laikhe.commune import CommuneConfig
+from services.tickets import VIETNAM
+
+NOT_UPDATED = "chưa cập nhật"
+VOTE_USEFUL = "yes"
+VOTE_UNCLEAR = "no"
+
+
+def faq_topic_of(latest_message: dict[str, Any]) -> str | None:
+    """The FAQ key asked: from a menu button's entity, else from the ResponseSelector."""
+    for entity in latest_message.get("entities") or []:
+        if entity.get("entity") == "faq_topic" and entity.get("value"):
+            return str(entity["value"])
+    selector = (latest_message.get("response_selector") or {}).get("faq") or {}
+    key = (selector.get("response") or {}).get("intent_response_key")
+    if isinstance(key, str) and "/" in key:
+        return key.split("/", 1)[1]
+    return None
+
+
+def office_contacts_text(commune: CommuneConfig) -> str:
+    lines = []
+    for office in commune.offices:
+        contact = office.contact
+        sample = " (mẫu)" if contact.sample else ""
+        lines.append(
+            f"• {office.name}: địa chỉ {contact.address or NOT_UPDATED}; "
+            f"giờ làm việc {contact.opening_hours or NOT_UPDATED}; "
+            f"điện thoại {contact.phone or NOT_UPDATED}{sample}"
+        )
+    return "\n".join(lines)
+
+
+def event_info_text(commune: CommuneConfig) -> str:
+    if not commune.events:
+        return (
+            "Lịch tổ chức sự kiện của xã: chưa cập nhật. Anh/Chị hỏi Phòng Văn hóa - Xã hội "
+            "hoặc theo dõi thông báo của thôn."
+        )
+    return "\n".join(
+        f"• {event.name}: {event.date}" + (f", tại {event.place}" if event.place else "")
+        for event in commune.events
+    )
+
+
+def village_team_info_text(commune: CommuneConfig) -> str:
+    return (
+        "Danh sách Tổ công nghệ số cộng đồng từng thôn: chưa cập nhật. "
+        "Anh/Chị hỏi trưởng thôn nơi mình ở."
+    )
+
+
+def local_facts(commune: CommuneConfig) -> dict[str, str]:
+    return {
+        "office_contacts": office_contacts_text(commune),
+        "event_info": event_info_text(commune),
+        "village_team_info": village_team_info_text(commune),
+    }
+
+
+def vote_buttons(topic: str) -> list[dict[str, str]]:
+    return [
+        {"title": "Hữu ích", "payload": f'/faq_vote{{"vote":"{VOTE_USEFUL}","faq_topic":"{topic}"}}'},
+        {"title": "Chưa rõ", "payload": f'/faq_vote{{"vote":"{VOTE_UNCLEAR}","faq_topic":"{topic}"}}'},
+    ]
+
+
+class ActionAnswerFaq(Action):
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        topic = faq_topic_of(tracker.latest_message)
+        response = f"utter_faq/{topic}"
+        if topic is None or response not in (domain.get("responses") or {}):
+            dispatcher.utter_message(response="utter_default")
+            return []
+        dispatcher.utter_message(response=response, **local_facts(get_runtime().commune))
+        dispatcher.utter_message(
+            text="Câu trả lời có giúp ích cho Anh/Chị không?", buttons=vote_buttons(topic)
+        )
+        return []
+
+
+class ActionRecordFaqVote(Action):
+    def name(self) -> str:
+        return "action_record_faq_vote"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        vote = next(tracker.get_latest_entity_values("vote"), None)
+        topic = next(tracker.get_latest_entity_values("faq_topic"), None)
+        if vote not in (VOTE_USEFUL, VOTE_UNCLEAR) or not topic:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        async with get_runtime().sessions() as session:
+            session.add(
+                FaqVote(
+                    topic=str(topic),
+                    useful=vote == VOTE_USEFUL,
+                    channel=channel_of(tracker),
+                    at=datetime.now(VIETNAM),
+                )
+            )
+            await session.commit()
+        if vote == VOTE_USEFUL:
+            dispatcher.utter_message(text="Cảm ơn Anh/Chị đã đánh giá!")
+        else:
+            dispatcher.utter_message(
+                text=(
+                    "Cảm ơn Anh/Chị. Anh/Chị có thể gửi câu hỏi để cán bộ xã trả lời trực tiếp."
+                ),
+                buttons=[{"title": "Gửi câu hỏi cho cán bộ", "payload": "/give_feedback"}],
+            )
+        return []

@@ -1,0 +1,1 @@
+"""Resident-facing front ends (Telegram, terminal) over one conversation core."""

@@ -1,0 +1,39 @@
+"""Composition root: read settings, wire the engine client, start Telegram or the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.conversation import Conversation
+from bot.engine_client import EngineClient
+from bot.telegram_app import build_application
+from bot.terminal import run_terminal_chat
+from laikhe.settings import get_settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = get_settings()
+    engine = EngineClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    if settings.telegram_bot_token is None:
+        asyncio.run(run_terminal_chat(Conversation(engine, channel="terminal")))
+        return
+    application = build_application(settings, Conversation(engine, channel="telegram"))
+    if settings.telegram_mode == "webhook":
+        if not settings.telegram_webhook_url:
+            raise SystemExit("TELEGRAM_WEBHOOK_URL is required in webhook mode")
+        secret = settings.telegram_webhook_secret
+        application.run_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+        )
+    else:
+        application.run_polling()
+
+
+if __name__ == "__main__":
+    main()

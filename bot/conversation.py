@@ -1,0 +1,88 @@
+"""The conversation core shared by Telegram and the terminal chat.
+
+It guards the engine from input it should not see (empty, too long), turns engine
+answers into plain replies with buttons, and always returns something polite to say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine_client import EngineClient, EngineUnavailable
+
+MAX_MESSAGE_CHARS = 2000
+
+EMPTY_MESSAGE = "Anh/Chị chưa nhập nội dung. Anh/Chị gõ câu hỏi, hoặc gõ «hướng dẫn» để xem các mục."
+TOO_LONG = (
+    f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/Chị rút gọn giúp, "
+    "hoặc chia thành vài tin nhắn ngắn."
+)
+ENGINE_DOWN = (
+    "Xin lỗi Anh/Chị, trợ lý đang bận hoặc tạm gián đoạn. Anh/Chị vui lòng gửi lại "
+    "sau ít phút. Nội dung chưa được ghi nhận."
+)
+NOT_UNDERSTOOD = "Xin lỗi, tôi chưa hiểu ý Anh/Chị. Anh/Chị gõ «hướng dẫn» để xem các mục."
+ONLY_TEXT = (
+    "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/Chị vui lòng gõ nội dung bằng chữ, "
+    "hoặc gõ «hướng dẫn» để xem các mục."
+)
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+
+def replies_from_engine(messages: list[dict[str, Any]]) -> list[Reply]:
+    """Engine messages -> replies. Buttons attach to the text they came with."""
+    replies: list[Reply] = []
+    for message in messages:
+        text = str(message.get("text") or "").strip()
+        buttons = tuple(
+            Button(title=str(b.get("title") or b.get("payload")), payload=str(b["payload"]))
+            for b in message.get("buttons") or []
+            if isinstance(b, dict) and b.get("payload")
+        )
+        if not text and buttons:
+            text = "Anh/Chị chọn một mục:"
+        if text:
+            replies.append(Reply(text=text, buttons=buttons))
+    return replies
+
+
+class Conversation:
+    def __init__(self, engine: EngineClient, channel: str) -> None:
+        self._engine = engine
+        self._channel = channel
+
+    async def handle_text(self, sender_id: str, text: str | None) -> list[Reply]:
+        # A leading "/" would make the engine read typed text as an intent payload;
+        # only our own buttons may send payloads.
+        cleaned = (text or "").strip().lstrip("/").strip()
+        if not cleaned:
+            return [Reply(EMPTY_MESSAGE)]
+        if len(cleaned) > MAX_MESSAGE_CHARS:
+            return [Reply(TOO_LONG)]
+        return await self._ask(sender_id, cleaned)
+
+    async def handle_payload(self, sender_id: str, payload: str) -> list[Reply]:
+        if not payload.startswith("/"):
+            return await self.handle_text(sender_id, payload)
+        return await self._ask(sender_id, payload)
+
+    async def _ask(self, sender_id: str, message: str) -> list[Reply]:
+        try:
+            answer = await self._engine.send(
+                sender_id=sender_id, message=message, channel=self._channel
+            )
+        except EngineUnavailable:
+            return [Reply(ENGINE_DOWN)]
+        return replies_from_engine(answer) or [Reply(NOT_UNDERSTOOD)]

@@ -1,0 +1,43 @@
+"""HTTP client for the Rasa engine's REST channel. One pooled connection set per process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+
+class EngineUnavailable(Exception):
+    """The engine did not answer in time or answered with an error."""
+
+
+class EngineClient:
+    def __init__(self, base_url: str, timeout_seconds: float) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_seconds, connect=3.0),
+            limits=httpx.Limits(max_keepalive_connections=20, max_connections=50),
+        )
+
+    async def send(
+        self, *, sender_id: str, message: str, channel: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender_id, "message": message, "input_channel": channel}
+        if metadata:
+            body["metadata"] = metadata
+        try:
+            response = await self._client.post("/webhooks/rest/webhook", json=body)
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            logger.warning("engine call failed for %s: %r", sender_id, error)
+            raise EngineUnavailable(str(error)) from error
+        if not isinstance(payload, list):
+            raise EngineUnavailable(f"unexpected engine answer: {type(payload).__name__}")
+        return [item for item in payload if isinstance(item, dict)]
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,169 @@
+"""Telegram front end (python-telegram-bot 22): thin handlers over the conversation core."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.conversation import ONLY_TEXT, Conversation, Reply
+from laikhe.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_KEY = "conversation"
+CALLBACK_DATA_MAX_BYTES = 64
+BUTTON_EXPIRED = "Nút này đã hết hiệu lực."
+SOMETHING_WENT_WRONG = (
+    "Xin lỗi Anh/Chị, đã có lỗi khi xử lý tin nhắn. Anh/Chị vui lòng thử lại sau ít phút."
+)
+
+
+def keyboard_for(reply: Reply) -> InlineKeyboardMarkup | None:
+    buttons = [
+        InlineKeyboardButton(button.title, callback_data=button.payload)
+        for button in reply.buttons
+        if len(button.payload.encode()) <= CALLBACK_DATA_MAX_BYTES
+    ]
+    if not buttons:
+        return None
+    # Short titles two to a row, long ones alone: readable on a phone screen.
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in buttons:
+        if rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= 14 and len(button.text) <= 14:
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return InlineKeyboardMarkup(rows)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    chunks = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    chunks.append(text)
+    return chunks
+
+
+async def send_replies(message: Message, replies: list[Reply]) -> None:
+    for reply in replies:
+        chunks = split_text(reply.text)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            # Plain text, no parse mode: whatever a resident typed is shown literally.
+            await message.get_bot().send_message(
+                chat_id=message.chat_id,
+                text=chunk,
+                reply_markup=keyboard_for(reply) if last else None,
+            )
+
+
+def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
+    conversation: Conversation = context.application.bot_data[CONVERSATION_KEY]
+    return conversation
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is None or update.effective_chat is None:
+        return
+    replies = await _conversation(context).handle_payload(str(update.effective_chat.id), "/greet")
+    await send_replies(update.effective_message, replies)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is None or update.effective_chat is None:
+        return
+    replies = await _conversation(context).handle_payload(str(update.effective_chat.id), "/help")
+    await send_replies(update.effective_message, replies)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or update.effective_chat is None:
+        return
+    replies = await _conversation(context).handle_text(str(update.effective_chat.id), message.text)
+    await send_replies(message, replies)
+
+
+async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.get_bot().send_message(chat_id=message.chat_id, text=ONLY_TEXT)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message) or not query.data:
+        if update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, BUTTON_EXPIRED)
+        return
+    chosen = next(
+        (
+            button.text
+            for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+            for button in row
+            if button.callback_data == query.data
+        ),
+        None,
+    )
+    # Show what was chosen and remove the keyboard, so an old button is not pressed twice.
+    try:
+        if chosen is not None and message.text:
+            await query.edit_message_text(f"{message.text}\n\n➜ {chosen}")
+        else:
+            await query.edit_message_reply_markup(None)
+    except TelegramError as error:
+        logger.info("could not edit message %s: %s", message.message_id, error)
+    replies = await _conversation(context).handle_payload(str(message.chat_id), query.data)
+    await send_replies(message, replies)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    logger.error("handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, SOMETHING_WENT_WRONG)
+        except TelegramError:
+            logger.warning("could not tell chat %s about the failure", update.effective_chat.id)
+
+
+def build_application(settings: Settings, conversation: Conversation) -> Application:  # type: ignore[type-arg]
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .build()
+    )
+    application.bot_data[CONVERSATION_KEY] = conversation
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["start", "menu"], on_start, filters=private))
+    application.add_handler(CommandHandler("help", on_help, filters=private))
+    application.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(private & ~filters.TEXT, on_other_message))
+    application.add_error_handler(on_error)
+    return application
+
+
+

@@ -1,0 +1,220 @@
+"""SQLAlchemy 2 typed models. Alembic (db/migrations) is the only thing that changes the schema."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TicketKind(str, enum.Enum):
+    GOP_Y = "gop_y"
+    PHAN_ANH = "phan_anh"
+    KIEN_NGHI = "kien_nghi"
+    CAU_HOI = "cau_hoi"
+    THONG_TIN_SAI = "thong_tin_sai"
+    KHIEU_NAI_TO_CAO = "khieu_nai_to_cao"
+
+
+class TicketState(str, enum.Enum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    FORWARDED = "forwarded"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+    REOPENED = "reopened"
+
+
+class StaffRole(str, enum.Enum):
+    OFFICER = "officer"
+    OFFICE_LEAD = "office_lead"
+    COMMUNE_LEADER = "commune_leader"
+    ADMIN = "admin"
+
+
+# Enums are stored as short strings (no database ENUM type) so that adding a state is a
+# code change, not a migration that SQLite cannot do in place.
+ENUM_LENGTH = 32
+
+
+class Office(Base):
+    __tablename__ = "offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_intake: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    address: Mapped[str | None] = mapped_column(String(300))
+    opening_hours: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    contact_is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Village(Base):
+    __tablename__ = "villages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    office: Mapped[Office] = relationship()
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    role: Mapped[StaffRole] = mapped_column(
+        String(ENUM_LENGTH), default=StaffRole.OFFICER
+    )
+    can_read_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketSequence(Base):
+    """Per prefix and year counter behind human-readable ticket codes (LK-2026-000123)."""
+
+    __tablename__ = "ticket_sequences"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[TicketKind] = mapped_column(String(ENUM_LENGTH))
+    state: Mapped[TicketState] = mapped_column(String(ENUM_LENGTH), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
+    content: Mapped[str] = mapped_column(Text)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who sent it: the conversation id (Telegram chat id, or a terminal session) and
+    # the channel. Nulled when the resident asks for their data to be deleted.
+    channel: Mapped[str] = mapped_column(String(32))
+    sender_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    office: Mapped[Office] = relationship()
+    category: Mapped[Category | None] = relationship()
+    village: Mapped[Village | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketEvent(Base):
+    """One state change or action on a ticket: who, when, from, to, note."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(80))
+    from_state: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    to_state: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class ConsentRecord(Base):
+    """An explicit consent act (a button press), as the personal data law requires."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    sender_id: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(64))
+    notice_version: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FaqVote(Base):
+    """A resident's "Hữu ích" / "Chưa rõ" on an FAQ answer; anonymous, for the report."""
+
+    __tablename__ = "faq_votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    useful: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+__all__ = [
+    "Base",
+    "Category",
+    "ConsentRecord",
+    "FaqVote",
+    "Office",
+    "StaffMember",
+    "StaffRole",
+    "Ticket",
+    "TicketEvent",
+    "TicketKind",
+    "TicketSequence",
+    "TicketState",
+    "Village",
+]

@@ -1,0 +1,1 @@
+"""Lại Khê commune assistant: application code shared by bot, actions and services."""

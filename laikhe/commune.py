@@ -1,0 +1,93 @@
+"""Schema of the commune configuration file (config/commune.yml), validated once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OfficeContact(_Strict):
+    address: str | None = None
+    opening_hours: str | None = None
+    phone: str | None = None
+    sample: bool = False
+
+
+class OfficeConfig(_Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{0,31}$")
+    name: str
+    intake: bool = False
+    staff_chat_id: int | None = None
+    contact: OfficeContact = OfficeContact()
+
+
+class VillageConfig(_Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{0,31}$")
+    name: str
+    sample: bool = False
+    office: str | None = None
+
+
+class CategoryConfig(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    name: str
+    office: str
+
+
+class EventConfig(_Strict):
+    name: str
+    date: str
+    place: str | None = None
+
+
+class CommuneInfo(_Strict):
+    name: str
+    full_name: str
+    city: str
+    ticket_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
+    leaders_chat_id: int | None = None
+    events: list[EventConfig] = []
+
+
+class CommuneConfig(_Strict):
+    commune: CommuneInfo
+    offices: list[OfficeConfig]
+    villages: list[VillageConfig] = []
+    categories: list[CategoryConfig]
+    kind_routing: dict[str, str] = {}
+    due_working_days: dict[str, int] = {"default": 10}
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> CommuneConfig:
+        office_codes = {office.code for office in self.offices}
+        if len(office_codes) != len(self.offices):
+            raise ValueError("office codes must be unique")
+        if sum(office.intake for office in self.offices) != 1:
+            raise ValueError("exactly one office must be the intake office (intake: true)")
+        for category in self.categories:
+            if category.office not in office_codes:
+                raise ValueError(f"category {category.code}: unknown office {category.office}")
+        for village in self.villages:
+            if village.office is not None and village.office not in office_codes:
+                raise ValueError(f"village {village.code}: unknown office {village.office}")
+        for kind, office in self.kind_routing.items():
+            if office not in office_codes:
+                raise ValueError(f"kind_routing {kind}: unknown office {office}")
+        if "default" not in self.due_working_days:
+            raise ValueError("due_working_days needs a 'default'")
+        return self
+
+    @property
+    def intake_office(self) -> OfficeConfig:
+        return next(office for office in self.offices if office.intake)
+
+
+def load_commune_config(path: Path) -> CommuneConfig:
+    with path.open(encoding="utf-8") as handle:
+        return CommuneConfig.model_validate(yaml.safe_load(handle))

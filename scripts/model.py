@@ -1,0 +1,81 @@
+"""Train the Rasa model only when its inputs changed.
+
+The model file name carries a fingerprint of everything that shapes it (pipeline, domain,
+training data, our tokenizer, the engine lock), so `make run` and `make test` reuse a
+model that is still valid and retrain one that is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_PYTHON = ROOT / ".venv" / "engine" / "bin" / "python"
+MODEL_INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "nlu",
+    "engine_addons",
+    "laikhe/vntext.py",
+    "requirements/engine.lock",
+]
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for entry in MODEL_INPUTS:
+        path = ROOT / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path() -> Path:
+    return ROOT / "models" / f"laikhe-{fingerprint()}.tar.gz"
+
+
+def engine_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env.setdefault("PYTHONHASHSEED", "57")
+    return env
+
+
+def ensure_model() -> Path:
+    target = model_path()
+    if target.exists():
+        print(f"model up to date: {target.relative_to(ROOT)}")
+        return target
+    target.parent.mkdir(exist_ok=True)
+    print(f"training {target.relative_to(ROOT)} ...", flush=True)
+    subprocess.run(
+        [
+            str(ENGINE_PYTHON), "-m", "rasa", "train",
+            "--config", "config.yml", "--domain", "domain.yml", "--data", "nlu",
+            "--out", "models", "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        ],
+        cwd=ROOT,
+        env=engine_env(),
+        check=True,
+    )
+    for old in target.parent.glob("laikhe-*.tar.gz"):
+        if old != target:
+            old.unlink()
+    return target
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "path":
+        print(model_path())
+    else:
+        ensure_model()

@@ -1,0 +1,1 @@
+"""Service layer: business operations on the ticket database, each taking an explicit session."""

@@ -1,0 +1,213 @@
+"""Ticket creation, codes, deadlines and status look-ups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Category, Office, Ticket, TicketEvent, TicketKind, TicketSequence, TicketState
+from db.models import Village
+from laikhe.commune import CommuneConfig
+from services.calendar import add_working_days
+
+TICKET_CODE_PATTERN = re.compile(r"\b([A-Za-z]{1,8})-(\d{4})-(\d{1,6})\b")
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class TicketError(Exception):
+    """A ticket operation that cannot be done; the message is for logs, not residents."""
+
+
+@dataclass(frozen=True)
+class TicketPolicy:
+    """The parts of the commune configuration that shape a new ticket."""
+
+    prefix: str
+    due_working_days: dict[str, int]
+    kind_routing: dict[str, str]
+    intake_office_code: str
+
+    @classmethod
+    def from_config(cls, config: CommuneConfig) -> TicketPolicy:
+        return cls(
+            prefix=config.commune.ticket_prefix,
+            due_working_days=dict(config.due_working_days),
+            kind_routing=dict(config.kind_routing),
+            intake_office_code=config.intake_office.code,
+        )
+
+    def working_days_for(self, kind: str) -> int:
+        return self.due_working_days.get(kind, self.due_working_days["default"])
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    kind: TicketKind
+    content: str
+    channel: str
+    sender_id: str | None
+    category_code: str | None = None
+    village_code: str | None = None
+    routing_key: str | None = None  # a kind_routing key that overrides the category office
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    anonymous: bool = False
+
+
+def format_ticket_code(prefix: str, year: int, sequence: int) -> str:
+    return f"{prefix}-{year}-{sequence:06d}"
+
+
+def parse_ticket_code(text: str) -> str | None:
+    """Find a ticket code in free text and return it in canonical form, or None."""
+    match = TICKET_CODE_PATTERN.search(text or "")
+    if match is None:
+        return None
+    prefix, year, number = match.groups()
+    return format_ticket_code(prefix.upper(), int(year), int(number))
+
+
+async def _next_sequence(*, session: AsyncSession, prefix: str, year: int) -> int:
+    # One atomic upsert: concurrent creators queue on the counter row instead of reading
+    # the same maximum; a rolled-back ticket at worst leaves a gap, never a duplicate.
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(TicketSequence)
+        .values(prefix=prefix, year=year, last_value=1)
+        .on_conflict_do_update(
+            index_elements=[TicketSequence.prefix, TicketSequence.year],
+            set_={"last_value": TicketSequence.last_value + 1},
+        )
+        .returning(TicketSequence.last_value)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def _office_for(
+    *, session: AsyncSession, policy: TicketPolicy, ticket: NewTicket
+) -> tuple[Office, Category | None]:
+    category = None
+    if ticket.category_code:
+        category = await session.scalar(
+            select(Category)
+            .options(selectinload(Category.office))
+            .where(Category.code == ticket.category_code)
+        )
+        if category is None:
+            raise TicketError(f"unknown category {ticket.category_code!r}")
+    office_code = None
+    for key in (ticket.routing_key, ticket.kind.value):
+        if key and key in policy.kind_routing:
+            office_code = policy.kind_routing[key]
+            break
+    if office_code is None and category is not None:
+        return category.office, category
+    office_code = office_code or policy.intake_office_code
+    office = await session.scalar(select(Office).where(Office.code == office_code))
+    if office is None:
+        raise TicketError(f"office {office_code!r} is not loaded; run the config loader")
+    return office, category
+
+
+async def create_ticket(
+    *, session: AsyncSession, policy: TicketPolicy, ticket: NewTicket, now: datetime | None = None
+) -> Ticket:
+    now = now or datetime.now(VIETNAM)
+    local_today = now.astimezone(VIETNAM).date()
+    office, category = await _office_for(session=session, policy=policy, ticket=ticket)
+    village = None
+    if ticket.village_code:
+        village = await session.scalar(select(Village).where(Village.code == ticket.village_code))
+        if village is None:
+            raise TicketError(f"unknown village {ticket.village_code!r}")
+    sequence = await _next_sequence(session=session, prefix=policy.prefix, year=local_today.year)
+    row = Ticket(
+        code=format_ticket_code(policy.prefix, local_today.year, sequence),
+        kind=ticket.kind.value,
+        state=TicketState.NEW.value,
+        category=category,
+        office=office,
+        village=village,
+        content=ticket.content,
+        confidential=ticket.kind is TicketKind.KHIEU_NAI_TO_CAO,
+        anonymous=ticket.anonymous,
+        channel=ticket.channel,
+        sender_id=None if ticket.anonymous else ticket.sender_id,
+        contact_name=ticket.contact_name,
+        contact_phone=ticket.contact_phone,
+        contact_email=ticket.contact_email,
+        created_at=now,
+        updated_at=now,
+        due_date=add_working_days(local_today, policy.working_days_for(ticket.kind.value)),
+    )
+    row.events.append(
+        TicketEvent(
+            at=now,
+            actor=f"resident:{ticket.channel}",
+            from_state=None,
+            to_state=TicketState.NEW.value,
+            note="Tiếp nhận qua trợ lý ảo",
+        )
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    code: str
+    kind: str
+    state: str
+    office_name: str
+    due_date: date
+    created_at: datetime
+    is_owner: bool
+    # Only for the resident who sent it; never for another chat, never if confidential.
+    content: str | None
+    category_name: str | None
+
+
+async def ticket_status(
+    *, session: AsyncSession, code: str, sender_id: str | None
+) -> TicketStatus | None:
+    ticket = await session.scalar(
+        select(Ticket)
+        .options(selectinload(Ticket.office), selectinload(Ticket.category))
+        .where(Ticket.code == code)
+    )
+    if ticket is None:
+        return None
+    is_owner = sender_id is not None and ticket.sender_id == sender_id
+    return TicketStatus(
+        code=ticket.code,
+        kind=ticket.kind,
+        state=ticket.state,
+        office_name=ticket.office.name,
+        due_date=ticket.due_date,
+        created_at=ticket.created_at,
+        is_owner=is_owner,
+        content=ticket.content if is_owner else None,
+        category_name=ticket.category.name if (is_owner and ticket.category) else None,
+    )
+
+
+async def list_categories(*, session: AsyncSession) -> list[Category]:
+    result = await session.scalars(
+        select(Category).where(Category.active.is_(True)).order_by(Category.position)
+    )
+    return list(result.all())
+
+
+async def list_villages(*, session: AsyncSession) -> list[Village]:
+    return list((await session.scalars(select(Village).order_by(Village.id))).all())
