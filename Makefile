@@ -62,7 +62,7 @@ validate: .venv/engine/.synced
 
 test: setup lint typecheck validate model
 	$(APP) scripts/alembic_check.py
-	cd tests/engine && ../../$(ENGINE) -m pytest -q -p no:cacheprovider --rootdir . .
+	$(ENGINE) -m pytest -q -p no:cacheprovider --confcutdir tests/engine -W ignore::pytest.PytestConfigWarning tests/engine
 	$(APP) -m pytest -q -p no:cacheprovider
 
 clean:

@@ -44,14 +44,14 @@ def office_contacts_text(commune: CommuneConfig) -> str:
 
 
 def event_info_text(commune: CommuneConfig) -> str:
-    if not commune.events:
+    if not commune.commune.events:
         return (
             "Lịch tổ chức sự kiện của xã: chưa cập nhật. Anh/Chị hỏi Phòng Văn hóa - Xã hội "
             "hoặc theo dõi thông báo của thôn."
         )
     return "\n".join(
         f"• {event.name}: {event.date}" + (f", tại {event.place}" if event.place else "")
-        for event in commune.events
+        for event in commune.commune.events
     )
 
 
@@ -72,8 +72,14 @@ def local_facts(commune: CommuneConfig) -> dict[str, str]:
 
 def vote_buttons(topic: str) -> list[dict[str, str]]:
     return [
-        {"title": "Hữu ích", "payload": f'/faq_vote{{"vote":"{VOTE_USEFUL}","faq_topic":"{topic}"}}'},
-        {"title": "Chưa rõ", "payload": f'/faq_vote{{"vote":"{VOTE_UNCLEAR}","faq_topic":"{topic}"}}'},
+        {
+            "title": "Hữu ích",
+            "payload": f'/faq_vote{{"vote":"{VOTE_USEFUL}","faq_topic":"{topic}"}}',
+        },
+        {
+            "title": "Chưa rõ",
+            "payload": f'/faq_vote{{"vote":"{VOTE_UNCLEAR}","faq_topic":"{topic}"}}',
+        },
     ]
 
 
@@ -122,9 +128,7 @@ class ActionRecordFaqVote(Action):
             dispatcher.utter_message(text="Cảm ơn Anh/Chị đã đánh giá!")
         else:
             dispatcher.utter_message(
-                text=(
-                    "Cảm ơn Anh/Chị. Anh/Chị có thể gửi câu hỏi để cán bộ xã trả lời trực tiếp."
-                ),
+                text=("Cảm ơn Anh/Chị. Anh/Chị có thể gửi câu hỏi để cán bộ xã trả lời trực tiếp."),
                 buttons=[{"title": "Gửi câu hỏi cho cán bộ", "payload": "/give_feedback"}],
             )
         return []

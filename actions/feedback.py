@@ -74,7 +74,9 @@ class AskFeedbackVillage(Action):
             {"title": name, "payload": inform_payload("village", code)}
             for code, name in choices.items()
         ]
-        buttons.append({"title": "Không theo thôn / bỏ qua", "payload": inform_payload("village", NO_VILLAGE)})
+        buttons.append(
+            {"title": "Không theo thôn / bỏ qua", "payload": inform_payload("village", NO_VILLAGE)}
+        )
         dispatcher.utter_message(
             text="Việc này ở thôn nào? Anh/Chị chọn hoặc gõ tên thôn.", buttons=buttons
         )
@@ -118,7 +120,9 @@ class ValidateFeedbackForm(FormValidationAction):
     ) -> dict[str, Any]:
         code = match_choice(str(value or ""), await _category_choices())
         if code is None:
-            dispatcher.utter_message(text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới.")
+            dispatcher.utter_message(
+                text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
+            )
         return {"feedback_category": code}
 
     async def validate_feedback_content(
@@ -137,7 +141,10 @@ class ValidateFeedbackForm(FormValidationAction):
         code = match_choice(str(value or ""), await _village_choices())
         if code is None:
             dispatcher.utter_message(
-                text="Tôi chưa nhận ra tên thôn này. Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
+                text=(
+                    "Tôi chưa nhận ra tên thôn này. "
+                    "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
+                )
             )
         return {"feedback_village": code}
 

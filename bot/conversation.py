@@ -13,7 +13,9 @@ from bot.engine_client import EngineClient, EngineUnavailable
 
 MAX_MESSAGE_CHARS = 2000
 
-EMPTY_MESSAGE = "Anh/Chị chưa nhập nội dung. Anh/Chị gõ câu hỏi, hoặc gõ «hướng dẫn» để xem các mục."
+EMPTY_MESSAGE = (
+    "Anh/Chị chưa nhập nội dung. Anh/Chị gõ câu hỏi, hoặc gõ «hướng dẫn» để xem các mục."
+)
 TOO_LONG = (
     f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/Chị rút gọn giúp, "
     "hoặc chia thành vài tin nhắn ngắn."

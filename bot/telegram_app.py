@@ -164,6 +164,3 @@ def build_application(settings: Settings, conversation: Conversation) -> Applica
     application.add_handler(MessageHandler(private & ~filters.TEXT, on_other_message))
     application.add_error_handler(on_error)
     return application
-
-
-

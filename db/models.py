@@ -109,9 +109,7 @@ class StaffMember(Base):
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
-    role: Mapped[StaffRole] = mapped_column(
-        String(ENUM_LENGTH), default=StaffRole.OFFICER
-    )
+    role: Mapped[StaffRole] = mapped_column(String(ENUM_LENGTH), default=StaffRole.OFFICER)
     can_read_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -7,7 +7,12 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from laikhe.settings import get_settings, to_async_url
 

@@ -60,9 +60,20 @@ def ensure_model() -> Path:
     print(f"training {target.relative_to(ROOT)} ...", flush=True)
     subprocess.run(
         [
-            str(ENGINE_PYTHON), "-m", "rasa", "train",
-            "--config", "config.yml", "--domain", "domain.yml", "--data", "nlu",
-            "--out", "models", "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+            str(ENGINE_PYTHON),
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "nlu",
+            "--out",
+            "models",
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
         ],
         cwd=ROOT,
         env=engine_env(),

@@ -67,24 +67,49 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
     def start(self, timeout: float = 180.0) -> None:
         self._spawn(
             "actions",
-            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+            [
+                str(APP_PYTHON),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
         )
         self._spawn(
             "engine",
             [
-                str(ENGINE_PYTHON), "-m", "rasa", "run",
-                "--model", str(self.model),
-                "--interface", "127.0.0.1", "--port", str(self.engine_port),
-                "--enable-api", "--auth-token", self.rasa_token,
-                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-                "--response-timeout", "60",
+                str(ENGINE_PYTHON),
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.engine_port),
+                "--enable-api",
+                "--auth-token",
+                self.rasa_token,
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+                "--response-timeout",
+                "60",
             ],
         )
         self.wait_ready(timeout)

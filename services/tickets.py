@@ -13,8 +13,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Category, Office, Ticket, TicketEvent, TicketKind, TicketSequence, TicketState
-from db.models import Village
+from db.models import (
+    Category,
+    Office,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketSequence,
+    TicketState,
+    Village,
+)
 from laikhe.commune import CommuneConfig
 from services.calendar import add_working_days
 

@@ -50,7 +50,9 @@ async def test_ticket_is_routed_by_category_with_code_due_date_and_history(
     async with sessions() as session:
         row = await session.get_one(Ticket, ticket_id)
         office = await session.get_one(Office, row.office_id)
-        events = (await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id))).all()
+        events = (
+            await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id))
+        ).all()
     assert row.code == "LK-2026-000001"
     assert office.code == "KT"  # ha_tang_so -> Phòng Kinh tế in config/commune.yml
     assert row.state == "new"
@@ -64,20 +66,31 @@ async def test_codes_count_up_per_year(sessions: Sessions, commune: CommuneConfi
     policy = TicketPolicy.from_config(commune)
     codes = []
     async with sessions() as session:
-        for when in (datetime(2026, 12, 30, tzinfo=VIETNAM), datetime(2026, 12, 31, tzinfo=VIETNAM),
-                     datetime(2027, 1, 4, tzinfo=VIETNAM)):
-            codes.append((await create_ticket(session=session, policy=policy, ticket=feedback(), now=when)).code)
+        for when in (
+            datetime(2026, 12, 30, tzinfo=VIETNAM),
+            datetime(2026, 12, 31, tzinfo=VIETNAM),
+            datetime(2027, 1, 4, tzinfo=VIETNAM),
+        ):
+            codes.append(
+                (
+                    await create_ticket(session=session, policy=policy, ticket=feedback(), now=when)
+                ).code
+            )
         await session.commit()
     assert codes == ["LK-2026-000001", "LK-2026-000002", "LK-2027-000001"]
 
 
-async def test_concurrent_creation_gives_unique_codes(sessions: Sessions, commune: CommuneConfig) -> None:
+async def test_concurrent_creation_gives_unique_codes(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
     policy = TicketPolicy.from_config(commune)
 
     async def one(index: int) -> str:
         async with sessions() as session:
             ticket = await create_ticket(
-                session=session, policy=policy, ticket=feedback(content=f"Ý kiến số {index} về wifi")
+                session=session,
+                policy=policy,
+                ticket=feedback(content=f"Ý kiến số {index} về wifi"),
             )
             await session.commit()
             return ticket.code
@@ -94,21 +107,27 @@ async def test_kind_routing_overrides_category_and_unknown_category_is_refused(
     policy = TicketPolicy.from_config(commune)
     async with sessions() as session:
         misinformation = await create_ticket(
-            session=session, policy=policy,
+            session=session,
+            policy=policy,
             ticket=feedback(kind=TicketKind.THONG_TIN_SAI, category_code=None, village_code=None),
         )
         assert misinformation.office.code == "VHXH"
         complaint = await create_ticket(
-            session=session, policy=policy,
+            session=session,
+            policy=policy,
             ticket=feedback(kind=TicketKind.KHIEU_NAI_TO_CAO, category_code=None),
         )
         assert complaint.confidential is True
         assert complaint.office.code == "TTVHTT"  # intake office when nothing routes it
         with pytest.raises(TicketError):
-            await create_ticket(session=session, policy=policy, ticket=feedback(category_code="nope"))
+            await create_ticket(
+                session=session, policy=policy, ticket=feedback(category_code="nope")
+            )
 
 
-async def test_status_shows_content_only_to_the_sender(sessions: Sessions, commune: CommuneConfig) -> None:
+async def test_status_shows_content_only_to_the_sender(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
     policy = TicketPolicy.from_config(commune)
     async with sessions() as session:
         code = (await create_ticket(session=session, policy=policy, ticket=feedback())).code
@@ -131,5 +150,9 @@ async def test_loading_the_configuration_twice_changes_nothing(
         report = await apply_commune_config(session=session, config=commune)
         await session.commit()
         assert report.created == 0
-        assert await session.scalar(select(func.count()).select_from(Category)) == len(commune.categories)
-        assert await session.scalar(select(func.count()).select_from(Office)) == len(commune.offices)
+        assert await session.scalar(select(func.count()).select_from(Category)) == len(
+            commune.categories
+        )
+        assert await session.scalar(select(func.count()).select_from(Office)) == len(
+            commune.offices
+        )

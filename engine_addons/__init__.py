@@ -1,0 +1,1 @@
+"""Custom Rasa graph components; imported only by the Rasa engine environment."""

@@ -1,0 +1,100 @@
+"""The whole assistant as a commune runs it: fake Bot API -> bot process -> engine -> actions -> DB.
+
+The engine runs the model trained from this repository; the bot is the real
+`python -m bot` process, pointed at the local fake Telegram server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.session import sessionmaker_for
+from laikhe.commune import load_commune_config
+from scripts.model import ensure_model
+from scripts.stack import ROOT, Stack, free_port
+from services.commune_config import apply_commune_config
+from tests.conftest import migrate_to_head
+from tests.fake_telegram import FakeTelegramServer
+
+BOT_TOKEN = "123456:E2E-TEST-TOKEN"
+
+
+@pytest.fixture(scope="session")
+def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(e2e_dir: Path) -> str:
+    url = f"sqlite:///{e2e_dir / 'tickets.db'}"
+    migrate_to_head(url)
+
+    async def load() -> None:
+        factory = sessionmaker_for(url)
+        async with factory() as session:
+            await apply_commune_config(
+                session=session, config=load_commune_config(ROOT / "config" / "commune.yml")
+            )
+            await session.commit()
+        await factory.kw["bind"].dispose()
+
+    asyncio.run(load())
+    return url
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_dir: Path, e2e_database_url: str) -> Iterator[Stack]:
+    running = Stack(
+        model=ensure_model(),
+        database_url=e2e_database_url,
+        tracker_store_url=f"sqlite:///{e2e_dir / 'tracker.db'}",
+        log_dir=e2e_dir / "logs",
+        engine_port=free_port(),
+        action_port=free_port(),
+    )
+    running.start(timeout=240)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def telegram() -> Iterator[FakeTelegramServer]:
+    server = FakeTelegramServer(BOT_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bot(
+    stack: Stack, telegram: FakeTelegramServer, e2e_dir: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
+        RASA_URL=stack.engine_url,
+        DATABASE_URL=stack.database_url,
+    )
+    log = (e2e_dir / "logs" / "bot.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    telegram.wait_for_requests("getUpdates", timeout=30)
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+async def db(stack: Stack) -> async_sessionmaker[AsyncSession]:
+    return sessionmaker_for(stack.database_url)

@@ -1,0 +1,84 @@
+"""The conversation core: input guards and engine-answer conversion, with a real (down) engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import (
+    EMPTY_MESSAGE,
+    ENGINE_DOWN,
+    TOO_LONG,
+    Button,
+    Conversation,
+    Reply,
+    replies_from_engine,
+)
+from bot.engine_client import EngineClient
+from bot.telegram_app import keyboard_for, split_text
+from scripts.stack import free_port
+
+
+def test_engine_messages_become_replies_with_buttons() -> None:
+    replies = replies_from_engine(
+        [
+            {
+                "recipient_id": "1",
+                "text": "Chọn lĩnh vực",
+                "buttons": [{"title": "VNeID", "payload": "/x"}],
+            },
+            {"recipient_id": "1", "image": "ignored.png"},
+            {"recipient_id": "1", "buttons": [{"title": "Gửi", "payload": "/affirm"}]},
+        ]
+    )
+    assert replies == [
+        Reply("Chọn lĩnh vực", (Button("VNeID", "/x"),)),
+        Reply("Anh/Chị chọn một mục:", (Button("Gửi", "/affirm"),)),
+    ]
+
+
+@pytest.fixture
+async def engine_down() -> EngineClient:
+    # A real client against a port where nothing listens: the failure is real.
+    return EngineClient(f"http://127.0.0.1:{free_port()}", timeout_seconds=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("", EMPTY_MESSAGE), ("   ", EMPTY_MESSAGE), ("/", EMPTY_MESSAGE), ("a" * 4000, TOO_LONG)],
+)
+async def test_input_guards_answer_without_calling_the_engine(
+    engine_down: EngineClient, text: str, expected: str
+) -> None:
+    replies = await Conversation(engine_down, "test").handle_text("1", text)
+    assert replies == [Reply(expected)]
+
+
+@pytest.mark.parametrize("text", ["xin chào", "😀😀", "<b>*_"])
+async def test_engine_down_gets_a_polite_vietnamese_reply(
+    engine_down: EngineClient, text: str
+) -> None:
+    assert await Conversation(engine_down, "test").handle_text("1", text) == [Reply(ENGINE_DOWN)]
+    await engine_down.aclose()
+
+
+def test_keyboard_drops_buttons_telegram_would_refuse_and_pairs_short_titles() -> None:
+    reply = Reply(
+        "x",
+        (
+            Button("Gửi", "/affirm"),
+            Button("Hủy", "/cancel"),
+            Button("Quá dài", "/" + "x" * 80),
+            Button("Một lựa chọn có tiêu đề dài", "/y"),
+        ),
+    )
+    markup = keyboard_for(reply)
+    assert markup is not None
+    rows = [[b.text for b in row] for row in markup.inline_keyboard]
+    assert rows == [["Gửi", "Hủy"], ["Một lựa chọn có tiêu đề dài"]]
+
+
+def test_long_text_is_split_for_telegram() -> None:
+    text = "\n".join(f"dòng {i} " + "x" * 50 for i in range(200))
+    chunks = split_text(text)
+    assert all(len(chunk) <= 4096 for chunk in chunks)
+    assert "\n".join(chunks) == text
