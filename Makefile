@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test setup migrate load-config model lint typecheck validate clean
+.PHONY: help run test setup migrate load-config model lint typecheck validate story-test nlu-report clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
@@ -60,7 +60,16 @@ typecheck: .venv/app/.synced
 validate: .venv/engine/.synced
 	$(ENGINE) -m rasa data validate --config config.yml --domain domain.yml --data nlu --fail-on-warnings
 
-test: setup lint typecheck validate model
+# Rasa story tests (tests/test_*.yml) against the trained model.
+story-test: model
+	$(ENGINE) -m rasa test core --model "$$($(APP) scripts/model.py path)" \
+		--stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+# Benchmark, not a test: trains ours and the stock pipeline, writes docs/nlu-report.md.
+nlu-report: setup
+	$(ENGINE) scripts/evaluate_nlu.py --write docs/nlu-report.md
+
+test: setup lint typecheck validate model story-test
 	$(APP) scripts/alembic_check.py
 	$(ENGINE) -m pytest -q -p no:cacheprovider --confcutdir tests/engine -W ignore::pytest.PytestConfigWarning tests/engine
 	$(APP) -m pytest -q -p no:cacheprovider

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from db.models import Ticket
+from db.session import sessionmaker_for
+from scripts.stack import Stack
 from services.tickets import TICKET_CODE_PATTERN
 from tests.fake_telegram import FakeTelegramServer, SentMessage
 
@@ -28,6 +30,27 @@ def wait_reply(
         predicate=lambda sent: any(contains in (m.text or "") for m in sent[after:]),
     )
     return next(m for m in messages[after:] if contains in (m.text or ""))
+
+
+def load_ticket(database_url: str, code: str) -> Ticket | None:
+    """Read the ticket row as staff would, from the database the action server wrote."""
+
+    async def query() -> Ticket | None:
+        factory = sessionmaker_for(database_url)
+        async with factory() as session:
+            ticket = await session.scalar(
+                select(Ticket)
+                .options(
+                    selectinload(Ticket.office),
+                    selectinload(Ticket.village),
+                    selectinload(Ticket.category),
+                )
+                .where(Ticket.code == code)
+            )
+        await factory.kw["bind"].dispose()
+        return ticket
+
+    return asyncio.run(query())
 
 
 def count(telegram: FakeTelegramServer, chat_id: int) -> int:
@@ -55,8 +78,8 @@ def test_faq_typed_without_diacritics_gets_the_right_answer(
     assert votes.button_texts == ["Hữu ích", "Chưa rõ"]
 
 
-async def test_feedback_by_buttons_and_text_creates_a_routed_ticket_then_status(
-    telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], db: async_sessionmaker[AsyncSession]
+def test_feedback_by_buttons_and_text_creates_a_routed_ticket_then_status(
+    telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
     chat = 7003
     telegram.send_command(chat, "/start")
@@ -85,16 +108,7 @@ async def test_feedback_by_buttons_and_text_creates_a_routed_ticket_then_status(
     code = match.group(0)
     assert "Phòng Kinh tế" in confirmation.text
 
-    async with db() as session:
-        ticket = await session.scalar(
-            select(Ticket)
-            .options(
-                selectinload(Ticket.office),
-                selectinload(Ticket.village),
-                selectinload(Ticket.category),
-            )
-            .where(Ticket.code == code)
-        )
+    ticket = load_ticket(stack.database_url, code)
     assert ticket is not None
     assert ticket.office.code == "KT"
     assert ticket.category is not None and ticket.category.code == "ha_tang_so"

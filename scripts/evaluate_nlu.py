@@ -1,0 +1,205 @@
+"""Train on nlu/, evaluate on the held-out set, side by side with the stock pipeline.
+
+Runs in the ENGINE environment (it loads Rasa):
+    PYTHONPATH=. .venv/engine/bin/python scripts/evaluate_nlu.py [--write docs/nlu-report.md]
+or `make nlu-report`. Seeds are fixed in both configs, so the numbers repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from laikhe.vntext import ABBREVIATIONS, fold_diacritics  # noqa: E402
+
+HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+NLU_FILES = [
+    ROOT / "nlu" / "intents.yml",
+    ROOT / "nlu" / "faq.yml",
+    ROOT / "nlu" / "faq_responses.yml",
+    ROOT / "nlu" / "inform.yml",
+]
+FALLBACK = "nlu_fallback"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # intent, or "faq/<key>" for the retrieval intent
+
+    @property
+    def no_diacritics(self) -> bool:
+        return fold_diacritics(self.text) == self.text
+
+    @property
+    def has_abbreviation(self) -> bool:
+        words = fold_diacritics(self.text).lower().replace("?", " ").replace(",", " ").split()
+        return any(word.strip(".!") in ABBREVIATIONS for word in words)
+
+
+def load_heldout() -> list[Example]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(HELDOUT))
+    examples = []
+    for message in data.intent_examples:
+        label = message.get("intent_response_key") or message.get("intent")
+        examples.append(Example(text=message.get("text"), label=str(label)))
+    return examples
+
+
+def train(config: Path, out: Path) -> tuple[Path, float]:
+    from rasa.model_training import train_nlu
+
+    started = time.monotonic()
+    model = train_nlu(
+        config=str(config),
+        nlu_data=[str(p) for p in NLU_FILES],
+        output=str(out),
+        domain=str(ROOT / "domain.yml"),
+        fixed_model_name=config.stem,
+    )
+    return Path(str(model)), time.monotonic() - started
+
+
+def predict(model: Path, examples: list[Example]) -> list[str]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def run() -> list[str]:
+        labels = []
+        for example in examples:
+            parsed = await agent.parse_message(example.text)
+            intent = parsed["intent"]["name"]
+            if intent == "faq":
+                key = parsed.get("response_selector", {}).get("faq", {}).get("response", {})
+                intent = key.get("intent_response_key") or "faq"
+            labels.append(str(intent))
+        return labels
+
+    return asyncio.run(run())
+
+
+@dataclass
+class Scores:
+    accuracy: float
+    macro_f1: float
+    no_diacritics: float
+    abbreviations: float
+    out_of_scope_recall: float
+    fallbacks: int
+    per_label: dict[str, tuple[float, float, float, int]]
+    confused: list[tuple[str, str, int]]
+
+
+def score(examples: list[Example], predicted: list[str]) -> Scores:
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    gold = [e.label for e in examples]
+    labels = sorted(set(gold))
+
+    def accuracy(selector: list[bool]) -> float:
+        pairs = [(g, p) for g, p, keep in zip(gold, predicted, selector, strict=False) if keep]
+        return sum(g == p for g, p in pairs) / len(pairs) if pairs else float("nan")
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0
+    )
+    per_label = {
+        label: (float(p), float(r), float(f), int(s))
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
+    }
+    confusion = collections.Counter((g, p) for g, p in zip(gold, predicted, strict=False) if g != p)
+    return Scores(
+        accuracy=accuracy([True] * len(gold)),
+        macro_f1=float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
+        no_diacritics=accuracy([e.no_diacritics for e in examples]),
+        abbreviations=accuracy([e.has_abbreviation for e in examples]),
+        out_of_scope_recall=per_label.get("out_of_scope", (0, 0, 0, 0))[1],
+        fallbacks=sum(p == FALLBACK for p in predicted),
+        per_label=per_label,
+        confused=[(g, p, n) for (g, p), n in confusion.most_common(10)],
+    )
+
+
+def report(examples: list[Example], ours: Scores, stock: Scores, times: dict[str, float]) -> str:
+    n = len(examples)
+    no_dia = sum(e.no_diacritics for e in examples)
+    abbr = sum(e.has_abbreviation for e in examples)
+    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
+    row = lambda *cells: "| " + " | ".join(cells) + " |"  # noqa: E731
+    lines = [
+        "# NLU report",
+        "",
+        "Produced by `make nlu-report` (`scripts/evaluate_nlu.py`, engine environment).",
+        f"Held-out set: `tests/nlu/heldout.yml`, {n} utterances never used for training;",
+        f"{no_dia} ({pct(no_dia / n)}) without diacritics, "
+        f"{abbr} ({pct(abbr / n)}) with an abbreviation.",
+        "A prediction counts as right only when the intent, and for `faq` the response key,",
+        "match; a low-confidence `nlu_fallback` counts as wrong.",
+        "",
+        "| metric | our pipeline | stock Rasa pipeline |",
+        "|---|---|---|",
+        row("intent accuracy", pct(ours.accuracy), pct(stock.accuracy)),
+        row("macro F1", f"{ours.macro_f1:.3f}", f"{stock.macro_f1:.3f}"),
+        row("accuracy, no-diacritic subset", pct(ours.no_diacritics), pct(stock.no_diacritics)),
+        row("accuracy, abbreviation subset", pct(ours.abbreviations), pct(stock.abbreviations)),
+        row("out_of_scope recall", pct(ours.out_of_scope_recall), pct(stock.out_of_scope_recall)),
+        f"| fell back (nlu_fallback) | {ours.fallbacks} | {stock.fallbacks} |",
+        f"| NLU training time (s) | {times['ours']:.0f} | {times['stock']:.0f} |",
+        "",
+        "## Per intent (our pipeline)",
+        "",
+        "| label | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for label, (p, r, f, s) in sorted(ours.per_label.items()):
+        lines.append(f"| {label} | {p:.2f} | {r:.2f} | {f:.2f} | {s} |")
+    lines += [
+        "",
+        "## Most confused pairs (our pipeline)",
+        "",
+        "| expected | predicted | count |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {g} | {p} | {c} |" for g, p, c in ours.confused] or ["| — | — | 0 |"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", type=Path, help="write the markdown report here")
+    args = parser.parse_args()
+    examples = load_heldout()
+    results: dict[str, Scores] = {}
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, config in (
+            ("ours", ROOT / "config.yml"),
+            ("stock", ROOT / "scripts" / "stock_config.yml"),
+        ):
+            model, seconds = train(config, Path(tmp))
+            times[name] = seconds
+            results[name] = score(examples, predict(model, examples))
+    text = report(examples, results["ours"], results["stock"], times)
+    print(text)
+    if args.write:
+        args.write.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
