@@ -60,9 +60,10 @@ typecheck: .venv/app/.synced
 validate: .venv/engine/.synced
 	$(ENGINE) -m rasa data validate --config config.yml --domain domain.yml --data nlu --fail-on-warnings
 
-# Rasa story tests (tests/test_*.yml) against the trained model.
+# Rasa story tests (tests/test_*.yml) against the trained model. --e2e makes Rasa check
+# the predicted intent (and FAQ key) of every user message, not only the actions.
 story-test: model
-	$(ENGINE) -m rasa test core --model "$$($(APP) scripts/model.py path)" \
+	$(ENGINE) -m rasa test core --e2e --model "$$($(APP) scripts/model.py path)" \
 		--stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 # Benchmark, not a test: trains ours and the stock pipeline, writes docs/nlu-report.md.
