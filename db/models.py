@@ -149,6 +149,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_date: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 1-5 from the one satisfaction question asked after closing; None = not answered.
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
 
     office: Mapped[Office] = relationship()
     category: Mapped[Category | None] = relationship()
@@ -201,6 +203,18 @@ class FaqVote(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class UnansweredQuestion(Base):
+    """A message the assistant did not understand (NLU fallback), kept without any link to
+    the sender, so the six-monthly report can show where residents need more information."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 __all__ = [
     "Base",
     "Category",
@@ -214,5 +228,6 @@ __all__ = [
     "TicketKind",
     "TicketSequence",
     "TicketState",
+    "UnansweredQuestion",
     "Village",
 ]

@@ -14,6 +14,7 @@ EXPECTED_TABLES = {
     "categories",
     "consent_records",
     "faq_votes",
+    "unanswered_questions",
     "offices",
     "staff_members",
     "ticket_events",
