@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions.fallback import OFFER_STAFF, ActionClarify, ActionRequestHuman, clarification_buttons
 from actions.faq import ActionAnswerFaq, ActionRecordFaqVote, faq_topic_of
 from actions.feedback import (
     AskFeedbackCategory,
@@ -24,7 +25,7 @@ from actions.feedback import (
 )
 from actions.runtime import Runtime, set_runtime
 from actions.status import BAD_CODE, CheckTicketStatus
-from db.models import FaqVote, Ticket
+from db.models import FaqVote, Ticket, UnansweredQuestion
 from laikhe.commune import CommuneConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,3 +250,93 @@ async def test_vote_is_recorded(sessions: Sessions, domain: dict[str, Any]) -> N
         vote = (await session.scalars(select(FaqVote))).one()
     assert (vote.topic, vote.useful, vote.channel) == ("vneid_register", False, "telegram")
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/give_feedback"
+
+
+RANKED = {
+    "text": "cai vneid do sao roi",
+    "intent": {"name": "nlu_fallback", "confidence": 0.4},
+    "entities": [],
+    "intent_ranking": [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "faq", "confidence": 0.35},
+        {"name": "give_feedback", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+    ],
+    "response_selector": {
+        "faq": {
+            "ranking": [
+                {"intent_response_key": "faq/vneid_forgot_password", "confidence": 0.6},
+                {"intent_response_key": "faq/vneid_register", "confidence": 0.3},
+            ]
+        }
+    },
+}
+
+
+def test_clarification_offers_the_two_likeliest_topics() -> None:
+    assert clarification_buttons(RANKED) == [
+        {"title": "Quên mật khẩu VNeID", "payload": '/faq{"faq_topic":"vneid_forgot_password"}'},
+        {"title": "Gửi góp ý, phản ánh", "payload": "/give_feedback"},
+    ]
+
+
+def _fallback_tracker(previous_action: str) -> Tracker:
+    return Tracker(
+        sender_id="1001",
+        slots={"pending_question": "câu hỏi lần trước"},
+        latest_message=RANKED,
+        events=[
+            {"event": "user", "text": "câu hỏi lần trước", "input_channel": "telegram"},
+            {"event": "action", "name": previous_action},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": RANKED["text"], "input_channel": "telegram"},
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def test_first_miss_asks_what_was_meant_and_logs_the_question(
+    sessions: Sessions, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarify().run(dispatcher, _fallback_tracker("utter_greet"), domain)
+    assert events == [SlotSet("pending_question", RANKED["text"])]
+    [message] = dispatcher.messages
+    assert message["text"].startswith("Xin lỗi, tôi chưa chắc đã hiểu đúng. Ý Anh/Chị là")
+    assert [b["title"] for b in message["buttons"]][-1] == "Không phải các ý trên"
+    async with sessions() as session:
+        logged = (await session.scalars(select(UnansweredQuestion))).one()
+    assert (logged.text, logged.channel) == (RANKED["text"], "telegram")
+
+
+async def test_second_miss_offers_to_send_the_question_to_staff(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, _fallback_tracker("action_clarify"), domain)
+    [message] = dispatcher.messages
+    assert message["text"] == OFFER_STAFF
+    assert message["buttons"][0]["payload"] == "/request_human"
+
+
+async def test_request_human_turns_the_pending_question_into_a_question_ticket(
+    sessions: Sessions, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionRequestHuman().run(
+        dispatcher,
+        tracker(slots={"pending_question": "Xã có hỗ trợ lắp wifi miễn phí không"}),
+        domain,
+    )
+    assert events == [SlotSet("pending_question", None)]
+    async with sessions() as session:
+        ticket = (await session.scalars(select(Ticket))).one()
+    assert ticket.kind == "cau_hoi" and ticket.content == "Xã có hỗ trợ lắp wifi miễn phí không"
+    assert ticket.code in dispatcher.messages[0]["text"]
+
+
+async def test_request_human_without_a_question_explains_how(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionRequestHuman().run(dispatcher, tracker(), domain) == []
+    assert dispatcher.messages[0]["response"] == "utter_request_human"

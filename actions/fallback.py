@@ -1,0 +1,172 @@
+"""Fallback that helps: "Ý Anh/Chị là..." with the two likeliest topics, then an offer to
+send the question to staff. Every miss is logged (without the sender) for the report."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.runtime import channel_of, get_runtime
+from db.models import TicketKind, UnansweredQuestion
+from laikhe.labels import format_date
+from laikhe.topics import FAQ_TOPIC_TITLES, INTENT_TITLES
+from services.tickets import VIETNAM, NewTicket, TicketError, create_ticket
+
+logger = logging.getLogger(__name__)
+
+MAX_LOGGED_CHARS = 500
+OFFER_STAFF = (
+    "Tôi vẫn chưa hiểu rõ câu hỏi. Anh/Chị có muốn gửi câu hỏi này tới cán bộ xã không? "
+    "Cán bộ sẽ trả lời qua cuộc trò chuyện này (trợ lý lưu câu hỏi và mã cuộc trò chuyện "
+    "để gửi câu trả lời)."
+)
+
+
+def clarification_buttons(latest_message: dict[str, Any], limit: int = 2) -> list[dict[str, str]]:
+    """The likeliest topics as buttons, FAQ keys expanded from the response selector."""
+    faq_ranking = ((latest_message.get("response_selector") or {}).get("faq") or {}).get(
+        "ranking"
+    ) or []
+    buttons: list[dict[str, str]] = []
+    for entry in latest_message.get("intent_ranking") or []:
+        name = entry.get("name")
+        if name == "faq":
+            for faq in faq_ranking:
+                key = str(faq.get("intent_response_key", "")).partition("/")[2]
+                if key in FAQ_TOPIC_TITLES:
+                    buttons.append(
+                        {
+                            "title": FAQ_TOPIC_TITLES[key],
+                            "payload": f'/faq{{"faq_topic":"{key}"}}',
+                        }
+                    )
+                    break
+        elif name in INTENT_TITLES:
+            buttons.append({"title": INTENT_TITLES[name], "payload": f"/{name}"})
+        if len(buttons) == limit:
+            break
+    return buttons
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action the assistant ran before the resident's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            name = event.get("name")
+            if name and name != "action_listen":
+                return str(name)
+    return None
+
+
+async def log_unanswered(text: str, channel: str) -> None:
+    try:
+        async with get_runtime().sessions() as session:
+            session.add(
+                UnansweredQuestion(
+                    text=text[:MAX_LOGGED_CHARS], channel=channel, at=datetime.now(VIETNAM)
+                )
+            )
+            await session.commit()
+    except SQLAlchemyError:
+        # The resident still gets an answer; only the report loses one line.
+        logger.exception("could not log an unanswered question")
+
+
+class ActionClarify(Action):
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "").strip()
+        await log_unanswered(text, channel_of(tracker))
+        if previous_bot_action(tracker) == "action_clarify":
+            offer_staff(dispatcher)
+            return [SlotSet("pending_question", text or tracker.get_slot("pending_question"))]
+        buttons = clarification_buttons(tracker.latest_message)
+        buttons.append({"title": "Không phải các ý trên", "payload": "/deny"})
+        dispatcher.utter_message(
+            text="Xin lỗi, tôi chưa chắc đã hiểu đúng. Ý Anh/Chị là:", buttons=buttons
+        )
+        return [SlotSet("pending_question", text)]
+
+
+def offer_staff(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(
+        text=OFFER_STAFF,
+        buttons=[
+            {"title": "Gửi câu hỏi cho cán bộ", "payload": "/request_human"},
+            {"title": "Xem hướng dẫn", "payload": "/help"},
+        ],
+    )
+
+
+class ActionOfferStaffQuestion(Action):
+    def name(self) -> str:
+        return "action_offer_staff_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offer_staff(dispatcher)
+        return []
+
+
+class ActionRequestHuman(Action):
+    """Send the question the assistant could not answer to the intake office (cau_hoi)."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        question = tracker.get_slot("pending_question")
+        if not question:
+            dispatcher.utter_message(response="utter_request_human")
+            return []
+        runtime = get_runtime()
+        try:
+            async with runtime.sessions() as session:
+                ticket = await create_ticket(
+                    session=session,
+                    policy=runtime.policy,
+                    ticket=NewTicket(
+                        kind=TicketKind.CAU_HOI,
+                        content=str(question),
+                        channel=channel_of(tracker),
+                        sender_id=tracker.sender_id,
+                    ),
+                )
+                code, office, due = ticket.code, ticket.office.name, ticket.due_date
+                await session.commit()
+        except (SQLAlchemyError, TicketError):
+            logger.exception("question ticket failed for %s", tracker.sender_id)
+            dispatcher.utter_message(
+                text=(
+                    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên câu hỏi chưa được gửi. "
+                    "Anh/Chị vui lòng thử lại sau ít phút."
+                ),
+                buttons=[{"title": "Gửi lại", "payload": "/request_human"}],
+            )
+            return []
+        dispatcher.utter_message(
+            text=(
+                f"Đã gửi câu hỏi tới {office}. Mã: {code}\n"
+                f"Cán bộ sẽ trả lời qua cuộc trò chuyện này, chậm nhất {format_date(due)}."
+            )
+        )
+        return [SlotSet("pending_question", None)]
