@@ -151,6 +151,24 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # 1-5 from the one satisfaction question asked after closing; None = not answered.
     satisfaction: Mapped[int | None] = mapped_column(Integer)
+    # When staff last answered (time-to-answer in the report without reading the history);
+    # cleared with closed_at when the resident reopens, the history keeps every cycle.
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the sender had their personal data erased; the row stays for statistics.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kind-specific details as plain nullable columns rather than one JSON "details"
+    # blob: the six-monthly report groups by them on SQLite and PostgreSQL alike without
+    # dialect JSON operators, mypy sees their types, and erasure names each personal
+    # field explicitly instead of hoping to find it inside a document.
+    # Business proposals (kien_nghi from a hộ kinh doanh / doanh nghiệp). The contact
+    # person is contact_name / contact_phone / contact_email above.
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    tax_code: Mapped[str | None] = mapped_column(String(14))  # "0100109106-001"
+    sector: Mapped[str | None] = mapped_column(String(120))
+    # Misinformation reports: where it was seen (a link or a platform name) and the
+    # false claim as the resident quotes it; `content` stays the resident's own message.
+    source: Mapped[str | None] = mapped_column(String(500))
+    claim: Mapped[str | None] = mapped_column(Text)
 
     office: Mapped[Office] = relationship()
     category: Mapped[Category | None] = relationship()
@@ -158,10 +176,18 @@ class Ticket(Base):
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
+    attachments: Mapped[list[TicketAttachment]] = relationship(
+        back_populates="ticket", order_by="TicketAttachment.id", cascade="all, delete-orphan"
+    )
 
 
 class TicketEvent(Base):
-    """One state change or action on a ticket: who, when, from, to, note."""
+    """One state change or action on a ticket: who, when, from, to, note.
+
+    Information a resident adds later is an event too, with to_state == from_state and
+    the text in `note`, rather than a separate notes table: staff read one chronological
+    history of the ticket, and erasure has one place to scrub free text.
+    """
 
     __tablename__ = "ticket_events"
 
@@ -215,7 +241,32 @@ class UnansweredQuestion(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class AttachmentKind(str, enum.Enum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class TicketAttachment(Base):
+    """A photo or file a resident sent with a ticket.
+
+    Only the Telegram file id is kept, not the bytes: the bot can send the file on by its
+    id, and there is no copy of the resident's photo on our disks to secure or forget to
+    erase. File ids belong to one bot: a new bot token cannot open the old ones.
+    """
+
+    __tablename__ = "ticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    telegram_file_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[AttachmentKind] = mapped_column(String(ENUM_LENGTH))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
 __all__ = [
+    "AttachmentKind",
     "Base",
     "Category",
     "ConsentRecord",
@@ -224,6 +275,7 @@ __all__ = [
     "StaffMember",
     "StaffRole",
     "Ticket",
+    "TicketAttachment",
     "TicketEvent",
     "TicketKind",
     "TicketSequence",

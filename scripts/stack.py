@@ -79,40 +79,33 @@ class Stack:
         self._spawn(
             "actions",
             [
-                str(APP_PYTHON),
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
+                str(APP_PYTHON), "-m", "rasa_sdk",
+                "--actions", "actions", "--port", str(self.action_port),
             ],
-        )
+        )  # fmt: skip
+        self._spawn_engine()
+        self.wait_ready(timeout)
+
+    def restart_engine(self, timeout: float = 180.0) -> None:
+        """Stop and start the engine alone (conversations must survive: SQL tracker store)."""
+        process = self.processes.pop("engine")
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        self._spawn_engine()
+        self.wait_ready(timeout)
+
+    def _spawn_engine(self) -> None:
         self._spawn(
             "engine",
             [
-                str(ENGINE_PYTHON),
-                "-m",
-                "rasa",
-                "run",
-                "--model",
-                str(self.model),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.engine_port),
-                "--enable-api",
-                "--auth-token",
-                self.rasa_token,
-                "--credentials",
-                "credentials.yml",
-                "--endpoints",
-                "endpoints.yml",
-                "--response-timeout",
-                "60",
+                str(ENGINE_PYTHON), "-m", "rasa", "run",
+                "--model", str(self.model),
+                "--interface", "127.0.0.1", "--port", str(self.engine_port),
+                "--enable-api", "--auth-token", self.rasa_token,
+                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                "--response-timeout", "60",
             ],
-        )
-        self.wait_ready(timeout)
+        )  # fmt: skip
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -44,13 +44,18 @@ CHAT = 42
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegramServer]:
+    # Servers of other suites (the end-to-end session fixture) may be running; only this
+    # test's own server must be gone afterwards.
+    before = {t for t in threading.enumerate() if t.name == "FakeTelegramServer"}
     server = FakeTelegramServer(TOKEN).start()
     try:
         yield server
     finally:
         server.stop()
     # The fake must not leak its thread into later tests.
-    assert not [t for t in threading.enumerate() if t.name == "FakeTelegramServer"]
+    assert not [
+        t for t in threading.enumerate() if t.name == "FakeTelegramServer" and t not in before
+    ]
 
 
 def make_bot(fake: FakeTelegramServer) -> Bot:

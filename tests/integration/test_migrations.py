@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "unanswered_questions",
     "offices",
     "staff_members",
+    "ticket_attachments",
     "ticket_events",
     "ticket_sequences",
     "tickets",

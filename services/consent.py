@@ -1,0 +1,84 @@
+"""Consent to personal data processing (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15).
+
+Consent is an explicit act (a button press), never silence. Every press is a new row,
+so the history shows which notice text was agreed to and when; the latest row decides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ConsentRecord
+from services.tickets import VIETNAM
+
+# Change the version whenever the notice text changes in substance, so a record always
+# names the exact text the resident agreed to.
+CONSENT_NOTICE_VERSION: Final = "pdp-2026-11-v1"
+# Handling and answering an opinion (tickets with a name or a contact).
+PURPOSE_FEEDBACK: Final = "feedback"
+
+# Kept to what the law asks a notice to say: what, why, how long, who sees it, how to
+# delete. The retention period is the commune's archive rule, not a number we invent.
+CONSENT_NOTICE: Final = (
+    "Theo Luật Bảo vệ dữ liệu cá nhân (91/2025/QH15), trước khi gửi, "
+    "xin Anh/Chị đọc và đồng ý:\n"
+    "• Dữ liệu lưu: họ tên, số điện thoại/email, nội dung ý kiến và ảnh Anh/Chị gửi.\n"
+    "• Mục đích: xử lý và trả lời ý kiến của Anh/Chị.\n"
+    "• Thời gian lưu: đến khi xử lý xong và theo quy định lưu trữ của xã.\n"
+    "• Người được xem: chỉ cán bộ phụ trách của xã.\n"
+    "• Muốn xóa: gõ «xóa dữ liệu của tôi» bất cứ lúc nào.\n"
+    "Anh/Chị có đồng ý không?"
+)
+
+
+async def record_consent(
+    *,
+    session: AsyncSession,
+    channel: str,
+    sender_id: str,
+    purpose: str,
+    notice_version: str,
+    granted: bool,
+    now: datetime | None = None,
+) -> ConsentRecord:
+    """Store one consent act; a refusal also marks earlier consents as withdrawn."""
+    now = now or datetime.now(VIETNAM)
+    if not granted:
+        # Stamping the earlier rows keeps the audit trail readable on its own: each
+        # consent shows when it stopped counting.
+        await session.execute(
+            update(ConsentRecord)
+            .where(
+                ConsentRecord.sender_id == sender_id,
+                ConsentRecord.purpose == purpose,
+                ConsentRecord.granted.is_(True),
+                ConsentRecord.withdrawn_at.is_(None),
+            )
+            .values(withdrawn_at=now)
+        )
+    record = ConsentRecord(
+        channel=channel,
+        sender_id=sender_id,
+        purpose=purpose,
+        notice_version=notice_version,
+        granted=granted,
+        given_at=now,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def has_consent(*, session: AsyncSession, sender_id: str, purpose: str) -> bool:
+    """True when the sender's latest record for this purpose is a consent still in force."""
+    latest = await session.scalar(
+        select(ConsentRecord)
+        .where(ConsentRecord.sender_id == sender_id, ConsentRecord.purpose == purpose)
+        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    )
+    return latest is not None and latest.granted and latest.withdrawn_at is None

@@ -1,0 +1,281 @@
+"""What a resident can do with their own tickets: list, add to, withdraw, reopen, rate.
+
+Every operation checks ownership (the chat that sent the ticket) and the ticket state,
+and refuses with a ResidentError whose message the action shows as it is. Changes are
+flushed, not committed: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import AttachmentKind, Ticket, TicketAttachment, TicketEvent, TicketState
+from laikhe.validators import MAX_FEEDBACK_CHARS
+from services.calendar import add_working_days
+from services.duplicates import OPEN_STATES, find_likely_duplicate
+from services.resident_errors import (
+    AlreadyRated,
+    InvalidInput,
+    NotFound,
+    NotOwner,
+    TooLate,
+    TooManyAttachments,
+    WrongState,
+)
+from services.tickets import VIETNAM, TicketPolicy, parse_ticket_code
+
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "REOPEN_WINDOW_DAYS",
+    "TicketSummary",
+    "add_attachment",
+    "add_information",
+    "find_likely_duplicate",
+    "my_tickets",
+    "rate",
+    "reopen",
+    "withdraw",
+]
+
+REOPEN_WINDOW_DAYS: Final = 30
+# Enough photos to show a problem; more is a sign of a stuck upload loop or abuse.
+MAX_ATTACHMENTS: Final = 10
+PREVIEW_CHARS: Final = 60
+FINISHED_STATES: Final = frozenset({TicketState.ANSWERED, TicketState.CLOSED})
+ATTACHMENT_NOTES: Final = {
+    AttachmentKind.PHOTO: "Người gửi bổ sung 1 ảnh",
+    AttachmentKind.DOCUMENT: "Người gửi bổ sung 1 tệp",
+}
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    code: str
+    kind: str
+    state: str
+    office_name: str
+    category_name: str | None
+    created_at: datetime
+    due_date: date
+    preview: str
+
+
+def _local(moment: datetime) -> datetime:
+    # SQLite hands back the stored Vietnam wall-clock time without its offset;
+    # PostgreSQL hands back an aware time.
+    return moment.replace(tzinfo=VIETNAM) if moment.tzinfo is None else moment
+
+
+def _preview(content: str) -> str:
+    return content if len(content) <= PREVIEW_CHARS else content[: PREVIEW_CHARS - 1] + "…"
+
+
+def _clean_text(text: str, *, empty_message: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise InvalidInput(empty_message)
+    if len(cleaned) > MAX_FEEDBACK_CHARS:
+        raise InvalidInput(
+            f"Nội dung dài quá {MAX_FEEDBACK_CHARS} ký tự. Anh/Chị rút gọn giúp, "
+            "hoặc gửi thành nhiều lần."
+        )
+    return cleaned
+
+
+async def _own_ticket(*, session: AsyncSession, code: str, sender_id: str) -> Ticket:
+    canonical = parse_ticket_code(code) or code.strip()
+    # Row lock (PostgreSQL; SQLite serialises writers anyway) so a resident's change and
+    # a staff change on the same ticket cannot both read the old state.
+    ticket = await session.scalar(select(Ticket).where(Ticket.code == canonical).with_for_update())
+    if ticket is None:
+        raise NotFound(canonical)
+    if ticket.sender_id is None or ticket.sender_id != sender_id:
+        raise NotOwner(ticket.code)
+    return ticket
+
+
+def _record(ticket: Ticket, *, now: datetime, to_state: TicketState, note: str) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        actor=f"resident:{ticket.channel}",
+        from_state=TicketState(ticket.state).value,
+        to_state=to_state.value,
+        note=note,
+    )
+    ticket.state = to_state
+    ticket.updated_at = now
+    return event
+
+
+async def my_tickets(
+    *, session: AsyncSession, sender_id: str, limit: int = 10
+) -> list[TicketSummary]:
+    """The sender's latest tickets, newest first."""
+    rows = await session.scalars(
+        select(Ticket)
+        .options(selectinload(Ticket.office), selectinload(Ticket.category))
+        .where(Ticket.sender_id == sender_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return [
+        TicketSummary(
+            code=ticket.code,
+            kind=ticket.kind,
+            state=ticket.state,
+            office_name=ticket.office.name,
+            category_name=ticket.category.name if ticket.category else None,
+            created_at=ticket.created_at,
+            due_date=ticket.due_date,
+            preview=_preview(ticket.content),
+        )
+        for ticket in rows.all()
+    ]
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.state in OPEN_STATES:
+        return
+    hint = (
+        "Nếu vấn đề chưa được giải quyết, Anh/Chị có thể đề nghị mở lại."
+        if ticket.state in FINISHED_STATES
+        else "Anh/Chị gửi ý kiến mới giúp nếu cần."
+    )
+    raise WrongState(ticket.code, ticket.state, hint)
+
+
+async def add_information(
+    *, session: AsyncSession, code: str, sender_id: str, text: str, now: datetime | None = None
+) -> TicketEvent:
+    """Add the resident's extra information to an open ticket's history."""
+    now = now or datetime.now(VIETNAM)
+    ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
+    _require_open(ticket)
+    note = _clean_text(text, empty_message="Anh/Chị gõ nội dung cần bổ sung giúp.")
+    # Same state in and out: the event is a note in the history, not a transition.
+    event = _record(ticket, now=now, to_state=TicketState(ticket.state), note=note)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def add_attachment(
+    *,
+    session: AsyncSession,
+    code: str,
+    sender_id: str,
+    telegram_file_id: str,
+    kind: AttachmentKind,
+    now: datetime | None = None,
+) -> TicketAttachment:
+    """Attach a photo or file (by Telegram file id) to an open ticket."""
+    now = now or datetime.now(VIETNAM)
+    ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
+    _require_open(ticket)
+    count = await session.scalar(
+        select(func.count())
+        .select_from(TicketAttachment)
+        .where(TicketAttachment.ticket_id == ticket.id)
+    )
+    if (count or 0) >= MAX_ATTACHMENTS:
+        raise TooManyAttachments(ticket.code, MAX_ATTACHMENTS)
+    attachment = TicketAttachment(
+        ticket_id=ticket.id, telegram_file_id=telegram_file_id, kind=kind.value, added_at=now
+    )
+    session.add(attachment)
+    session.add(
+        _record(ticket, now=now, to_state=TicketState(ticket.state), note=ATTACHMENT_NOTES[kind])
+    )
+    await session.flush()
+    return attachment
+
+
+async def withdraw(
+    *, session: AsyncSession, code: str, sender_id: str, now: datetime | None = None
+) -> Ticket:
+    """Take a ticket back, only before staff have picked it up."""
+    now = now or datetime.now(VIETNAM)
+    ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
+    if ticket.state != TicketState.NEW:
+        if ticket.state == TicketState.WITHDRAWN:
+            hint = "Ý kiến đã được rút trước đó."
+        elif ticket.state in OPEN_STATES:
+            hint = (
+                "Cán bộ đã tiếp nhận nên không rút lại được. "
+                "Anh/Chị có thể bổ sung thông tin cho cán bộ."
+            )
+        else:
+            hint = "Ý kiến đã được xử lý xong nên không cần rút."
+        raise WrongState(ticket.code, ticket.state, hint)
+    session.add(
+        _record(ticket, now=now, to_state=TicketState.WITHDRAWN, note="Người gửi rút ý kiến")
+    )
+    await session.flush()
+    return ticket
+
+
+async def _finished_at(*, session: AsyncSession, ticket: Ticket) -> datetime:
+    """When the ticket reached its current answered/closed state."""
+    stamped = ticket.closed_at if ticket.state == TicketState.CLOSED else ticket.answered_at
+    if stamped is None:
+        # Rows written before answered_at existed, or by a path that forgot to stamp
+        # it: the history is authoritative.
+        stamped = await session.scalar(
+            select(func.max(TicketEvent.at)).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.to_state == ticket.state
+            )
+        )
+    return _local(stamped or ticket.updated_at)
+
+
+async def reopen(
+    *,
+    session: AsyncSession,
+    policy: TicketPolicy,
+    code: str,
+    sender_id: str,
+    reason: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """Reopen an answered or closed ticket whose answer did not solve the problem."""
+    now = now or datetime.now(VIETNAM)
+    ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
+    if ticket.state not in FINISHED_STATES:
+        raise WrongState(
+            ticket.code, ticket.state, "Chỉ mở lại được ý kiến đã được trả lời hoặc đã đóng."
+        )
+    if now - await _finished_at(session=session, ticket=ticket) > timedelta(
+        days=REOPEN_WINDOW_DAYS
+    ):
+        raise TooLate(ticket.code, REOPEN_WINDOW_DAYS)
+    note = _clean_text(reason, empty_message="Anh/Chị cho biết vì sao chưa được giải quyết giúp.")
+    session.add(_record(ticket, now=now, to_state=TicketState.REOPENED, note=note))
+    # A fresh deadline, counted like a new ticket of this kind.
+    local_today = now.astimezone(VIETNAM).date()
+    ticket.due_date = add_working_days(local_today, policy.working_days_for(ticket.kind))
+    # These describe the current cycle; the history keeps the earlier one.
+    ticket.answered_at = None
+    ticket.closed_at = None
+    await session.flush()
+    return ticket
+
+
+async def rate(*, session: AsyncSession, code: str, sender_id: str, score: int) -> Ticket:
+    """The one satisfaction answer (1-5) on a closed ticket."""
+    if not 1 <= score <= 5:
+        raise InvalidInput("Anh/Chị chọn từ 1 đến 5 sao giúp.")
+    ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
+    if ticket.state != TicketState.CLOSED:
+        raise WrongState(ticket.code, ticket.state, "Anh/Chị đánh giá được khi ý kiến đã đóng.")
+    if ticket.satisfaction is not None:
+        raise AlreadyRated(ticket.code)
+    ticket.satisfaction = score
+    await session.flush()
+    return ticket

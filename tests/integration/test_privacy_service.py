@@ -1,0 +1,237 @@
+"""«Xóa dữ liệu của tôi» on real migrated databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from db.models import (
+    AttachmentKind,
+    ConsentRecord,
+    Ticket,
+    TicketAttachment,
+    TicketKind,
+    TicketState,
+)
+from laikhe.commune import CommuneConfig
+from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK, record_consent
+from services.privacy import (
+    ANONYMISED_NOTE,
+    ERASED_CONTENT,
+    erase_conversation,
+    erase_personal_data,
+)
+from services.resident import add_attachment, add_information
+from tests.conftest import PostgresDatabase
+from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
+
+WHEN = T0 + timedelta(days=5)
+
+
+async def _sender_with_history(sessions: Sessions, commune: CommuneConfig) -> dict[str, str]:
+    """Sender 1001: an open ticket with a photo, a closed rated business proposal, a
+    misinformation report, a complaint; sender 2002: one ticket that must stay intact."""
+    open_code = await new_ticket(
+        sessions, commune, contact_name="Nguyễn Văn An", contact_phone="+84912345678"
+    )
+    business = await new_ticket(
+        sessions,
+        commune,
+        kind=TicketKind.KIEN_NGHI,
+        contact_name="Trần Thị Bình",
+        contact_email="binh@example.vn",
+    )
+    rumour = await new_ticket(sessions, commune, kind=TicketKind.THONG_TIN_SAI)
+    complaint = await new_ticket(sessions, commune, kind=TicketKind.KHIEU_NAI_TO_CAO)
+    other = await new_ticket(sessions, commune, sender_id="2002", contact_name="Lê Văn Cường")
+    async with sessions() as session:
+        await add_attachment(
+            session=session,
+            code=open_code,
+            sender_id="1001",
+            telegram_file_id="AgACAgUAAxkBAAIB",
+            kind=AttachmentKind.PHOTO,
+        )
+        await add_information(
+            session=session, code=open_code, sender_id="1001", text="Nhà tôi cạnh cổng chợ"
+        )
+        for row_code, values in (
+            (
+                business,
+                {
+                    "business_name": "Hộ kinh doanh Bình An",
+                    "tax_code": "0100109106",
+                    "sector": "Thương mại",
+                },
+            ),
+            (
+                rumour,
+                {"source": "https://www.facebook.com/groups/123", "claim": "Xã thu phí VNeID"},
+            ),
+        ):
+            ticket = await session.scalar(select(Ticket).where(Ticket.code == row_code))
+            assert ticket is not None
+            for name, value in values.items():
+                setattr(ticket, name, value)
+        for sender in ("1001", "2002"):
+            await record_consent(
+                session=session,
+                channel="telegram",
+                sender_id=sender,
+                purpose=PURPOSE_FEEDBACK,
+                notice_version=CONSENT_NOTICE_VERSION,
+                granted=True,
+                now=T0,
+            )
+        await session.commit()
+    await move(sessions, business, TicketState.CLOSED, T0 + timedelta(days=2))
+    async with sessions() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.code == business))
+        assert ticket is not None
+        ticket.satisfaction = 4
+        await session.commit()
+    return {
+        "open": open_code,
+        "business": business,
+        "rumour": rumour,
+        "complaint": complaint,
+        "other": other,
+    }
+
+
+async def test_erasure_removes_what_identifies_and_keeps_the_statistics(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    codes = await _sender_with_history(sessions, commune)
+    async with sessions() as session:
+        report = await erase_personal_data(
+            session=session, channel="telegram", sender_id="1001", now=WHEN
+        )
+        await session.commit()
+    assert (report.tickets, report.withdrawn, report.attachments, report.consent_records) == (
+        4,
+        3,  # the open complaint, rumour and feedback; the closed proposal stays closed
+        1,
+        1,
+    )
+    for name in ("open", "business", "rumour", "complaint"):
+        ticket, events = await load(sessions, codes[name])
+        assert ticket.sender_id is None
+        assert (ticket.contact_name, ticket.contact_phone, ticket.contact_email) == (None,) * 3
+        assert ticket.content == ERASED_CONTENT
+        assert ticket.anonymised_at is not None
+        assert ticket.business_name is None and ticket.tax_code is None and ticket.claim is None
+        # Statistics survive: kind, category, office, village, dates.
+        assert ticket.category_id is not None and ticket.village_id is not None
+        assert ticket.created_at is not None and ticket.due_date is not None
+        # History keeps who and when, no free text, and ends with the anonymisation.
+        assert [e.note for e in events[:-1]] == [None] * (len(events) - 1)
+        assert events[-1].note == ANONYMISED_NOTE and events[-1].actor == "resident:telegram"
+    open_ticket, open_events = await load(sessions, codes["open"])
+    assert open_ticket.state == "withdrawn"
+    assert (open_events[-1].from_state, open_events[-1].to_state) == ("new", "withdrawn")
+    business, business_events = await load(sessions, codes["business"])
+    assert business.state == "closed" and business.satisfaction == 4
+    assert business.sector == "Thương mại"
+    assert (business_events[-1].from_state, business_events[-1].to_state) == ("closed", "closed")
+    rumour, _ = await load(sessions, codes["rumour"])
+    assert rumour.source == "Facebook"  # the platform stays, the group link goes
+    complaint, _ = await load(sessions, codes["complaint"])
+    assert complaint.confidential and complaint.kind == "khieu_nai_to_cao"
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(TicketAttachment)) == 0
+        consents = (await session.scalars(select(ConsentRecord.sender_id))).all()
+    assert consents == ["2002"]
+    other, _ = await load(sessions, codes["other"])
+    assert (other.sender_id, other.contact_name) == ("2002", "Lê Văn Cường")
+    assert other.content != ERASED_CONTENT and other.anonymised_at is None
+
+
+async def test_erasure_is_idempotent_and_scoped_to_the_channel(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    await new_ticket(sessions, commune)
+    async with sessions() as session:
+        elsewhere = await erase_personal_data(
+            session=session, channel="terminal", sender_id="1001", now=WHEN
+        )
+        first = await erase_personal_data(
+            session=session, channel="telegram", sender_id="1001", now=WHEN
+        )
+        again = await erase_personal_data(
+            session=session, channel="telegram", sender_id="1001", now=WHEN
+        )
+        await session.commit()
+    assert elsewhere.tickets == 0
+    assert first.tickets == 1
+    assert (again.tickets, again.withdrawn, again.attachments, again.consent_records) == (0,) * 4
+
+
+# --- Rasa tracker store --------------------------------------------------------------
+
+TRACKER_DDL = (
+    "CREATE TABLE events (id integer primary key, sender_id varchar(255), "
+    "type_name varchar(255), timestamp float, intent_name varchar(255), "
+    "action_name varchar(255), data text)"
+)
+
+
+def _fill_tracker(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(TRACKER_DDL))
+            for index, sender in enumerate(["1001", "1001", "1001", "2002", "2002"]):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO events (id, sender_id, type_name, timestamp, data) "
+                        "VALUES (:id, :sender, 'user', :ts, '{}')"
+                    ),
+                    {"id": index + 1, "sender": sender, "ts": 1.0 + index},
+                )
+    finally:
+        engine.dispose()
+
+
+def _senders(url: str) -> list[str]:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT sender_id FROM events ORDER BY id"))
+            return [row[0] for row in rows]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def tracker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind, standing in for Rasa's SQL tracker store."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    database = PostgresDatabase()
+    try:
+        yield database.url
+    finally:
+        database.drop()
+
+
+async def test_erase_conversation_deletes_only_that_senders_rows(tracker_url: str) -> None:
+    _fill_tracker(tracker_url)
+    assert await erase_conversation(tracker_store_url=tracker_url, sender_id="1001") == 3
+    assert _senders(tracker_url) == ["2002", "2002"]
+    assert await erase_conversation(tracker_store_url=tracker_url, sender_id="1001") == 0
+
+
+async def test_erase_conversation_without_a_tracker_table_is_a_no_op(tracker_url: str) -> None:
+    assert await erase_conversation(tracker_store_url=tracker_url, sender_id="1001") == 0
+
+
+async def test_erase_conversation_refuses_an_unknown_database() -> None:
+    with pytest.raises(ValueError):
+        await erase_conversation(tracker_store_url="mysql://x/y", sender_id="1001")
