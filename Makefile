@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test setup migrate load-config model lint typecheck validate story-test nlu-report clean
+.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
@@ -34,6 +34,17 @@ $(UV):
 	test -x $(APP) || $(UV) venv --quiet --python $(PY310) .venv/app
 	$(UV) pip sync --quiet --python $(APP) requirements/app.lock
 	touch $@
+
+# Debian packages the report tests need (LibreOffice to render the .docx to PDF, poppler
+# for PDF -> PNG, fonts with Vietnamese glyphs). Installed only when missing.
+system-deps:
+	@missing=$$(for p in $$(grep -v '^#' scripts/system-packages.txt); do \
+		dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 setup: .venv/engine/.synced .venv/app/.synced
 
@@ -70,7 +81,7 @@ story-test: model
 nlu-report: setup
 	$(ENGINE) scripts/evaluate_nlu.py --write docs/nlu-report.md
 
-test: setup lint typecheck validate model story-test
+test: setup system-deps lint typecheck validate model story-test
 	$(APP) scripts/alembic_check.py
 	$(ENGINE) -m pytest -q -p no:cacheprovider --confcutdir tests/engine -W ignore::pytest.PytestConfigWarning tests/engine
 	$(APP) -m pytest -q -p no:cacheprovider
