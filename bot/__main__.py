@@ -7,8 +7,11 @@ import logging
 
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
+from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
+from db.session import sessionmaker_for
+from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
 
 
@@ -20,7 +23,11 @@ def main() -> None:
     if settings.telegram_bot_token is None:
         asyncio.run(run_terminal_chat(Conversation(engine, channel="terminal")))
         return
-    application = build_application(settings, Conversation(engine, channel="telegram"))
+    staff = StaffContext(
+        sessions=sessionmaker_for(settings.database_url),
+        commune=load_commune_config(settings.commune_config),
+    )
+    application = build_application(settings, Conversation(engine, channel="telegram"), staff)
     if settings.telegram_mode == "webhook":
         if not settings.telegram_webhook_url:
             raise SystemExit("TELEGRAM_WEBHOOK_URL is required in webhook mode")

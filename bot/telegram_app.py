@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import ONLY_TEXT, Conversation, Reply
+from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from laikhe.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.warning("could not tell chat %s about the failure", update.effective_chat.id)
 
 
-def build_application(settings: Settings, conversation: Conversation) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings, conversation: Conversation, staff: StaffContext
+) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     application = (
@@ -156,7 +159,9 @@ def build_application(settings: Settings, conversation: Conversation) -> Applica
         .build()
     )
     application.bot_data[CONVERSATION_KEY] = conversation
+    application.bot_data[STAFF_CONTEXT_KEY] = staff
     private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("baocao", on_report_request))
     application.add_handler(CommandHandler(["start", "menu"], on_start, filters=private))
     application.add_handler(CommandHandler("help", on_help, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT, on_text))

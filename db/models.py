@@ -113,6 +113,8 @@ class StaffMember(Base):
     can_read_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    office: Mapped[Office | None] = relationship()
+
 
 class TicketSequence(Base):
     """Per prefix and year counter behind human-readable ticket codes (LK-2026-000123)."""

@@ -1,0 +1,1 @@
+"""Command-line tools for commune staff and administrators (python -m admin ...)."""

@@ -1,0 +1,80 @@
+"""Registered staff: who may act for which office, and in what role."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Office, StaffMember, StaffRole
+
+
+class StaffError(Exception):
+    """A staff registry operation that cannot be done; the message is for the operator."""
+
+
+async def register_staff(
+    *,
+    session: AsyncSession,
+    telegram_user_id: int,
+    full_name: str,
+    office_code: str | None,
+    role: StaffRole,
+    can_read_confidential: bool = False,
+) -> StaffMember:
+    """Register (or update) a staff member by Telegram user id."""
+    office = None
+    if office_code is not None:
+        office = await session.scalar(select(Office).where(Office.code == office_code.upper()))
+        if office is None:
+            raise StaffError(f"unknown office {office_code!r}")
+    elif role not in (StaffRole.COMMUNE_LEADER, StaffRole.ADMIN):
+        raise StaffError("officers and office leads need an office")
+    member = await session.scalar(
+        select(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
+    )
+    if member is None:
+        member = StaffMember(telegram_user_id=telegram_user_id)
+        session.add(member)
+    member.full_name = full_name
+    member.office_id = office.id if office else None
+    member.role = role
+    member.can_read_confidential = can_read_confidential
+    member.active = True
+    await session.flush()
+    return member
+
+
+async def remove_staff(*, session: AsyncSession, telegram_user_id: int) -> bool:
+    """Deactivate (history keeps naming who acted), returning whether someone was removed."""
+    member = await session.scalar(
+        select(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
+    )
+    if member is None or not member.active:
+        return False
+    member.active = False
+    await session.flush()
+    return True
+
+
+async def active_staff(*, session: AsyncSession, telegram_user_id: int) -> StaffMember | None:
+    member: StaffMember | None = await session.scalar(
+        select(StaffMember)
+        .options(selectinload(StaffMember.office))
+        .where(StaffMember.telegram_user_id == telegram_user_id, StaffMember.active.is_(True))
+    )
+    return member
+
+
+async def list_staff(*, session: AsyncSession) -> list[StaffMember]:
+    result = await session.scalars(
+        select(StaffMember).options(selectinload(StaffMember.office)).order_by(StaffMember.id)
+    )
+    return list(result.all())
+
+
+async def office_for_chat(*, session: AsyncSession, chat_id: int) -> Office | None:
+    office: Office | None = await session.scalar(
+        select(Office).where(Office.staff_chat_id == chat_id)
+    )
+    return office
