@@ -54,17 +54,32 @@ class Settings(BaseSettings):
         return to_async_url(self.database_url)
 
 
-def to_async_url(url: str) -> str:
-    """Map a plain database URL onto the asyncio driver we ship for it."""
+# The drivers each environment ships: asyncio ones for the app, plain ones for tools
+# that need a synchronous engine (Alembic inspection, the Rasa tracker store rows).
+_DRIVERS = {
+    "sqlite": ("sqlite+aiosqlite", "sqlite"),
+    "postgresql": ("postgresql+asyncpg", "postgresql+psycopg"),
+    "postgres": ("postgresql+asyncpg", "postgresql+psycopg"),
+}
+
+
+def with_driver(url: str, *, use_asyncio: bool) -> str:
+    """Map a plain database URL onto the driver we ship for it."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"not a database URL: {url!r}")
-    base = scheme.split("+", 1)[0]
-    if base == "sqlite":
-        return f"sqlite+aiosqlite://{rest}"
-    if base in ("postgresql", "postgres"):
-        return f"postgresql+asyncpg://{rest}"
-    raise ValueError(f"unsupported database: {scheme}")
+    drivers = _DRIVERS.get(scheme.split("+", 1)[0])
+    if drivers is None:
+        raise ValueError(f"unsupported database: {scheme}")
+    return f"{drivers[0] if use_asyncio else drivers[1]}://{rest}"
+
+
+def to_async_url(url: str) -> str:
+    return with_driver(url, use_asyncio=True)
+
+
+def to_sync_url(url: str) -> str:
+    return with_driver(url, use_asyncio=False)
 
 
 @lru_cache(maxsize=1)

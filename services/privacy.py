@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import ConsentRecord, Ticket, TicketEvent, TicketState
 from laikhe.contact import platform_of
+from laikhe.settings import to_sync_url
 from services.duplicates import OPEN_STATES
 from services.tickets import VIETNAM
 
@@ -113,21 +114,8 @@ async def erase_personal_data(
     )
 
 
-def _sync_url(url: str) -> str:
-    """The driver our app environment ships for this database (psycopg 3 for PostgreSQL)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise ValueError(f"not a database URL: {url!r}")
-    base = scheme.split("+", 1)[0]
-    if base == "sqlite":
-        return f"sqlite://{rest}"
-    if base in ("postgresql", "postgres"):
-        return f"postgresql+psycopg://{rest}"
-    raise ValueError(f"unsupported tracker store database: {scheme}")
-
-
 def _erase_conversation_sync(url: str, sender_id: str) -> int:
-    sync_url = _sync_url(url)
+    sync_url = to_sync_url(url)
     # The engine may be writing to a SQLite tracker store at the same moment: wait.
     connect_args = {"timeout": 30} if sync_url.startswith("sqlite") else {}
     engine = sa.create_engine(sync_url, connect_args=connect_args)
