@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report clean
+.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report report clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
@@ -76,6 +76,10 @@ validate: .venv/engine/.synced
 story-test: model
 	$(ENGINE) -m rasa test core --e2e --model "$$($(APP) scripts/model.py path)" \
 		--stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+# The six-monthly report on a migrated database: make report ARGS="--office KT"
+report: migrate
+	$(APP) -m reports --out var/reports $(ARGS)
 
 # Benchmark, not a test: trains ours and the stock pipeline, writes docs/nlu-report.md.
 nlu-report: setup
