@@ -13,11 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime
+from actions.runtime import channel_of, get_runtime, save_ticket
 from db.models import TicketKind, UnansweredQuestion
 from laikhe.labels import format_date
 from laikhe.topics import FAQ_TOPIC_TITLES, INTENT_TITLES
-from services.tickets import VIETNAM, NewTicket, TicketError, create_ticket
+from services.tickets import VIETNAM, NewTicket
 
 logger = logging.getLogger(__name__)
 
@@ -138,23 +138,15 @@ class ActionRequestHuman(Action):
         if not question:
             dispatcher.utter_message(response="utter_request_human")
             return []
-        runtime = get_runtime()
-        try:
-            async with runtime.sessions() as session:
-                ticket = await create_ticket(
-                    session=session,
-                    policy=runtime.policy,
-                    ticket=NewTicket(
-                        kind=TicketKind.CAU_HOI,
-                        content=str(question),
-                        channel=channel_of(tracker),
-                        sender_id=tracker.sender_id,
-                    ),
-                )
-                code, office, due = ticket.code, ticket.office.name, ticket.due_date
-                await session.commit()
-        except (SQLAlchemyError, TicketError):
-            logger.exception("question ticket failed for %s", tracker.sender_id)
+        saved = await save_ticket(
+            NewTicket(
+                kind=TicketKind.CAU_HOI,
+                content=str(question),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+            )
+        )
+        if saved is None:
             dispatcher.utter_message(
                 text=(
                     "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên câu hỏi chưa được gửi. "
@@ -165,8 +157,9 @@ class ActionRequestHuman(Action):
             return []
         dispatcher.utter_message(
             text=(
-                f"Đã gửi câu hỏi tới {office}. Mã: {code}\n"
-                f"Cán bộ sẽ trả lời qua cuộc trò chuyện này, chậm nhất {format_date(due)}."
+                f"Đã gửi câu hỏi tới {saved.office_name}. Mã: {saved.code}\n"
+                "Cán bộ sẽ trả lời qua cuộc trò chuyện này, "
+                f"chậm nhất {format_date(saved.due_date)}."
             )
         )
         return [SlotSet("pending_question", None)]

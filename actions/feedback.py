@@ -9,13 +9,12 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime
+from actions.runtime import channel_of, get_runtime, save_ticket
 from db.models import TicketKind
 from laikhe.labels import format_date
 from laikhe.validators import match_choice, validate_feedback_text
-from services.tickets import NewTicket, TicketError, create_ticket, list_categories, list_villages
+from services.tickets import NewTicket, list_categories, list_villages
 
 logger = logging.getLogger(__name__)
 
@@ -160,25 +159,17 @@ class SubmitFeedback(Action):
             dispatcher.utter_message(response="utter_feedback_cancelled")
             return _reset_form()
         village = tracker.get_slot("feedback_village")
-        runtime = get_runtime()
-        try:
-            async with runtime.sessions() as session:
-                ticket = await create_ticket(
-                    session=session,
-                    policy=runtime.policy,
-                    ticket=NewTicket(
-                        kind=TicketKind.GOP_Y,
-                        content=str(tracker.get_slot("feedback_content")),
-                        channel=channel_of(tracker),
-                        sender_id=tracker.sender_id,
-                        category_code=tracker.get_slot("feedback_category"),
-                        village_code=None if village in (None, NO_VILLAGE) else str(village),
-                    ),
-                )
-                code, office, due = ticket.code, ticket.office.name, ticket.due_date
-                await session.commit()
-        except (SQLAlchemyError, TicketError):
-            logger.exception("ticket creation failed for %s", tracker.sender_id)
+        saved = await save_ticket(
+            NewTicket(
+                kind=TicketKind.GOP_Y,
+                content=str(tracker.get_slot("feedback_content")),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+                category_code=tracker.get_slot("feedback_category"),
+                village_code=None if village in (None, NO_VILLAGE) else str(village),
+            )
+        )
+        if saved is None:
             # Keep what the resident typed: only the confirmation is asked again.
             dispatcher.utter_message(
                 text=(
@@ -190,9 +181,9 @@ class SubmitFeedback(Action):
             return [SlotSet("feedback_confirm", None)]
         dispatcher.utter_message(
             text=(
-                f"Đã gửi ý kiến của Anh/Chị. Mã ý kiến: {code}\n"
-                f"Đơn vị tiếp nhận: {office}\n"
-                f"Hạn trả lời dự kiến: {format_date(due)}\n"
+                f"Đã gửi ý kiến của Anh/Chị. Mã ý kiến: {saved.code}\n"
+                f"Đơn vị tiếp nhận: {saved.office_name}\n"
+                f"Hạn trả lời dự kiến: {format_date(saved.due_date)}\n"
                 "Anh/Chị lưu lại mã để tra cứu (bấm «Tra cứu ý kiến đã gửi»)."
             )
         )

@@ -6,15 +6,20 @@ Tests install their own Runtime (another database, another configuration) with
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.session import sessionmaker_for
 from laikhe.commune import CommuneConfig, load_commune_config
 from laikhe.settings import get_settings
-from services.tickets import TicketPolicy
+from services.tickets import NewTicket, TicketError, TicketPolicy, create_ticket
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,25 @@ def set_runtime(runtime: Runtime | None) -> None:
 def channel_of(tracker: Any) -> str:
     """The input channel the resident wrote from (telegram, terminal, ...)."""
     return str(tracker.get_latest_input_channel() or "rest")
+
+
+@dataclass(frozen=True)
+class SavedTicket:
+    code: str
+    office_name: str
+    due_date: date
+
+
+async def save_ticket(ticket: NewTicket) -> SavedTicket | None:
+    """Create and commit a ticket; None (logged) when the database cannot take it, so the
+    action can apologise in Vietnamese and keep what the resident typed."""
+    runtime = get_runtime()
+    try:
+        async with runtime.sessions() as session:
+            row = await create_ticket(session=session, policy=runtime.policy, ticket=ticket)
+            saved = SavedTicket(row.code, row.office.name, row.due_date)
+            await session.commit()
+    except (SQLAlchemyError, TicketError):
+        logger.exception("ticket creation failed for %s", ticket.sender_id)
+        return None
+    return saved
