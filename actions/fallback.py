@@ -158,8 +158,8 @@ class ActionRequestHuman(Action):
         dispatcher.utter_message(
             text=(
                 f"Đã gửi câu hỏi tới {saved.office_name}. Mã: {saved.code}\n"
-                "Cán bộ sẽ trả lời qua cuộc trò chuyện này, "
-                f"chậm nhất {format_date(saved.due_date)}."
+                "Cán bộ sẽ trả lời qua cuộc trò chuyện này.\n"
+                f"Hạn trả lời dự kiến: {format_date(saved.due_date)}"
             )
         )
         return [SlotSet("pending_question", None)]
