@@ -75,7 +75,7 @@ validate: .venv/engine/.synced
 # the predicted intent (and FAQ key) of every user message, not only the actions.
 story-test: model
 	$(ENGINE) -m rasa test core --e2e --model "$$($(APP) scripts/model.py path)" \
-		--stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+		--stories tests --fail-on-prediction-errors --out results/stories
 
 # The six-monthly report on a migrated database: make report ARGS="--office KT"
 report: migrate

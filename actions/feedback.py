@@ -1,29 +1,68 @@
-"""The resident feedback form: ask by buttons, validate, confirm, create the ticket."""
+"""The resident feedback form (give_feedback): consent, kind, field, content, village,
+contact for the formal kinds, photos, a likely duplicate, then «Gửi / Sửa / Hủy»."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime, save_ticket
+from actions.ticket_forms import (
+    CONSENT_NOT_STORED,
+    AskConsent,
+    ask_summary_or_edit,
+    check_text,
+    extract_consent,
+    record_consent_answer,
+    reset_slots,
+    resolve_confirmation,
+    save_failed,
+    submitted_text,
+)
 from db.models import TicketKind
-from laikhe.labels import format_date
+from laikhe.contact import validate_person_name, validate_phone
+from laikhe.labels import KIND_LABELS
 from laikhe.validators import match_choice, validate_feedback_text
+from laikhe.vntext import normalize
+from services.duplicates import find_likely_duplicate
 from services.tickets import NewTicket, list_categories, list_villages
 
 logger = logging.getLogger(__name__)
 
-FORM_SLOTS = ("feedback_category", "feedback_content", "feedback_village", "feedback_confirm")
-NO_VILLAGE = "none"
+FORM: Final = "feedback_form"
+NO_VILLAGE: Final = "none"
+NO_DUPLICATE: Final = "none"
+PHOTOS_DONE: Final = "none"
+MAX_FORM_PHOTOS: Final = 5
+# Formal feedback needs a name and a contact (Decree 20/2008 as amended by 92/2017); a
+# suggestion or a question is answered in this chat without them.
+FORMAL_KINDS: Final = frozenset({TicketKind.PHAN_ANH.value, TicketKind.KIEN_NGHI.value})
+KIND_CHOICES: Final = {
+    kind.value: KIND_LABELS[kind.value]
+    for kind in (TicketKind.GOP_Y, TicketKind.PHAN_ANH, TicketKind.KIEN_NGHI, TicketKind.CAU_HOI)
+}
+# Typed ways of saying "no (more) photos".
+NO_MORE_PHOTOS: Final = frozenset(
+    {"xong", "khong", "khong co", "khong co anh", "bo qua", "het", "du roi", "k", "ko"}
+)
+EDITABLE_LABELS: Final = {
+    "feedback_kind": "Loại ý kiến",
+    "feedback_category": "Lĩnh vực",
+    "feedback_content": "Nội dung",
+    "feedback_village": "Thôn",
+    "contact_name": "Họ tên",
+    "contact_phone": "Số điện thoại",
+    "feedback_photos_done": "Ảnh",
+}
 
 
-def _reset_form() -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+def inform_payload(entity: str, value: str) -> str:
+    return f'/inform{{"{entity}":"{value}"}}'
 
 
 async def _category_choices() -> dict[str, str]:
@@ -39,8 +78,36 @@ async def _village_choices() -> dict[str, str]:
         }
 
 
-def inform_payload(entity: str, value: str) -> str:
-    return f'/inform{{"{entity}":"{value}"}}'
+def feedback_slots(slots: dict[str, Any]) -> list[str]:
+    """The questions that apply, in order, given what is already known."""
+    required = [
+        "feedback_consent",
+        "feedback_kind",
+        "feedback_category",
+        "feedback_content",
+        "feedback_village",
+    ]
+    if slots.get("feedback_duplicate_code") not in (None, NO_DUPLICATE):
+        required.append("feedback_duplicate")
+        if slots.get("feedback_duplicate") == "follow":
+            return required
+    if slots.get("feedback_consent") is True:
+        if slots.get("feedback_kind") in FORMAL_KINDS:
+            required += ["contact_name", "contact_phone"]
+        required.append("feedback_photos_done")
+    required.append("feedback_confirm")
+    return required
+
+
+def photo_id_of(tracker: Tracker) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "photo" and entity.get("value") != PHOTOS_DONE:
+            return str(entity.get("value"))
+    return None
+
+
+class AskFeedbackConsent(AskConsent):
+    slot = "feedback_consent"
 
 
 class AskFeedbackCategory(Action):
@@ -82,6 +149,71 @@ class AskFeedbackVillage(Action):
         return []
 
 
+class AskFeedbackDuplicate(Action):
+    def name(self) -> str:
+        return "action_ask_feedback_duplicate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        code = str(tracker.get_slot("feedback_duplicate_code"))
+        # Only what any chat may see of another resident's ticket: no content, no contact.
+        dispatcher.utter_message(
+            text=(
+                f"Xã đã nhận một ý kiến tương tự (cùng lĩnh vực, cùng thôn): mã {code}, "
+                "đang được xử lý. Anh/Chị có thể theo dõi ý kiến đó thay vì gửi mới."
+            ),
+            buttons=[
+                {"title": f"Theo dõi {code}", "payload": inform_payload("choice", "follow")},
+                {"title": "Vẫn gửi ý kiến mới", "payload": inform_payload("choice", "new")},
+            ],
+        )
+        return []
+
+
+class AskFeedbackPhotos(Action):
+    def name(self) -> str:
+        return "action_ask_feedback_photos_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        count = len(tracker.get_slot("feedback_photos") or [])
+        if count:
+            text = f"Đã nhận {count} ảnh. Anh/Chị gửi thêm ảnh, hoặc bấm «Xong»."
+            title = "Xong"
+        else:
+            text = (
+                f"Anh/Chị có ảnh chụp minh họa không? Gửi ảnh (tối đa {MAX_FORM_PHOTOS}) "
+                "rồi bấm «Xong», hoặc bấm «Không có ảnh»."
+            )
+            title = "Không có ảnh"
+        dispatcher.utter_message(
+            text=text, buttons=[{"title": title, "payload": inform_payload("photo", PHOTOS_DONE)}]
+        )
+        return []
+
+
+async def summary_text(slots: dict[str, Any]) -> str:
+    categories = await _category_choices()
+    villages = await _village_choices()
+    lines = ["Anh/Chị kiểm tra lại ý kiến:"]
+    kind = str(slots.get("feedback_kind"))
+    anonymous = slots.get("feedback_consent") is False
+    lines.append(f"• Loại: {KIND_LABELS.get(kind, kind)}{' (ẩn danh)' if anonymous else ''}")
+    lines.append(f"• Lĩnh vực: {categories.get(str(slots.get('feedback_category')), 'Khác')}")
+    lines.append(f"• Thôn: {villages.get(str(slots.get('feedback_village')), 'Không ghi thôn')}")
+    lines.append(f"• Nội dung: {slots.get('feedback_content')}")
+    if slots.get("contact_name"):
+        lines.append(f"• Họ tên: {slots.get('contact_name')}")
+    if slots.get("contact_phone"):
+        lines.append(f"• Điện thoại: {slots.get('contact_phone')}")
+    photos = len(slots.get("feedback_photos") or [])
+    if photos:
+        lines.append(f"• Ảnh: {photos}")
+    return "\n".join(lines)
+
+
 class AskFeedbackConfirm(Action):
     def name(self) -> str:
         return "action_ask_feedback_confirm"
@@ -89,23 +221,12 @@ class AskFeedbackConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        categories = await _category_choices()
-        villages = await _village_choices()
-        category = categories.get(str(tracker.get_slot("feedback_category")), "Khác")
-        village_code = tracker.get_slot("feedback_village")
-        village = villages.get(str(village_code), "Không ghi thôn")
-        dispatcher.utter_message(
-            text=(
-                "Anh/Chị kiểm tra lại ý kiến:\n"
-                f"• Lĩnh vực: {category}\n"
-                f"• Thôn: {village}\n"
-                f"• Nội dung: {tracker.get_slot('feedback_content')}\n"
-                "Bấm «Gửi» để gửi tới xã, hoặc «Hủy»."
-            ),
-            buttons=[
-                {"title": "Gửi", "payload": "/affirm"},
-                {"title": "Hủy", "payload": "/cancel"},
-            ],
+        required = feedback_slots(tracker.slots)
+        fields = {slot: label for slot, label in EDITABLE_LABELS.items() if slot in required}
+        if tracker.get_slot("feedback_consent") is False:
+            fields.pop("feedback_kind", None)  # an anonymous opinion can only be a góp ý
+        ask_summary_or_edit(
+            dispatcher, tracker, summary=await summary_text(tracker.slots), fields=fields
         )
         return []
 
@@ -113,6 +234,46 @@ class AskFeedbackConfirm(Action):
 class ValidateFeedbackForm(FormValidationAction):
     def name(self) -> str:
         return "validate_feedback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return feedback_slots(tracker.slots)
+
+    async def extract_feedback_consent(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await extract_consent("feedback_consent", tracker)
+
+    async def validate_feedback_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not await record_consent_answer("feedback_consent", value, tracker):
+            dispatcher.utter_message(text=CONSENT_NOT_STORED)
+            return {"feedback_consent": None}
+        if value is False:
+            dispatcher.utter_message(
+                text=(
+                    "Dạ. Anh/Chị vẫn gửi được góp ý ẩn danh: không lưu tên, số điện thoại "
+                    "hay mã cuộc trò chuyện, nên xã không trả lời riêng."
+                )
+            )
+            return {"feedback_consent": False, "feedback_kind": TicketKind.GOP_Y.value}
+        return {"feedback_consent": value}
+
+    async def validate_feedback_kind(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("feedback_consent") is False:
+            return {"feedback_kind": TicketKind.GOP_Y.value}
+        kind = match_choice(str(value or ""), KIND_CHOICES)
+        if kind is None:
+            dispatcher.utter_message(text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp.")
+        return {"feedback_kind": kind}
 
     async def validate_feedback_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -122,7 +283,8 @@ class ValidateFeedbackForm(FormValidationAction):
             dispatcher.utter_message(
                 text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
             )
-        return {"feedback_category": code}
+            return {"feedback_category": None}
+        return {"feedback_category": code, **await self._duplicate(tracker, category=code)}
 
     async def validate_feedback_content(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -130,14 +292,15 @@ class ValidateFeedbackForm(FormValidationAction):
         text, problem = validate_feedback_text(str(value or ""))
         if problem:
             dispatcher.utter_message(text=problem)
-        return {"feedback_content": text}
+            return {"feedback_content": None}
+        return {"feedback_content": text, **await self._duplicate(tracker, content=text)}
 
     async def validate_feedback_village(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value == NO_VILLAGE:
-            return {"feedback_village": NO_VILLAGE}
-        code = match_choice(str(value or ""), await _village_choices())
+        code = NO_VILLAGE if value == NO_VILLAGE else None
+        if code is None:
+            code = match_choice(str(value or ""), await _village_choices())
         if code is None:
             dispatcher.utter_message(
                 text=(
@@ -145,7 +308,77 @@ class ValidateFeedbackForm(FormValidationAction):
                     "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
                 )
             )
-        return {"feedback_village": code}
+            return {"feedback_village": None}
+        return {"feedback_village": code, **await self._duplicate(tracker, village=code)}
+
+    async def validate_feedback_duplicate(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"feedback_duplicate": value if value in ("follow", "new") else None}
+
+    async def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_name", value, validate_person_name, dispatcher)
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_phone", value, validate_phone, dispatcher)
+
+    async def validate_feedback_photos_done(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        photos = list(tracker.get_slot("feedback_photos") or [])
+        photo = photo_id_of(tracker)
+        if photo is not None:
+            photos.append(photo)
+            if len(photos) >= MAX_FORM_PHOTOS:
+                dispatcher.utter_message(text=f"Đã nhận đủ {MAX_FORM_PHOTOS} ảnh.")
+                return {"feedback_photos_done": PHOTOS_DONE, "feedback_photos": photos}
+            return {"feedback_photos_done": None, "feedback_photos": photos}
+        if value == PHOTOS_DONE or normalize(str(value or "")) in NO_MORE_PHOTOS:
+            return {"feedback_photos_done": PHOTOS_DONE}
+        dispatcher.utter_message(
+            text="Anh/Chị gửi ảnh (bấm biểu tượng đính kèm 📎), hoặc bấm nút bên dưới."
+        )
+        return {"feedback_photos_done": None}
+
+    async def validate_feedback_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        editable = [slot for slot in EDITABLE_LABELS if slot in feedback_slots(tracker.slots)]
+        result = resolve_confirmation(value, "feedback_confirm", editable)
+        if "feedback_photos_done" in result:
+            result["feedback_photos"] = None  # new photos replace the old ones
+        return result
+
+    async def _duplicate(self, tracker: Tracker, **changed: str | None) -> dict[str, Any]:
+        """Look for the same problem once category, content and village are all known."""
+        known = {
+            "category": tracker.get_slot("feedback_category"),
+            "content": tracker.get_slot("feedback_content"),
+            "village": tracker.get_slot("feedback_village"),
+            **changed,
+        }
+        if any(value is None for value in known.values()):
+            return {}
+        village = None if known["village"] == NO_VILLAGE else known["village"]
+        try:
+            async with get_runtime().sessions() as session:
+                ticket = await find_likely_duplicate(
+                    session=session,
+                    category_code=known["category"],
+                    village_code=village,
+                    text=str(known["content"]),
+                )
+        except SQLAlchemyError:
+            logger.exception("duplicate look-up failed; the ticket is created anyway")
+            ticket = None
+        return {
+            "feedback_duplicate_code": ticket.code if ticket else NO_DUPLICATE,
+            "feedback_duplicate": None,
+        }
 
 
 class SubmitFeedback(Action):
@@ -155,47 +388,45 @@ class SubmitFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        if tracker.get_slot("feedback_confirm") is not True:
-            dispatcher.utter_message(response="utter_feedback_cancelled")
-            return _reset_form()
+        if tracker.get_slot("feedback_duplicate") == "follow":
+            code = str(tracker.get_slot("feedback_duplicate_code"))
+            dispatcher.utter_message(
+                text=(
+                    f"Dạ, Anh/Chị theo dõi ý kiến {code}. Xã không tạo ý kiến mới. "
+                    f"Để xem tiến độ, gõ «tra cứu {code}» hoặc bấm nút bên dưới."
+                ),
+                buttons=[
+                    {
+                        "title": f"Tra cứu {code}",
+                        "payload": f'/check_ticket_status{{"ticket_code":"{code}"}}',
+                    }
+                ],
+            )
+            return reset_slots(FORM)
+        if tracker.get_slot("feedback_confirm") != "send":
+            dispatcher.utter_message(response="utter_form_cancelled")
+            return reset_slots(FORM)
+        anonymous = tracker.get_slot("feedback_consent") is not True
         village = tracker.get_slot("feedback_village")
         saved = await save_ticket(
             NewTicket(
-                kind=TicketKind.GOP_Y,
+                kind=TicketKind(tracker.get_slot("feedback_kind") or TicketKind.GOP_Y.value),
                 content=str(tracker.get_slot("feedback_content")),
                 channel=channel_of(tracker),
-                sender_id=tracker.sender_id,
+                sender_id=None if anonymous else tracker.sender_id,
+                anonymous=anonymous,
                 category_code=tracker.get_slot("feedback_category"),
                 village_code=None if village in (None, NO_VILLAGE) else str(village),
+                contact_name=tracker.get_slot("contact_name"),
+                contact_phone=tracker.get_slot("contact_phone"),
+                photo_file_ids=tuple(tracker.get_slot("feedback_photos") or ()),
             )
         )
         if saved is None:
-            # Keep what the resident typed: only the confirmation is asked again.
-            dispatcher.utter_message(
-                text=(
-                    "Xin lỗi Anh/Chị, hệ thống lưu ý kiến đang gặp sự cố nên ý kiến chưa được gửi. "
-                    "Nội dung vẫn được giữ lại: Anh/Chị bấm «Gửi» để thử lại sau ít phút."
-                ),
-                buttons=[{"title": "Gửi", "payload": "/give_feedback"}],
+            return save_failed(
+                dispatcher, confirm_slot="feedback_confirm", restart_payload="/give_feedback"
             )
-            return [SlotSet("feedback_confirm", None)]
         dispatcher.utter_message(
-            text=(
-                f"Đã gửi ý kiến của Anh/Chị. Mã ý kiến: {saved.code}\n"
-                f"Đơn vị tiếp nhận: {saved.office_name}\n"
-                f"Hạn trả lời dự kiến: {format_date(saved.due_date)}\n"
-                "Anh/Chị lưu lại mã để tra cứu (bấm «Tra cứu ý kiến đã gửi»)."
-            )
+            text=submitted_text(saved, what="ý kiến", answer_here=not anonymous)
         )
-        return _reset_form()
-
-
-class CancelFeedback(Action):
-    def name(self) -> str:
-        return "action_cancel_feedback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_feedback_cancelled")
-        return [*_reset_form(), SlotSet("requested_slot", None)]
+        return reset_slots(FORM)

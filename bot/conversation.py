@@ -6,6 +6,7 @@ answers into plain replies with buttons, and always returns something polite to 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,17 @@ ONLY_TEXT = (
     "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/Chị vui lòng gõ nội dung bằng chữ, "
     "hoặc gõ «hướng dẫn» để xem các mục."
 )
+
+
+# Telegram file ids are URL-safe base64; anything else is not put into a payload.
+_FILE_ID = re.compile(r"^[A-Za-z0-9_-]{10,200}$")
+
+
+def photo_payload(file_id: str) -> str | None:
+    """The engine payload that hands a photo (by file id) to the current form step."""
+    if not _FILE_ID.match(file_id):
+        return None
+    return f'/inform{{"photo":"{file_id}"}}'
 
 
 @dataclass(frozen=True)

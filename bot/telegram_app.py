@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import ONLY_TEXT, Conversation, Reply
+from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from laikhe.settings import Settings
 
@@ -100,6 +100,20 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(message, replies)
 
 
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo goes to the conversation by its Telegram file id (the largest size); the
+    bytes are never downloaded, so no copy of a resident's photo sits on our disks."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    payload = photo_payload(message.photo[-1].file_id)
+    if payload is None:
+        await message.get_bot().send_message(chat_id=message.chat_id, text=ONLY_TEXT)
+        return
+    replies = await _conversation(context).handle_payload(str(message.chat_id), payload)
+    await send_replies(message, replies)
+
+
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is not None:
@@ -166,6 +180,7 @@ def build_application(
     application.add_handler(CommandHandler("help", on_help, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT, on_text))
     application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(private & filters.PHOTO, on_photo))
     application.add_handler(MessageHandler(private & ~filters.TEXT, on_other_message))
     application.add_error_handler(on_error)
     return application

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import (
+    AttachmentKind,
     Category,
     Office,
     Ticket,
+    TicketAttachment,
     TicketEvent,
     TicketKind,
     TicketSequence,
@@ -69,6 +71,14 @@ class NewTicket:
     contact_phone: str | None = None
     contact_email: str | None = None
     anonymous: bool = False
+    # Business proposals and misinformation reports (see the Ticket columns).
+    business_name: str | None = None
+    tax_code: str | None = None
+    sector: str | None = None
+    source: str | None = None
+    claim: str | None = None
+    # Telegram file ids of the photos sent with the ticket (no bytes are kept).
+    photo_file_ids: tuple[str, ...] = ()
 
 
 def format_ticket_code(prefix: str, year: int, sequence: int) -> str:
@@ -154,6 +164,11 @@ async def create_ticket(
         contact_name=ticket.contact_name,
         contact_phone=ticket.contact_phone,
         contact_email=ticket.contact_email,
+        business_name=ticket.business_name,
+        tax_code=ticket.tax_code,
+        sector=ticket.sector,
+        source=ticket.source,
+        claim=ticket.claim,
         created_at=now,
         updated_at=now,
         due_date=add_working_days(local_today, policy.working_days_for(ticket.kind.value)),
@@ -167,6 +182,12 @@ async def create_ticket(
             note="Tiếp nhận qua trợ lý ảo",
         )
     )
+    for file_id in ticket.photo_file_ids:
+        row.attachments.append(
+            TicketAttachment(
+                telegram_file_id=file_id, kind=AttachmentKind.PHOTO.value, added_at=now
+            )
+        )
     session.add(row)
     await session.flush()
     return row

@@ -87,6 +87,12 @@ def test_feedback_by_buttons_and_text_creates_a_routed_ticket_then_status(
 
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Gửi góp ý, phản ánh")
+    wait_reply(telegram, chat, seen, "Bảo vệ dữ liệu cá nhân")
+    seen = count(telegram, chat)
+    telegram.press_button_with_text(chat, "Đồng ý")
+    wait_reply(telegram, chat, seen, "loại ý kiến")
+    seen = count(telegram, chat)
+    telegram.press_button_with_text(chat, "Góp ý")
     wait_reply(telegram, chat, seen, "lĩnh vực")
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Hạ tầng số (Internet, sóng, wifi)")
@@ -97,11 +103,14 @@ def test_feedback_by_buttons_and_text_creates_a_routed_ticket_then_status(
     wait_reply(telegram, chat, seen, "thôn nào")
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Thôn Mẫu 2 (mẫu)")
+    wait_reply(telegram, chat, seen, "ảnh")
+    seen = count(telegram, chat)
+    telegram.press_button_with_text(chat, "Không có ảnh")
     summary = wait_reply(telegram, chat, seen, "kiểm tra lại")
     assert content in summary.text  # shown literally, markup characters included
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Gửi")
-    confirmation = wait_reply(telegram, chat, seen, "Mã ý kiến")
+    confirmation = wait_reply(telegram, chat, seen, "Mã:")
 
     match = TICKET_CODE_PATTERN.search(confirmation.text or "")
     assert match is not None

@@ -19,23 +19,19 @@ from actions.faq import ActionAnswerFaq, ActionRecordFaqVote, faq_topic_of
 from actions.feedback import (
     AskFeedbackCategory,
     AskFeedbackVillage,
-    CancelFeedback,
     SubmitFeedback,
     ValidateFeedbackForm,
 )
+from actions.form_control import CancelForm
 from actions.runtime import Runtime, set_runtime
 from actions.status import BAD_CODE, CheckTicketStatus
+from actions.ticket_forms import ALL_FORM_SLOTS, reset_slots
 from db.models import FaqVote, Ticket, UnansweredQuestion
 from laikhe.commune import CommuneConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 Sessions = async_sessionmaker[AsyncSession]
-RESET = [
-    SlotSet("feedback_category", None),
-    SlotSet("feedback_content", None),
-    SlotSet("feedback_village", None),
-    SlotSet("feedback_confirm", None),
-]
+RESET = reset_slots("feedback_form")
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +70,12 @@ def tracker(
 
 
 FILLED = {
+    "feedback_consent": True,
+    "feedback_kind": "gop_y",
     "feedback_category": "dich_vu_cong",
     "feedback_content": "Cổng dịch vụ công của xã hay bị lỗi khi nộp hồ sơ",
     "feedback_village": "THON-MAU-2",
-    "feedback_confirm": True,
+    "feedback_confirm": "send",
 }
 
 
@@ -97,23 +95,24 @@ async def test_submit_creates_a_routed_ticket_and_answers_with_code(
     assert "Văn phòng HĐND và UBND xã" in message["text"]  # dich_vu_cong -> VP
 
 
-async def test_submit_after_deny_creates_nothing(
+async def test_submit_without_confirmation_creates_nothing(
     sessions: Sessions, domain: dict[str, Any]
 ) -> None:
     dispatcher = CollectingDispatcher()
     events = await SubmitFeedback().run(
-        dispatcher, tracker(slots={**FILLED, "feedback_confirm": False}), domain
+        dispatcher, tracker(slots={**FILLED, "feedback_confirm": None}), domain
     )
     assert events == RESET
-    assert dispatcher.messages[0]["response"] == "utter_feedback_cancelled"
+    assert dispatcher.messages[0]["response"] == "utter_form_cancelled"
     async with sessions() as session:
         assert (await session.scalars(select(Ticket))).all() == []
 
 
-async def test_cancel_resets_the_form(domain: dict[str, Any]) -> None:
+async def test_cancel_resets_every_form_slot(domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
-    events = await CancelFeedback().run(dispatcher, tracker(slots=FILLED), domain)
-    assert events == [*RESET, SlotSet("requested_slot", None)]
+    events = await CancelForm().run(dispatcher, tracker(slots=FILLED), domain)
+    assert events == [*(SlotSet(s, None) for s in ALL_FORM_SLOTS), SlotSet("requested_slot", None)]
+    assert dispatcher.messages[0]["response"] == "utter_form_cancelled"
 
 
 async def test_category_question_lists_configured_categories_as_buttons(
@@ -170,7 +169,8 @@ async def test_typed_choices_are_understood_without_diacritics(
     slot: str, typed: str, expected: str, domain: dict[str, Any]
 ) -> None:
     events, dispatcher = await _validate(slot, typed, domain)
-    assert events == [SlotSet(slot, expected)]
+    # Nothing else is known yet, so the form goes on with its first question.
+    assert events == [SlotSet(slot, expected), SlotSet("requested_slot", "feedback_consent")]
     assert dispatcher.messages == []
 
 
@@ -182,7 +182,7 @@ async def test_bad_choices_are_refused_politely(
     slot: str, typed: str, domain: dict[str, Any]
 ) -> None:
     events, dispatcher = await _validate(slot, typed, domain)
-    assert events == [SlotSet(slot, None)]
+    assert events == [SlotSet(slot, None), SlotSet("requested_slot", "feedback_consent")]
     [message] = dispatcher.messages
     assert "Anh/Chị" in message["text"]
 

@@ -1,0 +1,188 @@
+"""Business proposals (business_proposal): who the business is, its tax code (check digit
+verified), what it proposes and whom to call back. Routed to the business office."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import channel_of, save_ticket
+from actions.ticket_forms import (
+    CONSENT_NOT_STORED,
+    AskConsent,
+    ask_summary_or_edit,
+    check_text,
+    extract_consent,
+    record_consent_answer,
+    reset_slots,
+    resolve_confirmation,
+    save_failed,
+    short_text,
+    submitted_text,
+    summary_of,
+)
+from db.models import TicketKind
+from laikhe.contact import validate_email, validate_person_name, validate_phone, validate_tax_code
+from laikhe.validators import validate_feedback_text
+from services.tickets import NewTicket
+
+FORM: Final = "business_form"
+# The kind_routing key in config/commune.yml that sends business proposals to their office.
+ROUTING_KEY: Final = "kien_nghi_doanh_nghiep"
+SLOTS: Final = [
+    "business_consent",
+    "business_name",
+    "tax_code",
+    "business_sector",
+    "business_proposal",
+    "contact_name",
+    "business_contact",
+    "business_confirm",
+]
+EDITABLE_LABELS: Final = {
+    "business_name": "Tên doanh nghiệp",
+    "tax_code": "Mã số thuế",
+    "business_sector": "Ngành nghề",
+    "business_proposal": "Nội dung",
+    "contact_name": "Người liên hệ",
+    "business_contact": "Điện thoại/email",
+}
+validate_business_name = short_text(2, 200, "tên doanh nghiệp hoặc hộ kinh doanh")
+validate_sector = short_text(2, 120, "ngành nghề, lĩnh vực")
+
+
+def validate_phone_or_email(text: str) -> tuple[str | None, str | None]:
+    if "@" in text:
+        return validate_email(text)
+    return validate_phone(text)
+
+
+def business_slots(slots: dict[str, Any]) -> list[str]:
+    # Without consent there is nobody to answer: the form stops after the question.
+    return SLOTS[:1] if slots.get("business_consent") is False else list(SLOTS)
+
+
+class AskBusinessConsent(AskConsent):
+    slot = "business_consent"
+
+
+class AskBusinessConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_business_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        summary = summary_of(
+            "Anh/Chị kiểm tra lại kiến nghị của doanh nghiệp:", tracker, EDITABLE_LABELS
+        )
+        ask_summary_or_edit(dispatcher, tracker, summary=summary, fields=EDITABLE_LABELS)
+        return []
+
+
+class ValidateBusinessForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_business_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return business_slots(tracker.slots)
+
+    async def extract_business_consent(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await extract_consent("business_consent", tracker)
+
+    async def validate_business_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not await record_consent_answer("business_consent", value, tracker):
+            dispatcher.utter_message(text=CONSENT_NOT_STORED)
+            return {"business_consent": None}
+        return {"business_consent": value}
+
+    async def validate_business_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("business_name", value, validate_business_name, dispatcher)
+
+    async def validate_tax_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("tax_code", value, validate_tax_code, dispatcher)
+
+    async def validate_business_sector(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("business_sector", value, validate_sector, dispatcher)
+
+    async def validate_business_proposal(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("business_proposal", value, validate_feedback_text, dispatcher)
+
+    async def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_name", value, validate_person_name, dispatcher)
+
+    async def validate_business_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("business_contact", value, validate_phone_or_email, dispatcher)
+
+    async def validate_business_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return resolve_confirmation(value, "business_confirm", list(EDITABLE_LABELS))
+
+
+class SubmitBusiness(Action):
+    def name(self) -> str:
+        return "action_submit_business"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if tracker.get_slot("business_consent") is False:
+            dispatcher.utter_message(
+                text=(
+                    "Dạ. Kiến nghị của doanh nghiệp cần người liên hệ để Phòng Kinh tế trả lời, "
+                    "nên tôi chưa ghi nhận. Anh/Chị vẫn có thể gửi góp ý ẩn danh."
+                ),
+                buttons=[{"title": "Gửi góp ý ẩn danh", "payload": "/give_feedback"}],
+            )
+            return reset_slots(FORM)
+        if tracker.get_slot("business_confirm") != "send":
+            dispatcher.utter_message(response="utter_form_cancelled")
+            return reset_slots(FORM)
+        contact = str(tracker.get_slot("business_contact"))
+        saved = await save_ticket(
+            NewTicket(
+                kind=TicketKind.KIEN_NGHI,
+                routing_key=ROUTING_KEY,
+                content=str(tracker.get_slot("business_proposal")),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+                business_name=tracker.get_slot("business_name"),
+                tax_code=tracker.get_slot("tax_code"),
+                sector=tracker.get_slot("business_sector"),
+                contact_name=tracker.get_slot("contact_name"),
+                contact_email=contact if "@" in contact else None,
+                contact_phone=None if "@" in contact else contact,
+            )
+        )
+        if saved is None:
+            return save_failed(
+                dispatcher, confirm_slot="business_confirm", restart_payload="/business_proposal"
+            )
+        dispatcher.utter_message(text=submitted_text(saved, what="kiến nghị", answer_here=True))
+        return reset_slots(FORM)

@@ -1,0 +1,193 @@
+"""Complaints and denunciations (file_complaint). These follow the Law on Complaints and the
+Law on Denunciations, so the assistant explains that path first and only records the
+matter, as a confidential ticket, if the resident asks it to."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import channel_of, save_ticket
+from actions.ticket_forms import (
+    CONSENT_NOT_STORED,
+    AskConsent,
+    ask_summary_or_edit,
+    check_text,
+    extract_consent,
+    record_consent_answer,
+    reset_slots,
+    resolve_confirmation,
+    save_failed,
+    submitted_text,
+    summary_of,
+)
+from db.models import TicketKind
+from laikhe.contact import validate_person_name, validate_phone
+from laikhe.validators import validate_feedback_text
+from services.tickets import NewTicket
+
+FORM: Final = "complaint_form"
+SLOTS: Final = [
+    "complaint_record",
+    "complaint_consent",
+    "complaint_content",
+    "contact_name",
+    "contact_phone",
+    "complaint_confirm",
+]
+EDITABLE_LABELS: Final = {
+    "complaint_content": "Nội dung",
+    "contact_name": "Họ tên",
+    "contact_phone": "Số điện thoại",
+}
+# Time limits from ../shared/facts/faq-facts.md (Luật Khiếu nại 2011, Điều 28) only.
+LEGAL_PATH: Final = (
+    "Khiếu nại, tố cáo phải làm theo thủ tục của Luật Khiếu nại và Luật Tố cáo: Anh/Chị gửi "
+    "đơn tới UBND xã hoặc cơ quan có thẩm quyền giải quyết. Khiếu nại được giải quyết lần "
+    "đầu không quá 30 ngày, vụ việc phức tạp không quá 45 ngày (Luật Khiếu nại 2011, Điều 28).\n"
+    "Tôi chỉ hướng dẫn và có thể ghi nhận nội dung để chuyển cán bộ được giao; nội dung được "
+    "giữ kín, và việc ghi nhận này không thay cho đơn theo luật.\n"
+    "Anh/Chị có muốn ghi nhận nội dung không?"
+)
+
+
+def complaint_slots(slots: dict[str, Any]) -> list[str]:
+    if slots.get("complaint_record") == "no":
+        return SLOTS[:1]
+    if slots.get("complaint_consent") is False:
+        return SLOTS[:2]
+    return list(SLOTS)
+
+
+class AskComplaintRecord(Action):
+    def name(self) -> str:
+        return "action_ask_complaint_record"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text=LEGAL_PATH,
+            buttons=[
+                {"title": "Ghi nhận nội dung", "payload": "/affirm"},
+                {"title": "Không, cảm ơn", "payload": "/deny"},
+            ],
+        )
+        return []
+
+
+class AskComplaintConsent(AskConsent):
+    slot = "complaint_consent"
+
+
+class AskComplaintConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_complaint_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        summary = summary_of(
+            "Anh/Chị kiểm tra lại nội dung khiếu nại, tố cáo (được giữ kín):",
+            tracker,
+            EDITABLE_LABELS,
+        )
+        ask_summary_or_edit(dispatcher, tracker, summary=summary, fields=EDITABLE_LABELS)
+        return []
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return complaint_slots(tracker.slots)
+
+    async def extract_complaint_consent(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("complaint_record") != "yes":
+            return {}
+        return await extract_consent("complaint_consent", tracker)
+
+    async def validate_complaint_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not await record_consent_answer("complaint_consent", value, tracker):
+            dispatcher.utter_message(text=CONSENT_NOT_STORED)
+            return {"complaint_consent": None}
+        return {"complaint_consent": value}
+
+    async def validate_complaint_content(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("complaint_content", value, validate_feedback_text, dispatcher)
+
+    async def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_name", value, validate_person_name, dispatcher)
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_phone", value, validate_phone, dispatcher)
+
+    async def validate_complaint_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return resolve_confirmation(value, "complaint_confirm", list(EDITABLE_LABELS))
+
+
+class SubmitComplaint(Action):
+    def name(self) -> str:
+        return "action_submit_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if tracker.get_slot("complaint_record") == "no":
+            dispatcher.utter_message(response="utter_complaint_not_recorded")
+            return reset_slots(FORM)
+        if tracker.get_slot("complaint_consent") is False:
+            dispatcher.utter_message(
+                text=(
+                    "Dạ. Khiếu nại, tố cáo cần họ tên và số điện thoại để cán bộ liên hệ, nên "
+                    "tôi chưa ghi nhận. Anh/Chị có thể gửi đơn trực tiếp theo hướng dẫn trên."
+                ),
+                buttons=[
+                    {"title": "Địa chỉ cơ quan xã", "payload": '/faq{"faq_topic":"office_contact"}'}
+                ],
+            )
+            return reset_slots(FORM)
+        if tracker.get_slot("complaint_confirm") != "send":
+            dispatcher.utter_message(response="utter_form_cancelled")
+            return reset_slots(FORM)
+        saved = await save_ticket(
+            NewTicket(
+                kind=TicketKind.KHIEU_NAI_TO_CAO,
+                content=str(tracker.get_slot("complaint_content")),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+                contact_name=tracker.get_slot("contact_name"),
+                contact_phone=tracker.get_slot("contact_phone"),
+            )
+        )
+        if saved is None:
+            return save_failed(
+                dispatcher, confirm_slot="complaint_confirm", restart_payload="/file_complaint"
+            )
+        dispatcher.utter_message(
+            text=submitted_text(saved, what="nội dung khiếu nại, tố cáo", answer_here=True)
+            + "\nNội dung được giữ kín, chỉ cán bộ được giao mới xem."
+        )
+        return reset_slots(FORM)

@@ -1,0 +1,53 @@
+"""Leaving a form, and input that belongs to no current step (an old button, a photo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.ticket_forms import ALL_FORM_SLOTS
+
+PHOTO_NOT_EXPECTED = (
+    "Tôi chưa cần ảnh ở bước này nên chưa lưu ảnh. Ảnh được nhận khi Anh/Chị gửi góp ý, "
+    "phản ánh (sau bước nhập nội dung)."
+)
+STALE_BUTTON = (
+    "Nút này thuộc một bước đã xong hoặc không phải bước hiện tại, nên không có gì thay đổi."
+)
+
+
+class CancelForm(Action):
+    """«Hủy» / «thôi» in any ticket form: nothing is stored, every form slot is emptied."""
+
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_form_cancelled")
+        return [*(SlotSet(slot, None) for slot in ALL_FORM_SLOTS), SlotSet("requested_slot", None)]
+
+
+class UnexpectedInput(Action):
+    """Say why nothing happened; inside a form the rules then ask the current question again."""
+
+    def name(self) -> str:
+        return "action_unexpected_input"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        in_form = bool(tracker.active_loop.get("name"))
+        text = PHOTO_NOT_EXPECTED if "photo" in entities else STALE_BUTTON
+        if in_form:
+            dispatcher.utter_message(text=text)
+        else:
+            dispatcher.utter_message(text=f"{text} Anh/Chị cần gì cứ chọn mục bên dưới.")
+            dispatcher.utter_message(response="utter_help")
+        return []

@@ -1,0 +1,97 @@
+"""Reports of false information about Resolution 57 or the commune's digital transformation
+(report_misinformation): where it was seen and what it claims. No contact is asked."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.consent import chat_has_consent
+from actions.runtime import channel_of, save_ticket
+from actions.ticket_forms import (
+    ask_summary_or_edit,
+    check_text,
+    reset_slots,
+    resolve_confirmation,
+    save_failed,
+    submitted_text,
+    summary_of,
+)
+from db.models import TicketKind
+from laikhe.contact import validate_link_or_platform
+from laikhe.validators import validate_feedback_text
+from services.tickets import NewTicket
+
+FORM: Final = "misinformation_form"
+EDITABLE_LABELS: Final = {"misinfo_source": "Nơi thấy", "misinfo_claim": "Nội dung sai"}
+
+
+class AskMisinformationConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_misinfo_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        summary = summary_of("Anh/Chị kiểm tra lại tin báo:", tracker, EDITABLE_LABELS)
+        ask_summary_or_edit(dispatcher, tracker, summary=summary, fields=EDITABLE_LABELS)
+        return []
+
+
+class ValidateMisinformationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_misinformation_form"
+
+    async def validate_misinfo_source(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("misinfo_source", value, validate_link_or_platform, dispatcher)
+
+    async def validate_misinfo_claim(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("misinfo_claim", value, validate_feedback_text, dispatcher)
+
+    async def validate_misinfo_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return resolve_confirmation(value, "misinfo_confirm", list(EDITABLE_LABELS))
+
+
+class SubmitMisinformation(Action):
+    def name(self) -> str:
+        return "action_submit_misinformation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if tracker.get_slot("misinfo_confirm") != "send":
+            dispatcher.utter_message(response="utter_form_cancelled")
+            return reset_slots(FORM)
+        # The chat id is kept only under a consent already given here; otherwise the
+        # report is anonymous and followed by its code alone.
+        keep_chat = await chat_has_consent(tracker.sender_id)
+        claim = str(tracker.get_slot("misinfo_claim"))
+        saved = await save_ticket(
+            NewTicket(
+                kind=TicketKind.THONG_TIN_SAI,
+                content=claim,
+                claim=claim,
+                source=tracker.get_slot("misinfo_source"),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id if keep_chat else None,
+                anonymous=not keep_chat,
+            )
+        )
+        if saved is None:
+            return save_failed(
+                dispatcher, confirm_slot="misinfo_confirm", restart_payload="/report_misinformation"
+            )
+        dispatcher.utter_message(
+            text=submitted_text(saved, what="tin báo", answer_here=keep_chat)
+            + "\nCảm ơn Anh/Chị đã góp phần ngăn tin sai. Anh/Chị không chia sẻ lại tin đó."
+        )
+        return reset_slots(FORM)

@@ -1,0 +1,223 @@
+"""What the ticket forms share: consent, the «Gửi / Sửa / Hủy» summary, typed-text checks.
+
+Each form (feedback, business proposal, misinformation, complaint) is a Rasa form whose
+validation action picks the slots that apply (`required_slots`), so one domain entry per
+form covers every path: anonymous or not, formal kind or not, a field being corrected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.consent import ask_consent, chat_has_consent, consent_value, store_consent
+from actions.runtime import SavedTicket
+from laikhe.labels import format_date
+
+# Every slot a ticket form fills, by form: reset together when a form ends or is cancelled.
+FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
+    "feedback_form": (
+        "feedback_consent",
+        "feedback_kind",
+        "feedback_category",
+        "feedback_content",
+        "feedback_village",
+        "feedback_duplicate",
+        "feedback_duplicate_code",
+        "contact_name",
+        "contact_phone",
+        "feedback_photos_done",
+        "feedback_photos",
+        "feedback_confirm",
+    ),
+    "business_form": (
+        "business_consent",
+        "business_name",
+        "tax_code",
+        "business_sector",
+        "business_proposal",
+        "contact_name",
+        "business_contact",
+        "business_confirm",
+    ),
+    "misinformation_form": ("misinfo_source", "misinfo_claim", "misinfo_confirm"),
+    "complaint_form": (
+        "complaint_record",
+        "complaint_consent",
+        "complaint_content",
+        "contact_name",
+        "contact_phone",
+        "complaint_confirm",
+    ),
+}
+ALL_FORM_SLOTS: Final = tuple(dict.fromkeys(s for slots in FORM_SLOTS.values() for s in slots))
+
+SEND: Final = "send"
+EDIT_MENU: Final = "menu"
+EDIT_MENU_PAYLOAD: Final = '/inform{"edit":"menu"}'
+
+TextCheck = Callable[[str], tuple[str | None, str | None]]
+
+
+def reset_slots(form: str) -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS[form]]
+
+
+def confirm_buttons() -> list[dict[str, str]]:
+    return [
+        {"title": "Gửi", "payload": "/affirm"},
+        {"title": "Sửa", "payload": EDIT_MENU_PAYLOAD},
+        {"title": "Hủy", "payload": "/cancel"},
+    ]
+
+
+def edit_payload(slot: str) -> str:
+    return f'/inform{{"edit":"{slot}"}}'
+
+
+def wants_edit_menu(tracker: Tracker) -> bool:
+    """The resident pressed «Sửa» (or said no to the summary): show the field picker."""
+    latest = tracker.latest_message or {}
+    if (latest.get("intent") or {}).get("name") == "deny":
+        return True
+    return any(
+        entity.get("entity") == "edit" and entity.get("value") == EDIT_MENU
+        for entity in latest.get("entities") or []
+    )
+
+
+def ask_summary_or_edit(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    summary: str,
+    fields: dict[str, str],
+) -> None:
+    """The confirmation question, or after «Sửa» the list of fields that can be changed."""
+    if wants_edit_menu(tracker):
+        dispatcher.utter_message(
+            text="Anh/Chị muốn sửa mục nào?",
+            buttons=[
+                *(
+                    {"title": label, "payload": edit_payload(slot)}
+                    for slot, label in fields.items()
+                ),
+                {"title": "Không sửa, gửi luôn", "payload": "/affirm"},
+                {"title": "Hủy", "payload": "/cancel"},
+            ],
+        )
+        return
+    dispatcher.utter_message(
+        text=f"{summary}\nBấm «Gửi» để gửi tới xã, «Sửa» để sửa một mục, hoặc «Hủy».",
+        buttons=confirm_buttons(),
+    )
+
+
+def summary_of(title: str, tracker: Tracker, labels: dict[str, str]) -> str:
+    lines = [title, *(f"• {label}: {tracker.get_slot(slot)}" for slot, label in labels.items())]
+    return "\n".join(lines)
+
+
+def resolve_confirmation(value: Any, confirm_slot: str, editable: list[str]) -> dict[str, Any]:
+    """«Gửi» ends the form; a field name empties that field so only it is asked again."""
+    if value == SEND:
+        return {confirm_slot: SEND}
+    if isinstance(value, str) and value in editable:
+        return {confirm_slot: None, value: None}
+    return {confirm_slot: None}
+
+
+def check_text(
+    slot: str, value: Any, check: TextCheck, dispatcher: CollectingDispatcher
+) -> dict[str, Any]:
+    """Run a pure validator on typed text; its reason (if any) is the reply."""
+    cleaned, problem = check(str(value or ""))
+    if problem:
+        dispatcher.utter_message(text=problem)
+    return {slot: cleaned}
+
+
+def short_text(minimum: int, maximum: int, what: str) -> TextCheck:
+    """A name, a sector: a few characters with at least one letter, within a length."""
+
+    def check(text: str) -> tuple[str | None, str | None]:
+        cleaned = " ".join(text.split())
+        if minimum <= len(cleaned) <= maximum and any(char.isalpha() for char in cleaned):
+            return cleaned, None
+        return None, f"Anh/Chị ghi {what} giúp (từ {minimum} đến {maximum} ký tự)."
+
+    return check
+
+
+async def extract_consent(slot: str, tracker: Tracker) -> dict[str, Any]:
+    """The consent button, or at the form's start a consent this chat already gave."""
+    if tracker.get_slot(slot) is not None:
+        return {}
+    if tracker.get_slot("requested_slot") == slot:
+        value = consent_value((tracker.latest_message.get("intent") or {}).get("name"))
+        return {} if value is None else {slot: value}
+    # No question asked yet: the form is starting. A consent in force is not asked again.
+    if tracker.get_slot("requested_slot") is None and await chat_has_consent(tracker.sender_id):
+        return {slot: True}
+    return {}
+
+
+async def record_consent_answer(slot: str, value: Any, tracker: Tracker) -> bool:
+    """Store the press as a consent record; only a press, never a consent found on file."""
+    if tracker.get_slot("requested_slot") != slot or value not in (True, False):
+        return True
+    return await store_consent(tracker, granted=bool(value))
+
+
+CONSENT_NOT_STORED: Final = (
+    "Xin lỗi Anh/Chị, hệ thống chưa lưu được lựa chọn. Anh/Chị bấm lại giúp sau ít phút."
+)
+
+
+class AskConsent(Action):
+    """One «Đồng ý / Không đồng ý» question per form (Rasa needs one ask action per slot)."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        ask_consent(dispatcher)
+        return []
+
+
+def submitted_text(saved: SavedTicket, *, what: str, answer_here: bool) -> str:
+    lines = [
+        f"Đã gửi {what} của Anh/Chị. Mã: {saved.code}",
+        f"Đơn vị tiếp nhận: {saved.office_name}",
+        f"Hạn trả lời dự kiến: {format_date(saved.due_date)}",
+    ]
+    if answer_here:
+        lines.append("Cán bộ trả lời qua cuộc trò chuyện này. Anh/Chị lưu mã để tra cứu.")
+    else:
+        lines.append("Vì không lưu thông tin liên hệ, xã không trả lời riêng. Mã dùng để tra cứu.")
+    return "\n".join(lines)
+
+
+SAVE_FAILED: Final = (
+    "Xin lỗi Anh/Chị, hệ thống lưu đang gặp sự cố nên nội dung chưa được gửi. "
+    "Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» sau ít phút."
+)
+
+
+def save_failed(
+    dispatcher: CollectingDispatcher, *, confirm_slot: str, restart_payload: str
+) -> list[dict[str, Any]]:
+    """Keep what the resident typed; pressing «Gửi lại» reopens the form at the summary."""
+    dispatcher.utter_message(
+        text=SAVE_FAILED, buttons=[{"title": "Gửi lại", "payload": restart_payload}]
+    )
+    return [SlotSet(confirm_slot, None)]
