@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
@@ -266,15 +265,6 @@ async def requeue(*, session: AsyncSession, message_id: int, now: datetime | Non
     row.claim_token = None
     await session.flush()
     return True
-
-
-@dataclass(frozen=True)
-class OutboxCounts:
-    pending: int
-    sending: int
-    sent: int
-    failed: int
-    unknown: int
 
 
 async def list_messages(
