@@ -145,7 +145,7 @@ def render_history(history: TicketHistory, *, include_content: bool = True) -> s
     for event in history.events:
         moved = (
             f"{event.from_state} → {event.to_state}"
-            if event.from_state != event.to_state
+            if event.from_state not in (None, event.to_state)
             else event.to_state
         )
         note = f" - {event.note}" if event.note and include_content else ""
