@@ -50,8 +50,8 @@ FAILED: Final = (
     "Xin lỗi, chưa thực hiện được do lỗi hệ thống. Anh/Chị vui lòng thử lại sau ít phút."
 )
 UNKNOWN_BUTTON: Final = "Nút này không còn hiệu lực."
-ANSWER_USAGE: Final = "Cú pháp: /traloi <mã ý kiến> <nội dung trả lời>"
-REJECT_USAGE: Final = "Cú pháp: /tuchoi <mã ý kiến> <lý do>"
+ANSWER_USAGE: Final = "Cú pháp: /traloi <mã ý kiến> [nội dung trả lời]"
+REJECT_USAGE: Final = "Cú pháp: /tuchoi <mã ý kiến> [lý do]"
 VIEW_USAGE: Final = "Cú pháp: /xem <mã ý kiến>"
 OPEN_PRIVATE_CHAT: Final = (
     "Anh/Chị mở chat riêng với trợ lý, bấm Start, rồi bấm lại nút này để đọc nội dung."
@@ -328,8 +328,18 @@ async def _text_command(
     if message is None or user is None:
         return
     code, text = _code_and_text(list(context.args or []))
-    if code is None or not text.strip():
+    if code is None:
         await message.reply_text(ANSWER_USAGE if is_answer else REJECT_USAGE)
+        return
+    if not text.strip():
+        # "/traloi LK-2026-000001" alone: ask for the text with a prompt, here (a private
+        # chat works the same as the group).
+        doing = "trả lời" if is_answer else "từ chối"
+        refusal = await _check(context, user.id, code, doing)
+        if refusal is not None:
+            await message.reply_text(refusal)
+            return
+        await _ask_for_text(message, code, ANSWER if is_answer else REJECT)
         return
     await _answer_or_reject(context, message, user.id, code, text, is_answer)
 
