@@ -117,9 +117,14 @@ async def queue_digest_if_due(
 ) -> DigestResult | None:
     """Called every minute by the bot: queues today's digest once its time has come."""
     now = datetime.now(VIETNAM)
-    if not digest_due(now):
+    if not digest_due(now) or now.date() in _queued_days:
         return None
     async with sessions() as session:
         result = await queue_daily_digest(session=session, leaders_chat_id=leaders_chat_id, now=now)
         await session.commit()
+    # Once a day per process is enough; after a restart the dedupe keys keep it once.
+    _queued_days.add(now.date())
     return result
+
+
+_queued_days: set[date] = set()

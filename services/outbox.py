@@ -131,6 +131,11 @@ async def claim_batch(
         .order_by(candidate.id)
         .limit(limit)
     )
+    # Read first: on SQLite an UPDATE takes the database write lock, and this runs every
+    # second while the action server writes tickets.
+    if await session.scalar(due.limit(1)) is None:
+        await session.rollback()
+        return []
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING.value)

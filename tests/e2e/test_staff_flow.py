@@ -28,6 +28,7 @@ from services.tickets import VIETNAM
 from tests.fake_telegram import FakeTelegramServer, SentMessage
 from tests.integration.staff_helpers import (
     KT_GROUP,
+    KT_LEAD_CLEARED,
     KT_OFFICER,
     VP_GROUP,
     VP_OFFICER,
@@ -269,15 +270,51 @@ def test_bot_stopped_between_commit_and_send_delivers_once_after_restart(
         assert len(digests) == 1 and code in digests[0].content
 
 
-def test_confidential_ticket_card_hides_the_content(
+def test_forward_to_another_group_answer_in_private_and_confidential_view(
     bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
 ) -> None:
-    code = create_ticket(
+    code = create_ticket(prepared_db, content="Cần hướng dẫn ký số hồ sơ trực tuyến")
+    card = wait_text(telegram, KT_GROUP, code)
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Chuyển đơn vị"), user_id=KT_OFFICER
+    )
+    menu = wait_text(telegram, KT_GROUP, f"Chuyển ý kiến {code} đến đơn vị nào?")
+    assert "Phòng Kinh tế" not in menu.button_texts
+    assert "Ngoài thẩm quyền của xã" in menu.button_texts
+    telegram.press_button(
+        KT_GROUP,
+        menu.message_id,
+        menu.callback_data_for("Văn phòng HĐND và UBND xã"),
+        user_id=KT_OFFICER,
+    )
+    moved = wait_text(telegram, VP_GROUP, code)
+    assert "Ý kiến chuyển từ Phòng Kinh tế" in moved.content
+    assert "chuyển đến Văn phòng HĐND và UBND xã" in wait_text(telegram, RESIDENT, code).content
+
+    # The VP officer answers from a private chat with the bot.
+    telegram.send_command(VP_OFFICER, f"/traloi {code}")
+    prompt = wait_text(telegram, VP_OFFICER, f"Trả lời ý kiến {code}")
+    telegram.send_text(
+        VP_OFFICER, "Anh/Chị làm theo hướng dẫn tại bộ phận một cửa.",
+        reply_to_message_id=prompt.message_id,
+    )  # fmt: skip
+    answer = wait_text(telegram, RESIDENT, "Trả lời của Văn phòng HĐND và UBND xã")
+    assert "bộ phận một cửa" in answer.content
+    history = admin(prepared_db, "tickets", "show", code).stdout
+    assert f"staff:{KT_OFFICER} Trần Văn Kinh: new - Chuyển từ KT sang VP" in history
+    assert f"staff:{VP_OFFICER} Lê Thị Văn: new → answered" in history
+
+    secret = create_ticket(
         prepared_db, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Tố cáo cán bộ thôn nhận tiền"
     )
-    card = wait_text(telegram, KT_GROUP, code)
+    card = wait_text(telegram, KT_GROUP, secret)
     assert "Tố cáo cán bộ" not in card.content and "bảo mật" in card.content
     query = telegram.press_button(
         KT_GROUP, card.message_id, card.callback_data_for("Nhận xử lý"), user_id=KT_OFFICER
     )
     assert "bảo mật" in answer_for(telegram, query)
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Xem riêng"), user_id=KT_LEAD_CLEARED
+    )
+    assert "Tố cáo cán bộ thôn" in wait_text(telegram, KT_LEAD_CLEARED, secret).content
+    assert "Tố cáo cán bộ" not in "".join(m.content for m in telegram.messages(KT_GROUP))
