@@ -175,7 +175,7 @@ class OutboxDispatcher:
                     logger.exception("periodic task %s failed", getattr(task, "__name__", task))
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """One claim-and-send cycle; returns how many rows were settled."""
+        """One claim-and-send cycle; returns how many rows were attempted."""
         if time.monotonic() < self._paused_until:
             return 0
         async with self._sessions() as session:
@@ -189,15 +189,30 @@ class OutboxDispatcher:
             rows = await outbox.claim_batch(
                 session=session, limit=self._settings.batch_size, now=now
             )
-            settled = 0
-            for index, row in enumerate(rows):
+        attempted = 0
+        try:
+            for row in rows:
                 if self._stopping.is_set() or time.monotonic() < self._paused_until:
-                    for rest in rows[index:]:
-                        await outbox.release(session=session, row=rest)
                     break
-                await self._deliver(session, row)
-                settled += 1
-            return settled
+                attempted += 1
+                async with self._sessions() as session:
+                    await self._deliver(session, row)
+        finally:
+            # Claims never attempted (stopping, a flood pause, or a database error just
+            # now) go back to pending: they were certainly not sent.
+            await self._release(rows[attempted:])
+        return attempted
+
+    async def _release(self, rows: list[OutboxMessage]) -> None:
+        if not rows:
+            return
+        try:
+            async with self._sessions() as session:
+                for row in rows:
+                    await outbox.release(session=session, row=row)
+        except Exception:
+            # They stay "sending" and are reported as unknown after the lease.
+            logger.exception("could not release %d outbox claims", len(rows))
 
     async def _send(self, row: OutboxMessage) -> Message:
         markup = (

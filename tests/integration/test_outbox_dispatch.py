@@ -20,6 +20,7 @@ from services.outbox import utcnow
 from tests.fake_telegram import FakeTelegramServer
 from tests.integration.staff_helpers import (
     KT_GROUP,
+    VP_GROUP,
     Sessions,
     configure_groups,
     outbox_rows,
@@ -155,3 +156,21 @@ async def test_two_dispatchers_never_claim_the_same_row(
         theirs = await outbox.claim_batch(session=second)
     # Same chat: the first row is claimed, the next ones wait for it (order kept).
     assert len(mine) == 1 and theirs == []
+
+
+async def test_flood_pause_gives_unattempted_claims_back(
+    sessions: Sessions, commune: CommuneConfig, telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    await configure_groups(sessions)
+    await new_ticket(sessions, commune)  # KT group
+    await new_ticket(sessions, commune, category_code="vneid")  # VP group
+    telegram.fail_next("sendMessage", count=1, status=429, retry_after=1)
+    dispatcher = OutboxDispatcher(sessions, bot, FAST)
+    assert await dispatcher.run_once() == 1  # the 429 pauses the whole bot
+    rows = await outbox_rows(sessions)
+    assert [(r.status, r.attempts, r.claim_token) for r in rows] == [
+        ("pending", 1, None),
+        ("pending", 0, None),
+    ]
+    await drain(dispatcher, sessions)
+    assert len(telegram.messages(KT_GROUP)) == 1 and len(telegram.messages(VP_GROUP)) == 1
