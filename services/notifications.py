@@ -165,3 +165,22 @@ def satisfaction_keyboard(code: str, *, answered: bool) -> Keyboard:
     if answered:
         rows.append([reopen_button(code)])
     return rows
+
+
+async def notify_office_of_resident_change(
+    *, session: AsyncSession, ticket: Ticket, office: Office, what: str
+) -> bool:
+    """For the resident-side services (reopen, added information, withdrawal): one line in
+    the office group, in the caller's transaction. Confidential tickets: code only."""
+    if office.staff_chat_id is None:
+        return False
+    detail = "" if ticket.confidential else f": {what}"
+    await enqueue(
+        session=session,
+        chat_id=office.staff_chat_id,
+        purpose="resident_change",
+        text=f"🔔 Ý kiến {ticket.code}{detail}",
+        keyboard=staff_keyboard(ticket),
+        ticket_id=ticket.id,
+    )
+    return True

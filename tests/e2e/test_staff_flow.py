@@ -180,6 +180,9 @@ def test_ticket_reaches_its_office_group_and_an_officer_takes_answers_and_closes
         query = telegram.press_button(KT_GROUP, card.message_id, take, user_id=user)
         assert refusal in answer_for(telegram, query)
     assert telegram.messages(RESIDENT) == []
+    log = bot.log.read_text(encoding="utf-8")
+    assert f"refused take on {code}: Telegram user {STRANGER} is not registered staff" in log
+    assert f"refused take on {code}: staff {VP_OFFICER} (office VP" in log
 
     query = telegram.press_button(KT_GROUP, card.message_id, take, user_id=KT_OFFICER)
     assert "Đã nhận xử lý: Trần Văn Kinh" in answer_for(telegram, query)

@@ -7,12 +7,14 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from db.models import AttachmentKind, OutboxMessage, Ticket, TicketKind, TicketState
 from laikhe.commune import CommuneConfig
 from services import handling
 from services.calendar import add_working_days
 from services.handling import Refused, StaffActionError
+from services.notifications import notify_office_of_resident_change
 from services.tickets import NewTicket, TicketPolicy, create_ticket
 from tests.integration.staff_helpers import (
     KT_GROUP,
@@ -262,3 +264,26 @@ async def test_anonymous_ticket_is_answered_only_in_the_history(
         rows = (await session.scalars(select(OutboxMessage))).all()
         assert {row.chat_id for row in rows} == {KT_GROUP}
         assert (await session.scalar(select(Ticket.state).where(Ticket.code == code))) == "answered"
+
+
+async def test_resident_side_change_reaches_the_office_group(
+    office_setup: Sessions, commune: CommuneConfig
+) -> None:
+    code = await new_ticket(office_setup, commune)
+    secret = await new_ticket(office_setup, commune, kind=TicketKind.KHIEU_NAI_TO_CAO)
+    async with office_setup() as session:
+        for each in (code, secret):
+            ticket = await session.scalar(
+                select(Ticket).options(selectinload(Ticket.office)).where(Ticket.code == each)
+            )
+            assert ticket is not None
+            await notify_office_of_resident_change(
+                session=session, ticket=ticket, office=ticket.office, what="người gửi mở lại"
+            )
+        await session.commit()
+    rows = [r for r in await outbox_rows(office_setup, KT_GROUP) if r.purpose == "resident_change"]
+    assert [r.text for r in rows] == [
+        f"🔔 Ý kiến {code}: người gửi mở lại",
+        f"🔔 Ý kiến {secret}",
+    ]
+    assert "Nhận xử lý" in [text for text, _ in buttons(rows[0])]
