@@ -79,7 +79,13 @@ class AskBusinessConfirm(Action):
         summary = summary_of(
             "Anh/Chị kiểm tra lại kiến nghị của doanh nghiệp:", tracker, EDITABLE_LABELS
         )
-        ask_summary_or_edit(dispatcher, tracker, summary=summary, fields=EDITABLE_LABELS)
+        ask_summary_or_edit(
+            dispatcher,
+            tracker,
+            confirm_slot="business_confirm",
+            summary=summary,
+            fields=EDITABLE_LABELS,
+        )
         return []
 
 

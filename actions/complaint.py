@@ -95,7 +95,13 @@ class AskComplaintConfirm(Action):
             tracker,
             EDITABLE_LABELS,
         )
-        ask_summary_or_edit(dispatcher, tracker, summary=summary, fields=EDITABLE_LABELS)
+        ask_summary_or_edit(
+            dispatcher,
+            tracker,
+            confirm_slot="complaint_confirm",
+            summary=summary,
+            fields=EDITABLE_LABELS,
+        )
         return []
 
 

@@ -24,7 +24,7 @@ from actions.ticket_forms import (
     save_failed,
     submitted_text,
 )
-from db.models import TicketKind
+from db.models import AttachmentKind, TicketKind
 from laikhe.contact import validate_person_name, validate_phone
 from laikhe.labels import KIND_LABELS
 from laikhe.validators import match_choice, validate_feedback_text
@@ -226,7 +226,11 @@ class AskFeedbackConfirm(Action):
         if tracker.get_slot("feedback_consent") is False:
             fields.pop("feedback_kind", None)  # an anonymous opinion can only be a góp ý
         ask_summary_or_edit(
-            dispatcher, tracker, summary=await summary_text(tracker.slots), fields=fields
+            dispatcher,
+            tracker,
+            confirm_slot="feedback_confirm",
+            summary=await summary_text(tracker.slots),
+            fields=fields,
         )
         return []
 
@@ -419,7 +423,10 @@ class SubmitFeedback(Action):
                 village_code=None if village in (None, NO_VILLAGE) else str(village),
                 contact_name=tracker.get_slot("contact_name"),
                 contact_phone=tracker.get_slot("contact_phone"),
-                photo_file_ids=tuple(tracker.get_slot("feedback_photos") or ()),
+                attachments=tuple(
+                    (file_id, AttachmentKind.PHOTO)
+                    for file_id in tracker.get_slot("feedback_photos") or ()
+                ),
             )
         )
         if saved is None:

@@ -37,7 +37,13 @@ class AskMisinformationConfirm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         summary = summary_of("Anh/Chị kiểm tra lại tin báo:", tracker, EDITABLE_LABELS)
-        ask_summary_or_edit(dispatcher, tracker, summary=summary, fields=EDITABLE_LABELS)
+        ask_summary_or_edit(
+            dispatcher,
+            tracker,
+            confirm_slot="misinfo_confirm",
+            summary=summary,
+            fields=EDITABLE_LABELS,
+        )
         return []
 
 

@@ -80,26 +80,34 @@ def edit_payload(slot: str) -> str:
     return f'/inform{{"edit":"{slot}"}}'
 
 
-def wants_edit_menu(tracker: Tracker) -> bool:
-    """The resident pressed «Sửa» (or said no to the summary): show the field picker."""
-    latest = tracker.latest_message or {}
-    if (latest.get("intent") or {}).get("name") == "deny":
-        return True
-    return any(
-        entity.get("entity") == "edit" and entity.get("value") == EDIT_MENU
-        for entity in latest.get("entities") or []
-    )
+def wants_edit_menu(tracker: Tracker, confirm_slot: str) -> bool:
+    """The resident answered the summary with «Sửa» (or a no): show the field picker.
+
+    Read from the slot the engine set this turn, not from the message's intent: the
+    summary is also asked right after the last field, whose text may look like a "no".
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if (
+            event.get("event") == "slot"
+            and event.get("name") == confirm_slot
+            and event.get("value") == EDIT_MENU
+        ):
+            return True
+    return False
 
 
 def ask_summary_or_edit(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     *,
+    confirm_slot: str,
     summary: str,
     fields: dict[str, str],
 ) -> None:
     """The confirmation question, or after «Sửa» the list of fields that can be changed."""
-    if wants_edit_menu(tracker):
+    if wants_edit_menu(tracker, confirm_slot):
         dispatcher.utter_message(
             text="Anh/Chị muốn sửa mục nào?",
             buttons=[

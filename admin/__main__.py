@@ -3,18 +3,52 @@
 python -m admin staff add --telegram-id 123 --name "Nguyễn Văn A" --office KT --role officer
 python -m admin staff remove --telegram-id 123
 python -m admin staff list
+python -m admin tickets list [--office KT] [--state new] [--from 2026-01-01] [--to ...]
+                             [--code LK-2026-000001] [--text wifi]
+python -m admin tickets show LK-2026-000001
+python -m admin tickets export --from 2026-01-01 --to 2026-06-15 [--office KT] [--out f.csv]
+python -m admin config load [--file config/commune.yml]
+python -m admin outbox list [--status failed]
+python -m admin outbox retry 42
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
+from datetime import date
+from pathlib import Path
 
-from db.models import StaffRole
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OutboxStatus, StaffRole, TicketState
 from db.session import session_scope, sessionmaker_for
+from laikhe.commune import load_commune_config
+from laikhe.labels import STATE_LABELS
 from laikhe.settings import get_settings
+from services import outbox
+from services.commune_config import apply_commune_config
 from services.staff import StaffError, list_staff, register_staff, remove_staff
+from services.ticket_queries import (
+    TicketFilter,
+    export_csv,
+    render_history,
+    search_tickets,
+    ticket_history,
+)
+
+
+class UsageError(Exception):
+    pass
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,38 +66,146 @@ def _parser() -> argparse.ArgumentParser:
     remove = staff.add_parser("remove")
     remove.add_argument("--telegram-id", type=int, required=True)
     staff.add_parser("list")
+
+    tickets = groups.add_parser("tickets", help="search, show and export tickets")
+    ticket_commands = tickets.add_subparsers(dest="command", required=True)
+    search = ticket_commands.add_parser("list", help="search tickets (newest first)")
+    search.add_argument("--office")
+    search.add_argument("--state", choices=[s.value for s in TicketState])
+    search.add_argument("--from", dest="date_from", type=_date, help="created on or after")
+    search.add_argument("--to", dest="date_to", type=_date, help="created on or before")
+    search.add_argument("--code", help="a ticket code or part of one")
+    search.add_argument("--text", help="words in the content (confidential ones never match)")
+    search.add_argument("--limit", type=int, default=100)
+    show = ticket_commands.add_parser("show", help="one ticket with its history")
+    show.add_argument("code")
+    export = ticket_commands.add_parser("export", help="tickets created in a period, as CSV")
+    export.add_argument("--from", dest="date_from", type=_date, required=True)
+    export.add_argument("--to", dest="date_to", type=_date, required=True)
+    export.add_argument("--office")
+    export.add_argument("--out", default="-", help="file name, or - for standard output")
+
+    config = groups.add_parser("config", help="the commune configuration").add_subparsers(
+        dest="command", required=True
+    )
+    load = config.add_parser("load", help="load config/commune.yml into the database")
+    load.add_argument("--file", type=Path, help="default: COMMUNE_CONFIG or config/commune.yml")
+
+    messages = groups.add_parser("outbox", help="Telegram messages waiting or failed")
+    outbox_commands = messages.add_subparsers(dest="command", required=True)
+    listing = outbox_commands.add_parser("list")
+    listing.add_argument("--status", choices=[s.value for s in OutboxStatus], action="append")
+    listing.add_argument("--limit", type=int, default=50)
+    retry = outbox_commands.add_parser("retry", help="send a failed or unknown message again")
+    retry.add_argument("id", type=int)
     return parser
+
+
+async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
+    if args.command == "add":
+        member = await register_staff(
+            session=session,
+            telegram_user_id=args.telegram_id,
+            full_name=args.name,
+            office_code=args.office,
+            role=StaffRole(args.role),
+            can_read_confidential=args.confidential,
+        )
+        print(f"registered: {member.full_name} ({member.role})")
+    elif args.command == "remove":
+        removed = await remove_staff(session=session, telegram_user_id=args.telegram_id)
+        print("removed" if removed else "no such active staff member")
+        return 0 if removed else 1
+    else:
+        for m in await list_staff(session=session):
+            office = m.office.code if m.office else "-"
+            state = "active" if m.active else "removed"
+            print(f"{m.telegram_user_id}\t{m.full_name}\t{office}\t{m.role}\t{state}")
+    return 0
+
+
+async def _tickets(session: AsyncSession, args: argparse.Namespace) -> int:
+    if args.command == "show":
+        history = await ticket_history(session=session, code=args.code)
+        if history is None:
+            print(f"no ticket {args.code}", file=sys.stderr)
+            return 1
+        print(render_history(history))
+        return 0
+    if args.command == "export":
+        if args.date_to < args.date_from:
+            raise UsageError("--to is before --from")
+        buffer = io.StringIO(newline="")
+        count = await export_csv(
+            session=session, out=buffer, created_from=args.date_from,
+            created_to=args.date_to, office_code=args.office,
+        )  # fmt: skip
+        if args.out == "-":
+            sys.stdout.write(buffer.getvalue())
+        else:
+            # utf-8-sig: Excel on Windows then shows the Vietnamese diacritics right.
+            data = buffer.getvalue().encode("utf-8-sig")
+            await asyncio.to_thread(Path(args.out).write_bytes, data)
+        print(f"{count} tickets exported", file=sys.stderr)
+        return 0
+    where = TicketFilter(
+        office_code=args.office,
+        state=TicketState(args.state) if args.state else None,
+        created_from=args.date_from,
+        created_to=args.date_to,
+        code=args.code,
+        text=args.text,
+    )
+    tickets = await search_tickets(session=session, where=where, limit=args.limit)
+    for t in tickets:
+        preview = "(bảo mật)" if t.confidential else " ".join(t.content.split())[:60]
+        print(
+            f"{t.code}\t{t.office.code}\t{STATE_LABELS.get(t.state, t.state)}\t"
+            f"{t.created_at:%Y-%m-%d}\thạn {t.due_date:%Y-%m-%d}\t{preview}"
+        )
+    print(f"{len(tickets)} tickets", file=sys.stderr)
+    return 0
+
+
+async def _config(session: AsyncSession, args: argparse.Namespace) -> int:
+    path = args.file or get_settings().commune_config
+    report = await apply_commune_config(session=session, config=load_commune_config(path))
+    print(
+        f"commune config loaded: {report.offices} offices, {report.villages} villages, "
+        f"{report.categories} categories ({report.created} new rows)"
+    )
+    return 0
+
+
+async def _outbox(session: AsyncSession, args: argparse.Namespace) -> int:
+    if args.command == "retry":
+        if await outbox.requeue(session=session, message_id=args.id):
+            print(f"message {args.id} queued again")
+            return 0
+        print(f"message {args.id} is not failed or unknown", file=sys.stderr)
+        return 1
+    statuses = tuple(OutboxStatus(s) for s in args.status) if args.status else None
+    for m in await outbox.list_messages(session=session, statuses=statuses, limit=args.limit):
+        print(
+            f"{m.id}\t{m.status}\t{m.purpose}\tchat {m.chat_id}\t"
+            f"lần thử {m.attempts}\t{m.last_error or ''}"
+        )
+    return 0
+
+
+HANDLERS = {"staff": _staff, "tickets": _tickets, "config": _config, "outbox": _outbox}
 
 
 async def _run(args: argparse.Namespace) -> int:
     factory = sessionmaker_for(get_settings().database_url)
     try:
         async with session_scope(factory) as session:
-            if args.command == "add":
-                member = await register_staff(
-                    session=session,
-                    telegram_user_id=args.telegram_id,
-                    full_name=args.name,
-                    office_code=args.office,
-                    role=StaffRole(args.role),
-                    can_read_confidential=args.confidential,
-                )
-                print(f"registered: {member.full_name} ({member.role})")
-            elif args.command == "remove":
-                removed = await remove_staff(session=session, telegram_user_id=args.telegram_id)
-                print("removed" if removed else "no such active staff member")
-                return 0 if removed else 1
-            else:
-                for m in await list_staff(session=session):
-                    office = m.office.code if m.office else "-"
-                    state = "active" if m.active else "removed"
-                    print(f"{m.telegram_user_id}\t{m.full_name}\t{office}\t{m.role}\t{state}")
-    except StaffError as error:
+            return await HANDLERS[args.group](session, args)
+    except (StaffError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
         await factory.kw["bind"].dispose()
-    return 0
 
 
 def main() -> None:

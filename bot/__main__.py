@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
+from bot.outbox_dispatcher import DispatchSettings
 from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
@@ -27,7 +29,12 @@ def main() -> None:
         sessions=sessionmaker_for(settings.database_url),
         commune=load_commune_config(settings.commune_config),
     )
-    application = build_application(settings, Conversation(engine, channel="telegram"), staff)
+    application = build_application(
+        settings,
+        Conversation(engine, channel="telegram"),
+        staff,
+        DispatchSettings.from_env(os.environ),
+    )
     if settings.telegram_mode == "webhook":
         if not settings.telegram_webhook_url:
             raise SystemExit("TELEGRAM_WEBHOOK_URL is required in webhook mode")

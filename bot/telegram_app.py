@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
@@ -18,8 +21,20 @@ from telegram.ext import (
 )
 
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload
+from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
+from bot.staff_handling import (
+    DISPATCHER_KEY,
+    PROMPT_REPLY,
+    STAFF_BUTTON_PATTERN,
+    on_answer_command,
+    on_prompt_reply,
+    on_reject_command,
+    on_staff_button,
+    on_view_command,
+)
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from laikhe.settings import Settings
+from services.digest import queue_digest_if_due
 
 logger = logging.getLogger(__name__)
 
@@ -160,21 +175,68 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.warning("could not tell chat %s about the failure", update.effective_chat.id)
 
 
+DIGEST_CHECK_SECONDS = 60.0
+
+
+def _outbox_hooks(
+    staff: StaffContext, dispatch: DispatchSettings
+) -> tuple[
+    Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
+    Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
+]:
+    async def check_digest(sessions: async_sessionmaker[AsyncSession]) -> None:
+        await queue_digest_if_due(
+            sessions=sessions, leaders_chat_id=staff.commune.commune.leaders_chat_id
+        )
+
+    async def start(application: Application) -> None:  # type: ignore[type-arg]
+        dispatcher = OutboxDispatcher(
+            staff.sessions,
+            application.bot,
+            dispatch,
+            periodic=[(DIGEST_CHECK_SECONDS, check_digest)],
+        )
+        application.bot_data[DISPATCHER_KEY] = dispatcher
+        dispatcher.start()
+
+    async def stop(application: Application) -> None:  # type: ignore[type-arg]
+        # post_stop, not post_shutdown: the bot's HTTP client must still be open so the
+        # message in flight is finished and settled rather than left "sending".
+        dispatcher = application.bot_data.pop(DISPATCHER_KEY, None)
+        if dispatcher is not None:
+            await dispatcher.stop()
+
+    return start, stop
+
+
 def build_application(
-    settings: Settings, conversation: Conversation, staff: StaffContext
+    settings: Settings,
+    conversation: Conversation,
+    staff: StaffContext,
+    dispatch: DispatchSettings | None = None,
 ) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    start_outbox, stop_outbox = _outbox_hooks(staff, dispatch or DispatchSettings())
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        .post_init(start_outbox)
+        .post_stop(stop_outbox)
         .build()
     )
     application.bot_data[CONVERSATION_KEY] = conversation
     application.bot_data[STAFF_CONTEXT_KEY] = staff
     private = filters.ChatType.PRIVATE
+    # Staff handlers first: their buttons and replies must never reach the resident
+    # conversation, whose catch-all handlers come below.
+    application.add_handler(CallbackQueryHandler(on_staff_button, pattern=STAFF_BUTTON_PATTERN))
+    application.add_handler(MessageHandler(PROMPT_REPLY & ~filters.COMMAND, on_prompt_reply))
+    application.add_handler(CommandHandler("traloi", on_answer_command))
+    application.add_handler(CommandHandler("tuchoi", on_reject_command))
+    application.add_handler(CommandHandler("xem", on_view_command))
     application.add_handler(CommandHandler("baocao", on_report_request))
     application.add_handler(CommandHandler(["start", "menu"], on_start, filters=private))
     application.add_handler(CommandHandler("help", on_help, filters=private))

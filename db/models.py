@@ -267,6 +267,49 @@ class TicketAttachment(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
 
 
+class OutboxStatus(str, enum.Enum):
+    PENDING = "pending"  # waiting for the dispatcher (maybe after a backoff)
+    SENDING = "sending"  # claimed by one dispatcher, the request is in flight
+    SENT = "sent"
+    FAILED = "failed"  # failed for good (blocked by the user, chat gone, retries exhausted)
+    UNKNOWN = "unknown"  # interrupted mid-request: may or may not have arrived, not resent
+
+
+class OutboxMessage(Base):
+    """A Telegram message to send, written in the same transaction as the change it reports.
+
+    The dispatcher in the bot process claims pending rows (status -> sending, with its
+    claim token) before calling Telegram and marks them sent right after, so a message
+    is never sent by two dispatchers, survives a restart while pending, and a failure
+    stays visible here (and in the ticket's history) instead of in a log only.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # sendMessage, sendPhoto or sendDocument; text is the message text or the caption.
+    method: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    reply_markup: Mapped[str | None] = mapped_column(Text)  # Bot API JSON
+    # What the message is for (new_ticket, resident_update, digest, ...): logs and staff.
+    purpose: Mapped[str] = mapped_column(String(48))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # Makes an enqueue idempotent (one digest per office and day, even across restarts).
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(String(ENUM_LENGTH), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # All outbox times are UTC: SQLite keeps no offset, so one zone keeps comparisons right.
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 __all__ = [
     "AttachmentKind",
     "Base",
@@ -274,6 +317,8 @@ __all__ = [
     "ConsentRecord",
     "FaqVote",
     "Office",
+    "OutboxMessage",
+    "OutboxStatus",
     "StaffMember",
     "StaffRole",
     "Ticket",

@@ -27,6 +27,7 @@ from db.models import (
 )
 from laikhe.commune import CommuneConfig
 from services.calendar import add_working_days
+from services.notifications import notify_office
 
 TICKET_CODE_PATTERN = re.compile(r"\b([A-Za-z]{1,8})-(\d{4})-(\d{1,6})\b")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -77,8 +78,8 @@ class NewTicket:
     sector: str | None = None
     source: str | None = None
     claim: str | None = None
-    # Telegram file ids of the photos sent with the ticket (no bytes are kept).
-    photo_file_ids: tuple[str, ...] = ()
+    # Telegram file ids of photos or files sent with the ticket: (file id, kind).
+    attachments: tuple[tuple[str, AttachmentKind], ...] = ()
 
 
 def format_ticket_code(prefix: str, year: int, sequence: int) -> str:
@@ -182,14 +183,16 @@ async def create_ticket(
             note="Tiếp nhận qua trợ lý ảo",
         )
     )
-    for file_id in ticket.photo_file_ids:
-        row.attachments.append(
-            TicketAttachment(
-                telegram_file_id=file_id, kind=AttachmentKind.PHOTO.value, added_at=now
-            )
-        )
+    # Assigned even when empty: the group card reads it right after the flush, and an
+    # unloaded collection would need a lazy load, which async sessions refuse.
+    row.attachments = [
+        TicketAttachment(telegram_file_id=file_id, kind=kind.value, added_at=now)
+        for file_id, kind in ticket.attachments
+    ]
     session.add(row)
     await session.flush()
+    # Same transaction: the office group hears of the ticket if and only if it exists.
+    await notify_office(session=session, ticket=row, office=office)
     return row
 
 

@@ -53,6 +53,9 @@ class Resident:
         self.telegram.press_button_with_text(self.chat_id, title)
         return self._wait(seen, expect)
 
+    def transcript(self) -> str:
+        return "\n".join(m.text or "" for m in self.telegram.messages(self.chat_id))
+
     def photo(self, expect: str) -> SentMessage:
         seen = self._seen()
         self.telegram.send_photo(self.chat_id)
@@ -140,7 +143,8 @@ def test_formal_report_with_photo_bad_phone_and_a_correction(
     resident.say("Cột cáp quang đầu ngõ bị đổ, cả xóm mất mạng", "thôn nào")
     resident.press("Thôn Mẫu 1 (mẫu)", "họ và tên")
     resident.say("Phạm Thị Hoa", "số điện thoại")
-    resident.say("09123abc45", "Số điện thoại")  # letters: refused, asked again
+    resident.say("09123abc45", "số điện thoại liên hệ")  # letters: refused, asked again
+    assert "chỉ gồm chữ số" in resident.transcript()
     resident.say("0912 345 678", "ảnh")
     resident.photo("Đã nhận 1 ảnh")
     resident.press("Xong", "kiểm tra lại")
@@ -168,7 +172,8 @@ def test_business_proposal_with_a_bad_then_good_tax_code(
     resident.say("doanh nghiep minh muon de xuat ho tro chuyen doi so", "Bảo vệ dữ liệu")
     resident.press("Đồng ý", "tên doanh nghiệp")
     resident.say("Công ty TNHH Gốm Lại Khê", "mã số thuế")
-    resident.say("0100109107", "Mã số thuế")  # wrong check digit
+    resident.say("0100109107", "chi nhánh 13 số")  # wrong check digit: asked again
+    assert "chữ số kiểm tra" in resident.transcript()
     resident.say("0100109106", "ngành nghề")
     resident.say("Sản xuất gốm sứ", "kiến nghị")
     proposal = "Đề nghị xã hỗ trợ tập huấn bán hàng trên sàn thương mại điện tử"

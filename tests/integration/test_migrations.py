@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "faq_votes",
     "unanswered_questions",
     "offices",
+    "outbox_messages",
     "staff_members",
     "ticket_attachments",
     "ticket_events",

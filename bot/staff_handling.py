@@ -1,0 +1,359 @@
+"""Staff buttons and replies in the office groups (thin: services.handling does the work).
+
+Buttons carry "st:<op>:<code>[:<office>]". Answers and rejection reasons are asked for
+with a ForceReply prompt whose first line names the operation and the ticket, so the
+reply is understood without any state kept in the bot (it survives a restart).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes, filters
+
+from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext
+from db.models import Office, Ticket, TicketState
+from services import handling
+from services.handling import ActionResult, StaffActionError
+from services.notifications import (
+    ANSWER,
+    CLOSE,
+    FORWARD,
+    FORWARD_TO,
+    OUTSIDE,
+    REJECT,
+    STAFF_PREFIX,
+    TAKE,
+    VIEW,
+    staff_callback,
+)
+from services.ticket_queries import render_history, ticket_history
+from services.tickets import TicketPolicy, parse_ticket_code
+
+logger = logging.getLogger(__name__)
+
+DISPATCHER_KEY: Final = "outbox_dispatcher"
+STAFF_BUTTON_PATTERN: Final = rf"^{STAFF_PREFIX}:"
+PROMPT_MARK: Final = "✍️"
+ANSWER_PROMPT: Final = PROMPT_MARK + " Trả lời ý kiến {code}"
+REJECT_PROMPT: Final = PROMPT_MARK + " Lý do từ chối ý kiến {code}"
+_PROMPT_RE: Final = re.compile(rf"^{PROMPT_MARK} (Trả lời|Lý do từ chối) ý kiến (\S+)")
+FAILED: Final = (
+    "Xin lỗi, chưa thực hiện được do lỗi hệ thống. Anh/Chị vui lòng thử lại sau ít phút."
+)
+UNKNOWN_BUTTON: Final = "Nút này không còn hiệu lực."
+ANSWER_USAGE: Final = "Cú pháp: /traloi <mã ý kiến> [nội dung trả lời]"
+REJECT_USAGE: Final = "Cú pháp: /tuchoi <mã ý kiến> [lý do]"
+VIEW_USAGE: Final = "Cú pháp: /xem <mã ý kiến>"
+OPEN_PRIVATE_CHAT: Final = (
+    "Anh/Chị mở chat riêng với trợ lý, bấm Start, rồi bấm lại nút này để đọc nội dung."
+)
+# Once a ticket is here, the group card has nothing left to do.
+_FINAL_STATES: Final = frozenset({TicketState.CLOSED, TicketState.REJECTED, TicketState.FORWARDED})
+
+
+def _staff(context: ContextTypes.DEFAULT_TYPE) -> StaffContext:
+    staff: StaffContext = context.application.bot_data[STAFF_CONTEXT_KEY]
+    return staff
+
+
+def _wake(context: ContextTypes.DEFAULT_TYPE) -> None:
+    dispatcher = context.application.bot_data.get(DISPATCHER_KEY)
+    if dispatcher is not None:
+        dispatcher.wake()
+
+
+Action = Callable[[AsyncSession], Awaitable[ActionResult]]
+
+
+async def _run(context: ContextTypes.DEFAULT_TYPE, action: Action) -> ActionResult | str:
+    """Run one staff action in its own transaction; a refusal comes back as text."""
+    try:
+        async with _staff(context).sessions() as session:
+            result = await action(session)
+            await session.commit()
+    except StaffActionError as error:
+        return error.message
+    except Exception:
+        logger.exception("staff action failed")
+        return FAILED
+    _wake(context)  # the resident's message was just committed
+    return result
+
+
+async def _check(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str, action: str
+) -> str | None:
+    """None when the user may act on the ticket now, else the refusal to show."""
+    try:
+        async with _staff(context).sessions() as session:
+            ticket = await handling.check_can_act(
+                session=session, telegram_user_id=user_id, code=code, action=action
+            )
+            if TicketState(ticket.state) not in handling.WORKING_STATES:
+                return f"Ý kiến {ticket.code} đã được xử lý xong, không {action} được nữa."
+    except StaffActionError as error:
+        return error.message
+    return None
+
+
+async def _mark_card(message: Message, result: ActionResult) -> None:
+    """Add the outcome to the group card, so the group sees who did what."""
+    if not message.text:
+        return
+    final = TicketState(result.state) in _FINAL_STATES
+    try:
+        await message.edit_text(
+            f"{message.text}\n➜ {result.summary}",
+            reply_markup=None if final else message.reply_markup,
+        )
+    except TelegramError as error:
+        logger.info("could not update the card %s: %s", message.message_id, error)
+
+
+async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not query.data:
+        return
+    parts = query.data.split(":")
+    if len(parts) < 3:
+        await query.answer(UNKNOWN_BUTTON, show_alert=True)
+        return
+    op, code, extra = parts[1], parts[2], parts[3:]
+    message = query.message if isinstance(query.message, Message) else None
+    commune = _staff(context).commune
+    result: ActionResult | str
+    if op == TAKE:
+        result = await _run(
+            context,
+            lambda s: handling.take(session=s, telegram_user_id=user.id, code=code),
+        )
+    elif op == CLOSE:
+        result = await _run(
+            context,
+            lambda s: handling.close(session=s, telegram_user_id=user.id, code=code),
+        )
+    elif op == FORWARD_TO and extra:
+        target = None if extra[0] == OUTSIDE else extra[0]
+        policy = TicketPolicy.from_config(commune)
+        result = await _run(
+            context,
+            lambda s: handling.forward(
+                session=s, policy=policy, telegram_user_id=user.id, code=code, office_code=target
+            ),
+        )
+    elif op in (ANSWER, REJECT, FORWARD, VIEW):
+        doing = {ANSWER: "trả lời", REJECT: "từ chối", FORWARD: "chuyển", VIEW: "xem"}[op]
+        refusal = await _check(context, user.id, code, doing) if op != VIEW else None
+        if refusal is not None:
+            await query.answer(refusal, show_alert=True)
+            return
+        await query.answer()
+        if message is None:
+            return
+        if op == VIEW:
+            await _send_private_view(update, context, code)
+        elif op == FORWARD:
+            await _ask_forward_target(context, message, code)
+        else:
+            await _ask_for_text(message, code, op)
+        return
+    else:
+        await query.answer(UNKNOWN_BUTTON, show_alert=True)
+        return
+    if isinstance(result, str):
+        await query.answer(result, show_alert=True)
+        return
+    await query.answer(result.summary)
+    if message is not None:
+        if op == FORWARD_TO:
+            # The forward menu is a separate message: drop it, then mark the card.
+            try:
+                await message.edit_text(f"Ý kiến {result.code}: {result.summary}")
+            except TelegramError as error:
+                logger.info("could not update the forward menu: %s", error)
+        else:
+            await _mark_card(message, result)
+
+
+async def _ask_for_text(message: Message, code: str, op: str) -> None:
+    prompt = ANSWER_PROMPT if op == ANSWER else REJECT_PROMPT
+    hint = (
+        "Anh/Chị trả lời (reply) tin nhắn này bằng nội dung gửi người dân; tin được ghi là "
+        "trả lời của đơn vị."
+        if op == ANSWER
+        else "Anh/Chị trả lời (reply) tin nhắn này bằng lý do; người gửi sẽ nhận được lý do."
+    )
+    await message.reply_text(
+        f"{prompt.format(code=code)}\n{hint}",
+        reply_markup=ForceReply(
+            input_field_placeholder="Nội dung trả lời" if op == ANSWER else "Lý do từ chối"
+        ),
+    )
+
+
+async def _ask_forward_target(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, code: str
+) -> None:
+    async with _staff(context).sessions() as session:
+        offices = (
+            await session.execute(
+                select(Office.code, Office.name)
+                .join(Ticket, Ticket.code == code)
+                .where(Office.id != Ticket.office_id)
+                .order_by(Office.id)
+            )
+        ).all()
+    rows = [
+        [InlineKeyboardButton(name, callback_data=staff_callback(FORWARD_TO, code, office))]
+        for office, name in offices
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "Ngoài thẩm quyền của xã", callback_data=staff_callback(FORWARD_TO, code, OUTSIDE)
+            )
+        ]
+    )
+    await message.reply_text(
+        f"Chuyển ý kiến {code} đến đơn vị nào?", reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def _send_private_view(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    text = await _view_text(context, user.id, code)
+    try:
+        await context.bot.send_message(user.id, text)
+    except Forbidden:
+        if update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, OPEN_PRIVATE_CHAT)
+
+
+async def _view_text(context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str) -> str:
+    try:
+        async with _staff(context).sessions() as session:
+            await handling.check_can_act(
+                session=session, telegram_user_id=user_id, code=code, action="view"
+            )
+            history = await ticket_history(session=session, code=code)
+    except StaffActionError as error:
+        return error.message
+    if history is None:
+        return f"Không tìm thấy ý kiến có mã {code}."
+    return render_history(history)
+
+
+class _PromptReply(filters.MessageFilter):
+    """A text reply to one of our answer / reason prompts."""
+
+    def filter(self, message: Message) -> bool:
+        prompt = message.reply_to_message
+        return bool(
+            message.text
+            and prompt is not None
+            and prompt.from_user is not None
+            and prompt.from_user.is_bot
+            and prompt.text
+            and _PROMPT_RE.match(prompt.text)
+        )
+
+
+PROMPT_REPLY: Final = _PromptReply()
+
+
+async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.reply_to_message is None:
+        return
+    match = _PROMPT_RE.match(message.reply_to_message.text or "")
+    if match is None:
+        return
+    kind, code = match.groups()
+    await _answer_or_reject(context, message, user.id, code, message.text or "", kind == "Trả lời")
+
+
+async def _answer_or_reject(
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    user_id: int,
+    code: str,
+    text: str,
+    is_answer: bool,
+) -> None:
+    if is_answer:
+        result = await _run(
+            context,
+            lambda s: handling.answer(session=s, telegram_user_id=user_id, code=code, text=text),
+        )
+    else:
+        result = await _run(
+            context,
+            lambda s: handling.reject(session=s, telegram_user_id=user_id, code=code, reason=text),
+        )
+    if isinstance(result, str):
+        await message.reply_text(result)
+        return
+    await message.reply_text(f"Ý kiến {result.code}: {result.summary}")
+
+
+def _code_and_text(args: list[str]) -> tuple[str | None, str]:
+    if not args:
+        return None, ""
+    return parse_ticket_code(args[0]), " ".join(args[1:])
+
+
+async def on_answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _text_command(update, context, is_answer=True)
+
+
+async def on_reject_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _text_command(update, context, is_answer=False)
+
+
+async def _text_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, is_answer: bool
+) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    code, text = _code_and_text(list(context.args or []))
+    if code is None:
+        await message.reply_text(ANSWER_USAGE if is_answer else REJECT_USAGE)
+        return
+    if not text.strip():
+        # "/traloi LK-2026-000001" alone: ask for the text with a prompt, here (a private
+        # chat works the same as the group).
+        doing = "trả lời" if is_answer else "từ chối"
+        refusal = await _check(context, user.id, code, doing)
+        if refusal is not None:
+            await message.reply_text(refusal)
+            return
+        await _ask_for_text(message, code, ANSWER if is_answer else REJECT)
+        return
+    await _answer_or_reject(context, message, user.id, code, text, is_answer)
+
+
+async def on_view_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    code, _ = _code_and_text(list(context.args or []))
+    if code is None:
+        await message.reply_text(VIEW_USAGE)
+        return
+    if chat.type != ChatType.PRIVATE:
+        # Details (and contacts) only in a private chat, never in a group.
+        await message.reply_text(f"Anh/Chị nhắn riêng cho trợ lý «/xem {code}» để xem chi tiết.")
+        return
+    await message.reply_text(await _view_text(context, user.id, code))

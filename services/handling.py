@@ -1,0 +1,364 @@
+"""What office staff do with a ticket: take, answer, forward, reject, close.
+
+Each operation checks who acts (services/access.py), locks the ticket row, writes the
+history event with the actor, and queues what the resident and the groups are told in
+the same transaction (the caller commits). Refusals raise StaffActionError whose
+`.message` is a short Vietnamese sentence the bot shows as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Office, StaffMember, Ticket, TicketEvent, TicketState
+from laikhe.labels import STATE_LABELS, format_date
+from services.access import can_read_ticket
+from services.calendar import add_working_days
+from services.notifications import (
+    notify_office,
+    notify_resident,
+    reopen_button,
+    resident_chat,
+    satisfaction_keyboard,
+)
+from services.staff import active_staff
+from services.tickets import VIETNAM, TicketPolicy, parse_ticket_code
+
+logger = logging.getLogger(__name__)
+
+MAX_ANSWER_CHARS: Final = 3000
+# States in which staff are still working on the ticket.
+WORKING_STATES: Final = frozenset(
+    {TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS, TicketState.REOPENED}
+)
+CLOSABLE_STATES: Final = WORKING_STATES | {TicketState.ANSWERED}
+
+NOT_STAFF: Final = "Xin lỗi, chỉ cán bộ đã đăng ký của xã mới thao tác được trên ý kiến."
+NOT_YOURS: Final = (
+    "Xin lỗi, ý kiến {code} không thuộc đơn vị của Anh/Chị nên Anh/Chị không xử lý được."
+)
+NO_CLEARANCE: Final = (
+    "Xin lỗi, ý kiến {code} là đơn khiếu nại, tố cáo được bảo mật; Anh/Chị chưa được phân "
+    "quyền xem và xử lý."
+)
+
+
+class StaffActionError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Refused(StaffActionError):
+    """The person may not act on this ticket (logged as an attempt)."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    code: str
+    state: str
+    summary: str  # one line for the group ("➜ Đã nhận xử lý: ...")
+    resident_notified: bool
+
+
+def actor_label(staff: StaffMember) -> str:
+    return f"staff:{staff.telegram_user_id} {staff.full_name}"[:80]
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(VIETNAM)
+
+
+async def authorize(
+    *, session: AsyncSession, telegram_user_id: int, code: str, action: str
+) -> tuple[StaffMember, Ticket]:
+    """The acting staff member and the locked ticket, or Refused (and a log line)."""
+    staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
+    canonical = parse_ticket_code(code) or code.strip()
+    if staff is None:
+        logger.warning(
+            "refused %s on %s: Telegram user %s is not registered staff",
+            action,
+            canonical,
+            telegram_user_id,
+        )
+        raise Refused(NOT_STAFF)
+    ticket = await session.scalar(
+        select(Ticket)
+        .options(
+            selectinload(Ticket.office),
+            selectinload(Ticket.category),
+            selectinload(Ticket.village),
+            selectinload(Ticket.attachments),
+        )
+        .where(Ticket.code == canonical)
+        .with_for_update()
+    )
+    if ticket is None:
+        raise StaffActionError(f"Không tìm thấy ý kiến có mã {canonical}.")
+    if not can_read_ticket(staff, ticket):
+        logger.warning(
+            "refused %s on %s: staff %s (office %s, role %s) may not act on office %s",
+            action,
+            ticket.code,
+            telegram_user_id,
+            staff.office.code if staff.office else "-",
+            staff.role,
+            ticket.office.code,
+        )
+        template = (
+            NO_CLEARANCE if ticket.confidential and not staff.can_read_confidential else NOT_YOURS
+        )
+        raise Refused(template.format(code=ticket.code))
+    return staff, ticket
+
+
+def _require(ticket: Ticket, allowed: frozenset[TicketState], doing: str) -> None:
+    if TicketState(ticket.state) not in allowed:
+        label = STATE_LABELS.get(ticket.state, ticket.state)
+        raise StaffActionError(
+            f"Ý kiến {ticket.code} đang ở trạng thái «{label}», không {doing} được."
+        )
+
+
+def _record(
+    session: AsyncSession,
+    ticket: Ticket,
+    staff: StaffMember,
+    to_state: TicketState,
+    note: str,
+    now: datetime,
+) -> None:
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor=actor_label(staff),
+            from_state=TicketState(ticket.state).value,
+            to_state=to_state.value,
+            note=note,
+        )
+    )
+    ticket.state = to_state
+    ticket.updated_at = now
+
+
+def _clean(text: str, *, empty: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise StaffActionError(empty)
+    if len(cleaned) > MAX_ANSWER_CHARS:
+        raise StaffActionError(f"Nội dung dài quá {MAX_ANSWER_CHARS} ký tự, Anh/Chị rút gọn giúp.")
+    return cleaned
+
+
+def _who(staff: StaffMember) -> str:
+    return staff.full_name
+
+
+async def take(
+    *, session: AsyncSession, telegram_user_id: int, code: str, now: datetime | None = None
+) -> ActionResult:
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action="take"
+    )
+    _require(ticket, WORKING_STATES, "nhận xử lý")
+    if ticket.state == TicketState.ASSIGNED.value and ticket.assigned_staff_id == staff.id:
+        raise StaffActionError(f"Anh/Chị đã nhận xử lý ý kiến {ticket.code} rồi.")
+    was_assigned = ticket.state == TicketState.ASSIGNED.value
+    ticket.assigned_staff_id = staff.id
+    _record(session, ticket, staff, TicketState.ASSIGNED, f"Nhận xử lý: {_who(staff)}", now)
+    notified = False
+    if not was_assigned:
+        # Handing over inside the office is not news for the resident.
+        notified = await notify_resident(
+            session=session,
+            ticket=ticket,
+            text=(
+                f"Ý kiến {ticket.code} của Anh/Chị đã được {ticket.office.name} tiếp nhận, "
+                f"cán bộ đang xử lý. Hạn trả lời: {format_date(ticket.due_date)}."
+            ),
+        )
+    await session.flush()
+    return ActionResult(ticket.code, ticket.state, f"Đã nhận xử lý: {_who(staff)}", notified)
+
+
+async def answer(
+    *,
+    session: AsyncSession,
+    telegram_user_id: int,
+    code: str,
+    text: str,
+    now: datetime | None = None,
+) -> ActionResult:
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action="answer"
+    )
+    _require(ticket, WORKING_STATES, "trả lời")
+    body = _clean(text, empty="Anh/Chị nhập nội dung trả lời giúp.")
+    if ticket.assigned_staff_id is None:
+        ticket.assigned_staff_id = staff.id
+    _record(session, ticket, staff, TicketState.ANSWERED, f"Trả lời: {body}", now)
+    ticket.answered_at = now
+    notified = await notify_resident(
+        session=session,
+        ticket=ticket,
+        purpose="answer",
+        text=(
+            f"📩 Trả lời của {ticket.office.name} về ý kiến {ticket.code}:\n\n{body}\n\n"
+            "Nếu vấn đề chưa được giải quyết, Anh/Chị bấm «Chưa được giải quyết»."
+        ),
+        keyboard=[[reopen_button(ticket.code)]],
+    )
+    await session.flush()
+    summary = f"Đã trả lời: {_who(staff)}"
+    if not notified:
+        summary += " (người gửi ẩn danh hoặc không qua Telegram: chỉ lưu trong lịch sử)"
+    return ActionResult(ticket.code, ticket.state, summary, notified)
+
+
+async def forward(
+    *,
+    session: AsyncSession,
+    policy: TicketPolicy,
+    telegram_user_id: int,
+    code: str,
+    office_code: str | None,
+    now: datetime | None = None,
+) -> ActionResult:
+    """To another commune office (office_code), or outside the commune (None)."""
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action="forward"
+    )
+    _require(ticket, WORKING_STATES, "chuyển")
+    old_office = ticket.office
+    if office_code is None:
+        days = policy.due_working_days.get("forwarded", 5)
+        ticket.due_date = add_working_days(now.astimezone(VIETNAM).date(), days)
+        _record(
+            session,
+            ticket,
+            staff,
+            TicketState.FORWARDED,
+            f"Ngoài thẩm quyền của xã: chuyển cơ quan có thẩm quyền trong {days} ngày làm "
+            f"việc (hạn {format_date(ticket.due_date)})",
+            now,
+        )
+        notified = await notify_resident(
+            session=session,
+            ticket=ticket,
+            text=(
+                f"Ý kiến {ticket.code} thuộc thẩm quyền của cơ quan ngoài xã. "
+                f"{old_office.name} sẽ chuyển đến cơ quan có thẩm quyền chậm nhất ngày "
+                f"{format_date(ticket.due_date)} và báo lại Anh/Chị."
+            ),
+        )
+        await session.flush()
+        return ActionResult(
+            ticket.code, ticket.state, f"Đã chuyển ra ngoài xã: {_who(staff)}", notified
+        )
+    target = await session.scalar(select(Office).where(Office.code == office_code.upper()))
+    if target is None:
+        raise StaffActionError(f"Không có đơn vị mã {office_code}.")
+    if target.id == old_office.id:
+        raise StaffActionError(f"Ý kiến {ticket.code} đã thuộc {target.name}.")
+    ticket.office = target
+    ticket.office_id = target.id
+    ticket.assigned_staff_id = None
+    _record(
+        session,
+        ticket,
+        staff,
+        TicketState.NEW,
+        f"Chuyển từ {old_office.code} sang {target.code}",
+        now,
+    )
+    await session.flush()
+    await notify_office(
+        session=session, ticket=ticket, office=target, heading=f"Ý kiến chuyển từ {old_office.name}"
+    )
+    notified = await notify_resident(
+        session=session,
+        ticket=ticket,
+        text=(
+            f"Ý kiến {ticket.code} của Anh/Chị đã được chuyển đến {target.name} để xử lý "
+            "đúng thẩm quyền."
+        ),
+    )
+    await session.flush()
+    return ActionResult(
+        ticket.code, ticket.state, f"Đã chuyển sang {target.name}: {_who(staff)}", notified
+    )
+
+
+async def reject(
+    *,
+    session: AsyncSession,
+    telegram_user_id: int,
+    code: str,
+    reason: str,
+    now: datetime | None = None,
+) -> ActionResult:
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action="reject"
+    )
+    _require(ticket, WORKING_STATES, "từ chối")
+    why = _clean(reason, empty="Từ chối cần có lý do; Anh/Chị nhập lý do giúp.")
+    _record(session, ticket, staff, TicketState.REJECTED, f"Từ chối: {why}", now)
+    notified = await notify_resident(
+        session=session,
+        ticket=ticket,
+        text=f"{ticket.office.name} không tiếp nhận ý kiến {ticket.code}.\nLý do: {why}",
+    )
+    await session.flush()
+    return ActionResult(ticket.code, ticket.state, f"Đã từ chối: {_who(staff)}", notified)
+
+
+async def close(
+    *, session: AsyncSession, telegram_user_id: int, code: str, now: datetime | None = None
+) -> ActionResult:
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action="close"
+    )
+    _require(ticket, CLOSABLE_STATES, "đóng")
+    answered = ticket.state == TicketState.ANSWERED.value
+    _record(session, ticket, staff, TicketState.CLOSED, f"Đóng: {_who(staff)}", now)
+    ticket.closed_at = now
+    notified = await notify_resident(
+        session=session,
+        ticket=ticket,
+        purpose="satisfaction",
+        text=(
+            f"Ý kiến {ticket.code} đã được đóng. Anh/Chị hài lòng với kết quả xử lý ở mức "
+            "nào? (1 = rất không hài lòng, 5 = rất hài lòng)"
+        ),
+        keyboard=satisfaction_keyboard(ticket.code, answered=answered),
+    )
+    await session.flush()
+    return ActionResult(ticket.code, ticket.state, f"Đã đóng: {_who(staff)}", notified)
+
+
+async def check_can_act(
+    *, session: AsyncSession, telegram_user_id: int, code: str, action: str
+) -> Ticket:
+    """Authorisation only (before asking for an answer or a reason): the ticket, or Refused."""
+    _, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action=action
+    )
+    return ticket
+
+
+def has_resident_chat(ticket: Ticket) -> bool:
+    return resident_chat(ticket) is not None

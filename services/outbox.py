@@ -1,0 +1,281 @@
+"""Transactional outbox: Telegram messages written with the change they report.
+
+Callers add messages in their own transaction (nothing is sent if it rolls back); the
+dispatcher in the bot process claims pending rows, sends them and records the outcome.
+Every function here flushes, and only the claim/mark steps commit, because they are the
+dispatcher's own short transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.models import OutboxMessage, OutboxStatus
+
+UTC: Final = timezone.utc
+SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+# Telegram's limit for callback data; a longer button would make the whole send fail.
+CALLBACK_DATA_MAX_BYTES: Final = 64
+MAX_TEXT_CHARS: Final = 4096
+MAX_CAPTION_CHARS: Final = 1024
+# Rows an earlier message to the same chat is still waiting on: sending later ones
+# first would reorder a resident's updates ("đã trả lời" before "đã tiếp nhận").
+_UNFINISHED: Final = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+
+Keyboard = list[list[tuple[str, str]]]  # rows of (button text, callback data)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive values; everything in this table is written in UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def keyboard_json(rows: Keyboard) -> str:
+    for row in rows:
+        for text, data in row:
+            if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+                raise ValueError(f"callback data of {text!r} is over 64 bytes: {data!r}")
+    return json.dumps(
+        {"inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in rows]},
+        ensure_ascii=False,
+    )
+
+
+def _fit(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    purpose: str,
+    text: str | None = None,
+    method: str = "sendMessage",
+    file_id: str | None = None,
+    keyboard: Keyboard | None = None,
+    ticket_id: int | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Add one message to send; None when `dedupe_key` was already enqueued."""
+    if method not in SEND_METHODS:
+        raise ValueError(f"unsupported method {method!r}")
+    if method == "sendMessage" and not text:
+        raise ValueError("a text message needs text")
+    if method != "sendMessage" and not file_id:
+        raise ValueError(f"{method} needs a file id")
+    if dedupe_key is not None and await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return None
+    now = as_utc(now or utcnow())
+    limit = MAX_TEXT_CHARS if method == "sendMessage" else MAX_CAPTION_CHARS
+    row = OutboxMessage(
+        created_at=now,
+        chat_id=chat_id,
+        method=method,
+        text=_fit(text, limit),
+        file_id=file_id,
+        reply_markup=keyboard_json(keyboard) if keyboard else None,
+        purpose=purpose,
+        ticket_id=ticket_id,
+        dedupe_key=dedupe_key,
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def claim_batch(
+    *, session: AsyncSession, limit: int = 20, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """Mark due rows as being sent by this caller (committed) and return them.
+
+    The conditional UPDATE is the claim: a second dispatcher running the same statement
+    finds those rows no longer pending (PostgreSQL re-checks the WHERE after waiting for
+    the row lock; SQLite serialises writers), so no row is ever claimed twice.
+    """
+    now = as_utc(now or utcnow())
+    token = str(uuid.uuid4())
+    candidate = aliased(OutboxMessage)
+    earlier = aliased(OutboxMessage)
+    waiting_on_earlier = exists().where(
+        earlier.chat_id == candidate.chat_id,
+        earlier.id < candidate.id,
+        earlier.status.in_(_UNFINISHED),
+    )
+    due = (
+        select(candidate.id)
+        .where(
+            candidate.status == OutboxStatus.PENDING.value,
+            candidate.next_attempt_at <= now,
+            ~waiting_on_earlier,
+        )
+        .order_by(candidate.id)
+        .limit(limit)
+    )
+    # Read first: on SQLite an UPDATE takes the database write lock, and this runs every
+    # second while the action server writes tickets.
+    if await session.scalar(due.limit(1)) is None:
+        await session.rollback()
+        return []
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING.value)
+        .values(status=OutboxStatus.SENDING.value, claim_token=token, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id)
+    )
+    return list(rows.all())
+
+
+async def _settle(*, session: AsyncSession, row: OutboxMessage, values: dict[str, object]) -> bool:
+    # Only the claimant may settle its claim (a stale dispatcher cannot overwrite).
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.claim_token == row.claim_token,
+            OutboxMessage.status == OutboxStatus.SENDING.value,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def mark_sent(
+    *,
+    session: AsyncSession,
+    row: OutboxMessage,
+    telegram_message_id: int | None,
+    now: datetime | None = None,
+) -> bool:
+    return await _settle(
+        session=session,
+        row=row,
+        values={
+            "status": OutboxStatus.SENT.value,
+            "sent_at": as_utc(now or utcnow()),
+            "telegram_message_id": telegram_message_id,
+            "attempts": row.attempts + 1,
+            "last_error": None,
+        },
+    )
+
+
+async def mark_retry(
+    *,
+    session: AsyncSession,
+    row: OutboxMessage,
+    delay: timedelta,
+    error: str,
+    chat_id: int | None = None,
+    count_attempt: bool = True,
+    now: datetime | None = None,
+) -> bool:
+    values: dict[str, object] = {
+        "status": OutboxStatus.PENDING.value,
+        "next_attempt_at": as_utc(now or utcnow()) + delay,
+        "claim_token": None,
+        "attempts": row.attempts + (1 if count_attempt else 0),
+        "last_error": error[:2000],
+    }
+    if chat_id is not None:
+        values["chat_id"] = chat_id
+    return await _settle(session=session, row=row, values=values)
+
+
+async def mark_failed(
+    *,
+    session: AsyncSession,
+    row: OutboxMessage,
+    error: str,
+    status: OutboxStatus = OutboxStatus.FAILED,
+) -> bool:
+    return await _settle(
+        session=session,
+        row=row,
+        values={"status": status.value, "attempts": row.attempts + 1, "last_error": error[:2000]},
+    )
+
+
+async def release(*, session: AsyncSession, row: OutboxMessage) -> bool:
+    """Give an unsent claim back (the dispatcher is stopping before reaching it)."""
+    return await _settle(
+        session=session,
+        row=row,
+        values={"status": OutboxStatus.PENDING.value, "claim_token": None},
+    )
+
+
+INTERRUPTED: Final = "gửi bị gián đoạn giữa chừng: không rõ đã đến hay chưa, không tự gửi lại"
+
+
+async def expire_stale_claims(
+    *, session: AsyncSession, lease: timedelta, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """Rows left 'sending' by a dispatcher that died mid-request.
+
+    Telegram has no idempotency key, so such a message may already be in the chat;
+    sending it again could duplicate it. They become UNKNOWN (visible to staff, who can
+    requeue them with `python -m admin outbox retry`) rather than being resent blindly.
+    """
+    cutoff = as_utc(now or utcnow()) - lease
+    rows = list(
+        (
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.status == OutboxStatus.SENDING.value,
+                    OutboxMessage.claimed_at < cutoff,
+                )
+            )
+        ).all()
+    )
+    for row in rows:
+        row.status = OutboxStatus.UNKNOWN
+        row.last_error = INTERRUPTED
+    await session.commit()
+    return rows
+
+
+async def requeue(*, session: AsyncSession, message_id: int, now: datetime | None = None) -> bool:
+    """Staff decided a failed or unknown message should be sent (again)."""
+    row = await session.get(OutboxMessage, message_id)
+    if row is None or row.status not in (OutboxStatus.FAILED.value, OutboxStatus.UNKNOWN.value):
+        return False
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = as_utc(now or utcnow())
+    row.claim_token = None
+    await session.flush()
+    return True
+
+
+async def list_messages(
+    *, session: AsyncSession, statuses: tuple[OutboxStatus, ...] | None = None, limit: int = 50
+) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if statuses:
+        query = query.where(OutboxMessage.status.in_([s.value for s in statuses]))
+    return list((await session.scalars(query)).all())

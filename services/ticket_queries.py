@@ -1,0 +1,200 @@
+"""Staff look-ups: search tickets, one ticket with its history, CSV export of a period."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import IO, Final
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketState
+from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
+from services.tickets import VIETNAM, parse_ticket_code
+
+CSV_COLUMNS: Final = (
+    "code",
+    "kind",
+    "state",
+    "office",
+    "category",
+    "village",
+    "created_at",
+    "due_date",
+    "answered_at",
+    "closed_at",
+    "satisfaction",
+    "confidential",
+    "anonymous",
+    "content",
+)
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    office_code: str | None = None
+    state: TicketState | None = None
+    created_from: date | None = None
+    created_to: date | None = None  # inclusive
+    code: str | None = None
+    text: str | None = None
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=VIETNAM)
+
+
+def _filtered(query: Select[tuple[Ticket]], where: TicketFilter) -> Select[tuple[Ticket]]:
+    if where.office_code:
+        query = query.join(Office, Ticket.office_id == Office.id).where(
+            Office.code == where.office_code.upper()
+        )
+    if where.state is not None:
+        query = query.where(Ticket.state == where.state.value)
+    if where.created_from is not None:
+        query = query.where(Ticket.created_at >= _local_start(where.created_from))
+    if where.created_to is not None:
+        query = query.where(Ticket.created_at < _local_start(where.created_to + timedelta(days=1)))
+    if where.code:
+        canonical = parse_ticket_code(where.code)
+        query = query.where(
+            Ticket.code == canonical
+            if canonical
+            else Ticket.code.ilike(f"%{where.code.strip().upper()}%")
+        )
+    if where.text:
+        # Confidential content is never matched: a search must not reveal it.
+        query = query.where(
+            Ticket.confidential.is_(False), Ticket.content.ilike(f"%{where.text.strip()}%")
+        )
+    return query
+
+
+async def search_tickets(
+    *, session: AsyncSession, where: TicketFilter, limit: int = 100
+) -> list[Ticket]:
+    query = _filtered(
+        select(Ticket).options(selectinload(Ticket.office), selectinload(Ticket.category)),
+        where,
+    )
+    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+    rows = await session.scalars(query)
+    return list(rows.all())
+
+
+@dataclass(frozen=True)
+class TicketHistory:
+    ticket: Ticket
+    events: list[TicketEvent]
+    messages: list[OutboxMessage]
+
+
+async def ticket_history(*, session: AsyncSession, code: str) -> TicketHistory | None:
+    canonical = parse_ticket_code(code) or code.strip()
+    ticket = await session.scalar(
+        select(Ticket)
+        .options(
+            selectinload(Ticket.office),
+            selectinload(Ticket.category),
+            selectinload(Ticket.village),
+            selectinload(Ticket.attachments),
+            selectinload(Ticket.events),
+        )
+        .where(Ticket.code == canonical)
+    )
+    if ticket is None:
+        return None
+    messages = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id).order_by(OutboxMessage.id)
+    )
+    return TicketHistory(ticket, list(ticket.events), list(messages.all()))
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=VIETNAM) if moment.tzinfo is None else moment.astimezone(VIETNAM)
+
+
+def render_history(history: TicketHistory, *, include_content: bool = True) -> str:
+    """Plain text for staff (CLI and a private Telegram chat)."""
+    ticket = history.ticket
+    lines = [
+        f"{ticket.code} - {KIND_LABELS.get(ticket.kind, ticket.kind)}"
+        + (" (bảo mật)" if ticket.confidential else ""),
+        f"Trạng thái: {STATE_LABELS.get(ticket.state, ticket.state)}",
+        f"Đơn vị: {ticket.office.name}",
+        f"Hạn xử lý: {format_date(ticket.due_date)}",
+    ]
+    if ticket.category is not None:
+        lines.append(f"Lĩnh vực: {ticket.category.name}")
+    if ticket.village is not None:
+        lines.append(f"Thôn: {ticket.village.name}")
+    if include_content:
+        lines.append(f"Nội dung: {ticket.content}")
+        contact = ", ".join(
+            v for v in (ticket.contact_name, ticket.contact_phone, ticket.contact_email) if v
+        )
+        if contact:
+            lines.append(f"Liên hệ: {contact}")
+        if ticket.attachments:
+            lines.append(f"Tệp, ảnh kèm theo: {len(ticket.attachments)}")
+    lines.append("Lịch sử:")
+    for event in history.events:
+        moved = (
+            f"{event.from_state} → {event.to_state}"
+            if event.from_state not in (None, event.to_state)
+            else event.to_state
+        )
+        note = f" - {event.note}" if event.note and include_content else ""
+        lines.append(f"  {_local(event.at):%d/%m/%Y %H:%M} {event.actor}: {moved}{note}")
+    failed = [m for m in history.messages if m.status in ("failed", "unknown")]
+    for message in failed:
+        lines.append(
+            f"  ⚠ Tin nhắn #{message.id} ({message.purpose}) {message.status}: {message.last_error}"
+        )
+    return "\n".join(lines)
+
+
+async def export_csv(
+    *,
+    session: AsyncSession,
+    out: IO[str],
+    created_from: date,
+    created_to: date,
+    office_code: str | None = None,
+) -> int:
+    """Tickets created in [from, to] as CSV; confidential content and contacts left out."""
+    query = _filtered(
+        select(Ticket).options(
+            selectinload(Ticket.office),
+            selectinload(Ticket.category),
+            selectinload(Ticket.village),
+        ),
+        TicketFilter(office_code=office_code, created_from=created_from, created_to=created_to),
+    ).order_by(Ticket.created_at, Ticket.id)
+    tickets: Sequence[Ticket] = (await session.scalars(query)).all()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for t in tickets:
+        writer.writerow(
+            [
+                t.code,
+                t.kind,
+                t.state,
+                t.office.code,
+                t.category.code if t.category else "",
+                t.village.code if t.village else "",
+                _local(t.created_at).isoformat(timespec="minutes"),
+                t.due_date.isoformat(),
+                _local(t.answered_at).isoformat(timespec="minutes") if t.answered_at else "",
+                _local(t.closed_at).isoformat(timespec="minutes") if t.closed_at else "",
+                t.satisfaction if t.satisfaction is not None else "",
+                int(t.confidential),
+                int(t.anonymous),
+                "" if t.confidential else t.content,
+            ]
+        )
+    return len(tickets)

@@ -1,0 +1,323 @@
+"""Staff side end to end: the real `python -m bot` process against the fake Bot API server,
+on SQLite and PostgreSQL. Tickets are created with the services on the same database, as
+the action server does; the resident conversation itself is covered by the other e2e tests,
+and the engine is not needed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from db.models import OutboxMessage, TicketKind
+from db.session import sessionmaker_for
+from laikhe.commune import load_commune_config
+from scripts.stack import ROOT
+from services.commune_config import apply_commune_config
+from services.digest import digest_due
+from services.tickets import VIETNAM
+from tests.fake_telegram import FakeTelegramServer, SentMessage
+from tests.integration.staff_helpers import (
+    KT_GROUP,
+    KT_LEAD_CLEARED,
+    KT_OFFICER,
+    VP_GROUP,
+    VP_OFFICER,
+    configure_groups,
+    register_default_staff,
+)
+from tests.integration.ticket_helpers import new_ticket
+
+pytestmark = pytest.mark.e2e
+TOKEN = "777000:STAFF-E2E"
+RESIDENT = 8001
+STRANGER = 777
+TIMEOUT = 30.0
+
+
+class BotProcess:
+    """The bot as `make run` starts it, which a test can stop and start again."""
+
+    def __init__(self, database_url: str, telegram: FakeTelegramServer, log: Path) -> None:
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "TELEGRAM_FILE_BASE_URL": telegram.base_file_url,
+            "DATABASE_URL": database_url,
+            "RASA_URL": "http://127.0.0.1:9",  # residents are not part of these tests
+            "OUTBOX_POLL_SECONDS": "0.2",
+            "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
+            "OUTBOX_BACKOFF_MAX_SECONDS": "1",
+        }
+        self.telegram = telegram
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # The updater deletes any webhook right before it starts polling; a getUpdates
+        # shows up only when its long poll returns.
+        ready = len(self.telegram.requests("deleteWebhook")) + 1
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot"], cwd=ROOT, env=self.env, stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            # Importing the bot (reports, charts) is slow on a busy 2-core machine.
+            self.telegram.wait_for_requests("deleteWebhook", ready, timeout=120)
+        except AssertionError:
+            self.stop()
+            raise
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+@pytest.fixture
+def prepared_db(database_url: str) -> str:
+    async def prepare() -> None:
+        factory = sessionmaker_for(database_url)
+        async with factory() as session:
+            config = load_commune_config(ROOT / "config" / "commune.yml")
+            await apply_commune_config(session=session, config=config)
+            await session.commit()
+        await configure_groups(factory)
+        await register_default_staff(factory)
+        await factory.kw["bind"].dispose()
+
+    asyncio.run(prepare())
+    return database_url
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegramServer]:
+    server = FakeTelegramServer(TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(prepared_db: str, telegram: FakeTelegramServer, tmp_path: Path) -> Iterator[BotProcess]:
+    process = BotProcess(prepared_db, telegram, tmp_path / "bot.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+def create_ticket(database_url: str, **overrides: object) -> str:
+    """What the action server does when a resident presses «Gửi»."""
+
+    async def run() -> str:
+        factory = sessionmaker_for(database_url)
+        try:
+            values: dict[str, object] = {"sender_id": str(RESIDENT)}
+            values.update(overrides)
+            return await new_ticket(
+                factory, load_commune_config(ROOT / "config" / "commune.yml"), **values
+            )
+        finally:
+            await factory.kw["bind"].dispose()
+
+    return asyncio.run(run())
+
+
+def admin(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "admin", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def wait_text(telegram: FakeTelegramServer, chat: int, contains: str) -> SentMessage:
+    messages = telegram.wait_for_messages(
+        chat, 1, timeout=TIMEOUT, predicate=lambda ms: any(contains in m.content for m in ms)
+    )
+    return next(m for m in messages if contains in m.content)
+
+
+def with_code(telegram: FakeTelegramServer, chat: int, code: str) -> list[SentMessage]:
+    """The ticket cards for `code` (the morning digest may name it too, once a day)."""
+    return [m for m in telegram.messages(chat) if m.content.startswith(f"📌 Ý kiến mới: {code}")]
+
+
+def answer_for(telegram: FakeTelegramServer, query_id: str) -> str:
+    found = telegram.wait_for(
+        lambda: next(
+            (a for a in telegram.callback_answers if a.callback_query_id == query_id), None
+        ),
+        timeout=TIMEOUT,
+        message=f"callback {query_id} not answered",
+    )
+    return found.text or ""
+
+
+def test_ticket_reaches_its_office_group_and_an_officer_takes_answers_and_closes_it(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    code = create_ticket(prepared_db, content="Wifi nhà văn hóa thôn Mẫu 1 hỏng")
+    card = wait_text(telegram, KT_GROUP, code)
+    assert "Wifi nhà văn hóa thôn Mẫu 1 hỏng" in card.content and "Thôn Mẫu 1" in card.content
+    assert card.button_texts == ["Nhận xử lý", "Trả lời", "Chuyển đơn vị", "Từ chối", "Đóng"]
+    assert with_code(telegram, VP_GROUP, code) == []
+
+    # Refused: someone not registered, and an officer of another office.
+    take = card.callback_data_for("Nhận xử lý")
+    for user, refusal in ((STRANGER, "cán bộ đã đăng ký"), (VP_OFFICER, "không thuộc đơn vị")):
+        query = telegram.press_button(KT_GROUP, card.message_id, take, user_id=user)
+        assert refusal in answer_for(telegram, query)
+    assert telegram.messages(RESIDENT) == []
+    log = bot.log.read_text(encoding="utf-8")
+    assert f"refused take on {code}: Telegram user {STRANGER} is not registered staff" in log
+    assert f"refused take on {code}: staff {VP_OFFICER} (office VP" in log
+
+    query = telegram.press_button(KT_GROUP, card.message_id, take, user_id=KT_OFFICER)
+    assert "Đã nhận xử lý: Trần Văn Kinh" in answer_for(telegram, query)
+    assert "được Phòng Kinh tế tiếp nhận" in wait_text(telegram, RESIDENT, code).content
+    assert "➜ Đã nhận xử lý: Trần Văn Kinh" in telegram.message(KT_GROUP, card.message_id).content
+
+    # "Trả lời": the bot asks with a ForceReply prompt; the officer replies to it.
+    seen = len(telegram.messages(KT_GROUP))
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Trả lời"), user_id=KT_OFFICER
+    )
+    prompt = wait_text(telegram, KT_GROUP, f"Trả lời ý kiến {code}")
+    assert (prompt.sent_reply_markup or {}).get("force_reply") is True
+    answer = "Đã báo nhà mạng, wifi được sửa xong trong tuần này."
+    telegram.send_text(KT_GROUP, answer, user_id=KT_OFFICER, reply_to_message_id=prompt.message_id)
+    to_resident = wait_text(telegram, RESIDENT, "Trả lời của Phòng Kinh tế")
+    assert answer in to_resident.content and code in to_resident.content
+    assert to_resident.buttons == [
+        [("Chưa được giải quyết", '/ticket_op{"op":"reopen:' + code + '"}')]
+    ]
+    assert "Đã trả lời: Trần Văn Kinh" in wait_text(telegram, KT_GROUP, "Đã trả lời").content
+    assert len(telegram.messages(KT_GROUP)) > seen
+
+    query = telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Đóng"), user_id=KT_OFFICER
+    )
+    assert "Đã đóng" in answer_for(telegram, query)
+    rating = wait_text(telegram, RESIDENT, "hài lòng")
+    assert rating.callback_data[:5] == [
+        f'/ticket_op{{"op":"rate:{code}:{n}"}}' for n in range(1, 6)
+    ]
+
+    # Every resident message arrived once.
+    assert [m.content.count(code) > 0 for m in telegram.messages(RESIDENT)] == [True] * 3
+    history = admin(prepared_db, "tickets", "show", code)
+    assert history.returncode == 0, history.stderr
+    actor = f"staff:{KT_OFFICER} Trần Văn Kinh"
+    for step in ("new → assigned", "assigned → answered", "answered → closed"):
+        assert f"{actor}: {step}" in history.stdout
+    assert "resident:telegram: new" in history.stdout
+
+
+def test_429_and_500_from_telegram_then_recovery_deliver_each_message_once(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    telegram.fail_next("sendMessage", count=2, status=429, retry_after=1, chat_id=KT_GROUP)
+    telegram.fail_next("sendMessage", count=3, status=500, chat_id=KT_GROUP)
+    codes = [create_ticket(prepared_db, content=f"Phản ánh thứ {n}") for n in range(3)]
+    telegram.wait_for_messages(
+        KT_GROUP,
+        3,
+        timeout=60,
+        predicate=lambda ms: all(any(c in m.content for m in ms) for c in codes),
+    )
+    for code in codes:
+        assert len(with_code(telegram, KT_GROUP, code)) == 1
+    statuses = [
+        r.status for r in telegram.requests("sendMessage") if r.params["chat_id"] == KT_GROUP
+    ]
+    assert statuses.count(429) == 2 and statuses.count(500) == 3 and statuses.count(200) == 3
+
+
+def test_bot_stopped_between_commit_and_send_delivers_once_after_restart(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    bot.stop()
+    code = create_ticket(prepared_db)  # committed while no bot runs
+    assert with_code(telegram, KT_GROUP, code) == []
+    bot.start()
+    wait_text(telegram, KT_GROUP, code)
+    # A second restart must not send it again.
+    bot.stop()
+    bot.start()
+    telegram.wait_for_requests("getUpdates", len(telegram.requests("getUpdates")) + 1, timeout=30)
+    assert len(with_code(telegram, KT_GROUP, code)) == 1
+
+    async def statuses() -> list[str]:
+        factory = sessionmaker_for(prepared_db)
+        async with factory() as session:
+            rows = (await session.scalars(select(OutboxMessage.status))).all()
+        await factory.kw["bind"].dispose()
+        return list(rows)
+
+    assert set(asyncio.run(statuses())) == {"sent"}
+    if digest_due(datetime.now(VIETNAM)):
+        # The working-morning digest (overdue: this ticket) came once across the restarts.
+        digests = [m for m in telegram.messages(KT_GROUP) if m.content.startswith("🗓")]
+        assert len(digests) == 1 and code in digests[0].content
+
+
+def test_forward_to_another_group_answer_in_private_and_confidential_view(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    code = create_ticket(prepared_db, content="Cần hướng dẫn ký số hồ sơ trực tuyến")
+    card = wait_text(telegram, KT_GROUP, code)
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Chuyển đơn vị"), user_id=KT_OFFICER
+    )
+    menu = wait_text(telegram, KT_GROUP, f"Chuyển ý kiến {code} đến đơn vị nào?")
+    assert "Phòng Kinh tế" not in menu.button_texts
+    assert "Ngoài thẩm quyền của xã" in menu.button_texts
+    telegram.press_button(
+        KT_GROUP,
+        menu.message_id,
+        menu.callback_data_for("Văn phòng HĐND và UBND xã"),
+        user_id=KT_OFFICER,
+    )
+    moved = wait_text(telegram, VP_GROUP, code)
+    assert "Ý kiến chuyển từ Phòng Kinh tế" in moved.content
+    assert "chuyển đến Văn phòng HĐND và UBND xã" in wait_text(telegram, RESIDENT, code).content
+
+    # The VP officer answers from a private chat with the bot.
+    telegram.send_command(VP_OFFICER, f"/traloi {code}")
+    prompt = wait_text(telegram, VP_OFFICER, f"Trả lời ý kiến {code}")
+    telegram.send_text(
+        VP_OFFICER, "Anh/Chị làm theo hướng dẫn tại bộ phận một cửa.",
+        reply_to_message_id=prompt.message_id,
+    )  # fmt: skip
+    answer = wait_text(telegram, RESIDENT, "Trả lời của Văn phòng HĐND và UBND xã")
+    assert "bộ phận một cửa" in answer.content
+    history = admin(prepared_db, "tickets", "show", code).stdout
+    assert f"staff:{KT_OFFICER} Trần Văn Kinh: new - Chuyển từ KT sang VP" in history
+    assert f"staff:{VP_OFFICER} Lê Thị Văn: new → answered" in history
+
+    secret = create_ticket(
+        prepared_db, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Tố cáo cán bộ thôn nhận tiền"
+    )
+    card = wait_text(telegram, KT_GROUP, secret)
+    assert "Tố cáo cán bộ" not in card.content and "bảo mật" in card.content
+    query = telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Nhận xử lý"), user_id=KT_OFFICER
+    )
+    assert "bảo mật" in answer_for(telegram, query)
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Xem riêng"), user_id=KT_LEAD_CLEARED
+    )
+    assert "Tố cáo cán bộ thôn" in wait_text(telegram, KT_LEAD_CLEARED, secret).content
+    assert "Tố cáo cán bộ" not in "".join(m.content for m in telegram.messages(KT_GROUP))

@@ -1,0 +1,176 @@
+"""The outbox dispatcher with the real python-telegram-bot Bot against the fake Bot API
+server, on both databases: retries, backoff, exactly-once delivery, permanent failures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
+from db.models import OutboxMessage, OutboxStatus
+from laikhe.commune import CommuneConfig
+from services import outbox
+from services.outbox import utcnow
+from tests.fake_telegram import FakeTelegramServer
+from tests.integration.staff_helpers import (
+    KT_GROUP,
+    VP_GROUP,
+    Sessions,
+    configure_groups,
+    outbox_rows,
+)
+from tests.integration.ticket_helpers import load, new_ticket
+
+TOKEN = "424242:OUTBOX-TEST"
+RESIDENT = 1001
+FAST = DispatchSettings(poll_interval=0.05, backoff_base=0.05, backoff_max=0.2)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegramServer]:
+    server = FakeTelegramServer(TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegramServer) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=telegram.base_url, base_file_url=telegram.base_file_url) as b:
+        yield b
+
+
+async def drain(dispatcher: OutboxDispatcher, sessions: Sessions, rounds: int = 200) -> None:
+    """Run cycles until nothing is pending (waiting out backoffs), bounded."""
+    for _ in range(rounds):
+        await dispatcher.run_once()
+        async with sessions() as session:
+            left = await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.status.in_(["pending", "sending"]))
+            )
+        if left is None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("outbox not drained")
+
+
+async def test_429_and_500_then_recovery_delivers_each_message_exactly_once(
+    sessions: Sessions, commune: CommuneConfig, telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    await configure_groups(sessions)
+    codes = [await new_ticket(sessions, commune, content=f"Phản ánh số {n}") for n in range(3)]
+    telegram.fail_next("sendMessage", count=1, status=429, retry_after=1)
+    telegram.fail_next("sendMessage", count=2, status=500)
+    telegram.drop_connection_next("sendMessage", count=1)
+
+    await drain(OutboxDispatcher(sessions, bot, FAST), sessions)
+
+    sent = telegram.messages(KT_GROUP)
+    texts = [m.text or "" for m in sent]
+    assert len(sent) == 3
+    for code, text in zip(codes, texts, strict=True):  # in order, each once
+        assert code in text
+    failures = [r for r in telegram.requests("sendMessage") if not r.ok]
+    assert [r.status for r in failures] == [429, 500, 500, 0]
+    rows = await outbox_rows(sessions, KT_GROUP)
+    assert {row.status for row in rows} == {"sent"}
+    assert sorted(r.telegram_message_id or 0 for r in rows) == sorted(m.message_id for m in sent)
+    assert sum(row.attempts for row in rows) == 3 + 4
+
+
+async def test_429_waits_for_retry_after(
+    sessions: Sessions, commune: CommuneConfig, telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    await configure_groups(sessions)
+    await new_ticket(sessions, commune)
+    telegram.fail_next("sendMessage", count=1, status=429, retry_after=2)
+    started = time.monotonic()
+    await drain(OutboxDispatcher(sessions, bot, FAST), sessions)
+    requests = telegram.requests("sendMessage")
+    assert [r.status for r in requests] == [429, 200]
+    assert requests[1].time - requests[0].time >= 1.9
+    assert time.monotonic() - started < 10
+
+
+async def test_blocked_resident_is_a_permanent_failure_staff_can_see(
+    sessions: Sessions, commune: CommuneConfig, telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    await configure_groups(sessions)
+    code = await new_ticket(sessions, commune, sender_id=str(RESIDENT))
+    ticket, _ = await load(sessions, code)
+    async with sessions() as session:
+        await outbox.enqueue(
+            session=session, chat_id=RESIDENT, purpose="answer", text="Trả lời", ticket_id=ticket.id
+        )
+        await session.commit()
+    telegram.set_blocked(RESIDENT)
+
+    await drain(OutboxDispatcher(sessions, bot, FAST), sessions)
+
+    (failed,) = await outbox_rows(sessions, RESIDENT)
+    assert failed.status == "failed" and "bị chặn" in (failed.last_error or "")
+    to_resident = [r for r in telegram.requests("sendMessage") if r.params["chat_id"] == RESIDENT]
+    assert len(to_resident) == 1  # a 403 is not retried
+    _, events = await load(sessions, code)
+    assert events[-1].actor == "system:outbox" and "người gửi" in (events[-1].note or "")
+    group = [m.text or "" for m in telegram.messages(KT_GROUP)]
+    assert any(f"⚠ Không gửi được tin nhắn #{failed.id}" in text for text in group)
+
+
+async def test_a_claim_interrupted_mid_send_is_not_resent(
+    sessions: Sessions, commune: CommuneConfig, telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    await configure_groups(sessions)
+    await new_ticket(sessions, commune)
+    async with sessions() as session:
+        # A dispatcher claimed the row, then its process died before settling it.
+        (claimed,) = await outbox.claim_batch(session=session)
+    dispatcher = OutboxDispatcher(sessions, bot, FAST)
+    await dispatcher.run_once()  # within the lease: still someone else's
+    assert (await outbox_rows(sessions))[0].status == OutboxStatus.SENDING
+    await dispatcher.run_once(now=utcnow() + FAST.lease + timedelta(seconds=1))
+    (row,) = await outbox_rows(sessions)
+    assert row.id == claimed.id and row.status == OutboxStatus.UNKNOWN
+    assert telegram.requests("sendMessage") == []
+    # Staff decide to send it after all.
+    async with sessions() as session:
+        assert await outbox.requeue(session=session, message_id=row.id)
+        await session.commit()
+    await drain(dispatcher, sessions)
+    assert len(telegram.messages(KT_GROUP)) == 1
+
+
+async def test_two_dispatchers_never_claim_the_same_row(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    await configure_groups(sessions)
+    for n in range(3):
+        await new_ticket(sessions, commune, content=f"Phản ánh {n}")
+    async with sessions() as first, sessions() as second:
+        mine = await outbox.claim_batch(session=first)
+        theirs = await outbox.claim_batch(session=second)
+    # Same chat: the first row is claimed, the next ones wait for it (order kept).
+    assert len(mine) == 1 and theirs == []
+
+
+async def test_flood_pause_gives_unattempted_claims_back(
+    sessions: Sessions, commune: CommuneConfig, telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    await configure_groups(sessions)
+    await new_ticket(sessions, commune)  # KT group
+    await new_ticket(sessions, commune, category_code="vneid")  # VP group
+    telegram.fail_next("sendMessage", count=1, status=429, retry_after=1)
+    dispatcher = OutboxDispatcher(sessions, bot, FAST)
+    assert await dispatcher.run_once() == 1  # the 429 pauses the whole bot
+    rows = await outbox_rows(sessions)
+    assert [(r.status, r.attempts, r.claim_token) for r in rows] == [
+        ("pending", 1, None),
+        ("pending", 0, None),
+    ]
+    await drain(dispatcher, sessions)
+    assert len(telegram.messages(KT_GROUP)) == 1 and len(telegram.messages(VP_GROUP)) == 1
