@@ -84,6 +84,8 @@ def bot(
         TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
         RASA_URL=stack.engine_url,
         DATABASE_URL=stack.database_url,
+        # The bot erases a chat's conversation there when the resident deletes their data.
+        TRACKER_STORE_URL=stack.tracker_store_url,
     )
     log = (e2e_dir / "logs" / "bot.log").open("ab")
     process = subprocess.Popen(
