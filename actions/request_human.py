@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.consent import ask_consent, chat_has_consent, store_consent
+from actions.fallback import previous_bot_action
 from actions.runtime import channel_of, save_ticket
 from db.models import TicketKind
 from laikhe.labels import format_date
@@ -27,6 +28,9 @@ RECENT_MESSAGES: Final = 6
 MESSAGE_CHARS: Final = 200
 CONTEXT_HEADER: Final = "--- Trao đổi gần đây với trợ lý ---"
 RESET: Final = ("human_consent", "human_question", "human_context", "pending_question")
+# The unanswered question is the one to send only right after the assistant failed on it;
+# later it is stale and the resident is asked what to send.
+OFFERED_BY: Final = frozenset({"action_clarify", "action_offer_staff_question"})
 
 
 def _trim(text: str, limit: int = MESSAGE_CHARS) -> str:
@@ -67,11 +71,14 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        return [
+        events = [
             SlotSet("human_consent", None),
             SlotSet("human_question", None),
             SlotSet("human_context", recent_conversation(tracker.events) or None),
         ]
+        if previous_bot_action(tracker) not in OFFERED_BY:
+            events.append(SlotSet("pending_question", None))
+        return events
 
 
 class AskHumanConsent(Action):

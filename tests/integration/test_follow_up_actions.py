@@ -431,15 +431,24 @@ def test_recent_conversation_is_trimmed_and_leaves_out_payloads_and_the_request(
     assert recent_conversation([]) == ""
 
 
-async def test_request_human_keeps_the_recent_conversation() -> None:
-    events = await ActionRequestHuman().run(
-        CollectingDispatcher(), tracker(events=CONVERSATION), {}
-    )
-    assert events == [
+async def test_request_human_keeps_the_recent_conversation_and_a_fresh_question_only() -> None:
+    slots = {"pending_question": "cai wifi nha van hoa hong roi"}
+    kept = [
         SlotSet("human_consent", None),
         SlotSet("human_question", None),
         SlotSet("human_context", recent_conversation(CONVERSATION)),
     ]
+    offered = [*CONVERSATION[:-1], {"event": "action", "name": "action_offer_staff_question"}]
+    offered.append(CONVERSATION[-1])
+    events = await ActionRequestHuman().run(
+        CollectingDispatcher(), tracker(slots=slots, events=offered), {}
+    )
+    assert events == kept
+    # Asked out of the blue: an old unanswered question is not sent without asking.
+    events = await ActionRequestHuman().run(
+        CollectingDispatcher(), tracker(slots=slots, events=CONVERSATION), {}
+    )
+    assert events == [*kept, SlotSet("pending_question", None)]
 
 
 async def test_consent_is_asked_once_per_chat_and_the_question_only_when_none_is_pending(
