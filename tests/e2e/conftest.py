@@ -60,7 +60,8 @@ def stack(e2e_dir: Path, e2e_database_url: str) -> Iterator[Stack]:
         engine_port=free_port(),
         action_port=free_port(),
     )
-    running.start(timeout=240)
+    # Loading the model takes ~1 min on an idle machine, several on a shared, busy one.
+    running.start(timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")))
     yield running
     running.stop()
 
