@@ -92,7 +92,9 @@ def bot(
     process = subprocess.Popen(
         [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    telegram.wait_for_requests("getUpdates", timeout=30)
+    telegram.wait_for_requests(
+        "getUpdates", timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")) / 8
+    )
     yield process
     process.terminate()
     process.wait(timeout=20)
