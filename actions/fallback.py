@@ -13,11 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime, save_ticket
-from db.models import TicketKind, UnansweredQuestion
-from laikhe.labels import format_date
+from actions.runtime import channel_of, get_runtime
+from db.models import UnansweredQuestion
 from laikhe.topics import FAQ_TOPIC_TITLES, INTENT_TITLES
-from services.tickets import VIETNAM, NewTicket
+from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
@@ -123,43 +122,3 @@ class ActionOfferStaffQuestion(Action):
     ) -> list[dict[str, Any]]:
         offer_staff(dispatcher)
         return []
-
-
-class ActionRequestHuman(Action):
-    """Send the question the assistant could not answer to the intake office (cau_hoi)."""
-
-    def name(self) -> str:
-        return "action_request_human"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        question = tracker.get_slot("pending_question")
-        if not question:
-            dispatcher.utter_message(response="utter_request_human")
-            return []
-        saved = await save_ticket(
-            NewTicket(
-                kind=TicketKind.CAU_HOI,
-                content=str(question),
-                channel=channel_of(tracker),
-                sender_id=tracker.sender_id,
-            )
-        )
-        if saved is None:
-            dispatcher.utter_message(
-                text=(
-                    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên câu hỏi chưa được gửi. "
-                    "Anh/Chị vui lòng thử lại sau ít phút."
-                ),
-                buttons=[{"title": "Gửi lại", "payload": "/request_human"}],
-            )
-            return []
-        dispatcher.utter_message(
-            text=(
-                f"Đã gửi câu hỏi tới {saved.office_name}. Mã: {saved.code}\n"
-                "Cán bộ sẽ trả lời qua cuộc trò chuyện này.\n"
-                f"Hạn trả lời dự kiến: {format_date(saved.due_date)}"
-            )
-        )
-        return [SlotSet("pending_question", None)]

@@ -1,22 +1,151 @@
-"""Ticket status look-up by code. Another chat sees the state, office and due date only."""
+"""Ticket status: by code, or the list of this chat's tickets.
+
+Another chat sees the state, office and due date only. The owner also gets buttons for
+what can still be done with the ticket (add information, withdraw, reopen, rate); the
+buttons carry `/ticket_op{"op":"<verb>:<CODE>[:<arg>]"}` payloads, handled in
+actions/follow_up.py.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import get_runtime
+from db.models import TicketState
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
-from services.tickets import parse_ticket_code, ticket_status
+from services.duplicates import OPEN_STATES
+from services.resident import REOPEN_WINDOW_DAYS, my_tickets
+from services.tickets import VIETNAM, TicketStatus, parse_ticket_code, ticket_status
+
+logger = logging.getLogger(__name__)
 
 BAD_CODE = (
     "Mã này không đúng dạng. Mã ý kiến có dạng LK-2026-000123 (ghi trong tin nhắn xác nhận). "
     "Anh/Chị gõ lại mã, hoặc gõ «hủy» để dừng."
 )
+DB_PROBLEM: Final = (
+    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên chưa thực hiện được. "
+    "Anh/Chị vui lòng thử lại sau ít phút."
+)
+ASK_CODE: Final = "Anh/Chị vui lòng gõ mã ý kiến cần tra cứu (dạng LK-2026-000123)."
+MY_TICKETS_SHOWN: Final = 5
+# Telegram refuses callback data longer than this: every payload must fit.
+MAX_PAYLOAD_BYTES: Final = 64
+
+
+def op_payload(verb: str, code: str, arg: str | None = None) -> str:
+    """The button payload of a ticket operation (the contract shared with the staff side)."""
+    value = f"{verb}:{code}" if arg is None else f"{verb}:{code}:{arg}"
+    payload = f'/ticket_op{{"op":"{value}"}}'
+    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload too long for Telegram: {payload}")
+    return payload
+
+
+def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[dict[str, str]]:
+    """What the sender can still do with their ticket, as buttons."""
+    now = now or datetime.now(VIETNAM)
+    buttons: list[dict[str, str]] = []
+    if status.state in OPEN_STATES:
+        buttons.append({"title": "Bổ sung thông tin", "payload": op_payload("add", status.code)})
+    if status.state == TicketState.NEW:
+        buttons.append({"title": "Rút ý kiến", "payload": op_payload("withdraw", status.code)})
+    if status.state in (TicketState.ANSWERED, TicketState.CLOSED) and (
+        status.finished_at is None or now - status.finished_at <= timedelta(days=REOPEN_WINDOW_DAYS)
+    ):
+        buttons.append(
+            {"title": "Chưa được giải quyết", "payload": op_payload("reopen", status.code)}
+        )
+    if status.state == TicketState.CLOSED and status.satisfaction is None:
+        buttons.extend(
+            {"title": f"{score} ★", "payload": op_payload("rate", status.code, str(score))}
+            for score in range(1, 6)
+        )
+    return buttons
+
+
+def status_text(status: TicketStatus) -> str:
+    lines = [
+        f"Ý kiến {status.code}",
+        f"• Trạng thái: {STATE_LABELS.get(status.state, status.state)}",
+        f"• Đơn vị xử lý: {status.office_name}",
+        f"• Hạn trả lời: {format_date(status.due_date)}",
+    ]
+    if status.is_owner:
+        lines.insert(1, f"• Loại: {KIND_LABELS.get(status.kind, status.kind)}")
+        if status.category_name:
+            lines.append(f"• Lĩnh vực: {status.category_name}")
+        if status.content is not None:
+            lines.append(f"• Nội dung: {status.content}")
+        if status.state == TicketState.CLOSED and status.satisfaction is None:
+            lines.append("Anh/Chị hài lòng với kết quả ở mức nào (1 đến 5 sao)?")
+    return "\n".join(lines)
+
+
+async def show_status(dispatcher: CollectingDispatcher, code: str, sender_id: str) -> None:
+    """The status message of one ticket, with the owner's buttons when this chat sent it."""
+    try:
+        async with get_runtime().sessions() as session:
+            status = await ticket_status(session=session, code=code, sender_id=sender_id)
+    except SQLAlchemyError:
+        logger.exception("status look-up failed for %s", code)
+        dispatcher.utter_message(text=DB_PROBLEM)
+        return
+    if status is None:
+        dispatcher.utter_message(
+            text=(
+                f"Không tìm thấy ý kiến có mã {code}. "
+                "Anh/Chị kiểm tra lại mã trong tin nhắn xác nhận."
+            )
+        )
+        return
+    buttons = owner_buttons(status) if status.is_owner else []
+    if buttons:
+        dispatcher.utter_message(text=status_text(status), buttons=buttons)
+    else:
+        dispatcher.utter_message(text=status_text(status))
+
+
+class AskTicketCode(Action):
+    """Ask for a code; list this chat's own tickets as buttons first ("ý kiến của tôi")."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_code"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        try:
+            async with get_runtime().sessions() as session:
+                mine = await my_tickets(
+                    session=session, sender_id=tracker.sender_id, limit=MY_TICKETS_SHOWN
+                )
+        except SQLAlchemyError:
+            logger.exception("my tickets look-up failed")
+            mine = []
+        if not mine:
+            dispatcher.utter_message(text=ASK_CODE)
+            return []
+        lines = ["Các ý kiến Anh/Chị đã gửi từ cuộc trò chuyện này:"]
+        lines.extend(
+            f"• {t.code} ({format_date(t.created_at)}): "
+            f"{STATE_LABELS.get(t.state, t.state)}. {t.preview}"
+            for t in mine
+        )
+        lines.append("Anh/Chị bấm một mã để xem chi tiết, hoặc gõ mã khác. Gõ «hủy» để dừng.")
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=[{"title": t.code, "payload": op_payload("show", t.code)} for t in mine],
+        )
+        return []
 
 
 class ValidateTicketStatusForm(FormValidationAction):
@@ -42,28 +171,6 @@ class CheckTicketStatus(Action):
         code = parse_ticket_code(str(tracker.get_slot("ticket_code") or ""))
         if code is None:
             dispatcher.utter_message(text=BAD_CODE)
-            return [SlotSet("ticket_code", None)]
-        async with get_runtime().sessions() as session:
-            status = await ticket_status(session=session, code=code, sender_id=tracker.sender_id)
-        if status is None:
-            dispatcher.utter_message(
-                text=(
-                    f"Không tìm thấy ý kiến có mã {code}. "
-                    "Anh/Chị kiểm tra lại mã trong tin nhắn xác nhận."
-                )
-            )
-            return [SlotSet("ticket_code", None)]
-        lines = [
-            f"Ý kiến {status.code}",
-            f"• Trạng thái: {STATE_LABELS.get(status.state, status.state)}",
-            f"• Đơn vị xử lý: {status.office_name}",
-            f"• Hạn trả lời: {format_date(status.due_date)}",
-        ]
-        if status.is_owner:
-            lines.insert(1, f"• Loại: {KIND_LABELS.get(status.kind, status.kind)}")
-            if status.category_name:
-                lines.append(f"• Lĩnh vực: {status.category_name}")
-            if status.content is not None:
-                lines.append(f"• Nội dung: {status.content}")
-        dispatcher.utter_message(text="\n".join(lines))
+        else:
+            await show_status(dispatcher, code, tracker.sender_id)
         return [SlotSet("ticket_code", None)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 
@@ -15,6 +16,11 @@ from bot.terminal import run_terminal_chat
 from db.session import sessionmaker_for
 from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
+from services.privacy import erase_conversation
+
+
+async def eraser_for(tracker_store_url: str, sender_id: str) -> int:
+    return await erase_conversation(tracker_store_url=tracker_store_url, sender_id=sender_id)
 
 
 def main() -> None:
@@ -22,8 +28,9 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()
     engine = EngineClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    eraser = functools.partial(eraser_for, settings.tracker_store_url)
     if settings.telegram_bot_token is None:
-        asyncio.run(run_terminal_chat(Conversation(engine, channel="terminal")))
+        asyncio.run(run_terminal_chat(Conversation(engine, "terminal", eraser)))
         return
     staff = StaffContext(
         sessions=sessionmaker_for(settings.database_url),
@@ -31,7 +38,7 @@ def main() -> None:
     )
     application = build_application(
         settings,
-        Conversation(engine, channel="telegram"),
+        Conversation(engine, "telegram", eraser),
         staff,
         DispatchSettings.from_env(os.environ),
     )

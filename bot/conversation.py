@@ -6,11 +6,18 @@ answers into plain replies with buttons, and always returns something polite to 
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine_client import EngineClient, EngineUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Erases the engine's stored conversation of one sender (services/privacy.erase_conversation).
+ConversationEraser = Callable[[str], Awaitable[object]]
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -72,10 +79,30 @@ def replies_from_engine(messages: list[dict[str, Any]]) -> list[Reply]:
     return replies
 
 
+def asks_to_erase_conversation(messages: list[dict[str, Any]]) -> bool:
+    """The signal of action_delete_my_data: a custom message {"erase_conversation": true}."""
+    return any(
+        isinstance(message.get("custom"), dict)
+        and message["custom"].get("erase_conversation") is True
+        for message in messages
+    )
+
+
 class Conversation:
-    def __init__(self, engine: EngineClient, channel: str) -> None:
+    """One turn: `handle_text`/`handle_payload`, the front end delivers the replies, then
+    `finish_turn` (which erases the stored conversation when the resident asked for it:
+    only then has the engine stored the turn, and the resident has the confirmation)."""
+
+    def __init__(
+        self,
+        engine: EngineClient,
+        channel: str,
+        erase_conversation: ConversationEraser | None = None,
+    ) -> None:
         self._engine = engine
         self._channel = channel
+        self._erase_conversation = erase_conversation
+        self._to_erase: set[str] = set()
 
     async def handle_text(self, sender_id: str, text: str | None) -> list[Reply]:
         # A leading "/" would make the engine read typed text as an intent payload;
@@ -99,4 +126,21 @@ class Conversation:
             )
         except EngineUnavailable:
             return [Reply(ENGINE_DOWN)]
+        if asks_to_erase_conversation(answer):
+            self._to_erase.add(sender_id)
         return replies_from_engine(answer) or [Reply(NOT_UNDERSTOOD)]
+
+    async def finish_turn(self, sender_id: str) -> None:
+        """Call after the replies were delivered."""
+        if sender_id not in self._to_erase:
+            return
+        self._to_erase.discard(sender_id)
+        if self._erase_conversation is None:
+            logger.error("conversation of %s not erased: no tracker store configured", sender_id)
+            return
+        try:
+            await self._erase_conversation(sender_id)
+        except Exception:
+            # The ticket data is already erased; the conversation rows stay until the
+            # resident asks again. Logged for the operator, never shown as a trace.
+            logger.exception("could not erase the conversation of %s", sender_id)

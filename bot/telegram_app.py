@@ -96,23 +96,29 @@ def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is None or update.effective_chat is None:
         return
-    replies = await _conversation(context).handle_payload(str(update.effective_chat.id), "/greet")
+    chat_id = str(update.effective_chat.id)
+    replies = await _conversation(context).handle_payload(chat_id, "/greet")
     await send_replies(update.effective_message, replies)
+    await _conversation(context).finish_turn(chat_id)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is None or update.effective_chat is None:
         return
-    replies = await _conversation(context).handle_payload(str(update.effective_chat.id), "/help")
+    chat_id = str(update.effective_chat.id)
+    replies = await _conversation(context).handle_payload(chat_id, "/help")
     await send_replies(update.effective_message, replies)
+    await _conversation(context).finish_turn(chat_id)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or update.effective_chat is None:
         return
-    replies = await _conversation(context).handle_text(str(update.effective_chat.id), message.text)
+    chat_id = str(update.effective_chat.id)
+    replies = await _conversation(context).handle_text(chat_id, message.text)
     await send_replies(message, replies)
+    await _conversation(context).finish_turn(chat_id)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -162,8 +168,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.edit_message_reply_markup(None)
     except TelegramError as error:
         logger.info("could not edit message %s: %s", message.message_id, error)
-    replies = await _conversation(context).handle_payload(str(message.chat_id), query.data)
+    chat_id = str(message.chat_id)
+    replies = await _conversation(context).handle_payload(chat_id, query.data)
     await send_replies(message, replies)
+    # Delivered: now the stored conversation may be erased, if the resident asked.
+    await _conversation(context).finish_turn(chat_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

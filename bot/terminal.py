@@ -36,6 +36,7 @@ async def run_terminal_chat(
     write("Gõ tin nhắn rồi Enter; gõ số để bấm nút; /quit để thoát.")
     text, buttons = render(await conversation.handle_payload(sender_id, "/greet"))
     write(text)
+    await conversation.finish_turn(sender_id)
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -53,5 +54,6 @@ async def run_terminal_chat(
             replies = await conversation.handle_text(sender_id, line)
         text, buttons = render(replies)
         write(text)
+        await conversation.finish_turn(sender_id)
     write("Tạm biệt Anh/Chị!")
     sys.stdout.flush()

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     rasa_token: SecretStr | None = None
     rasa_timeout_seconds: float = 15.0
     action_server_port: int = 5055
+    # Rasa's SQL tracker store (the same URL the engine gets): the bot erases a chat's
+    # conversation there when the resident deletes their data.
+    tracker_store_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
 
     # Telegram. Without a token the assistant runs as a terminal chat.
     telegram_bot_token: SecretStr | None = None

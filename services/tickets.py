@@ -208,6 +208,9 @@ class TicketStatus:
     # Only for the resident who sent it; never for another chat, never if confidential.
     content: str | None
     category_name: str | None
+    # For the owner's buttons (rate once, reopen within the window); None for others.
+    satisfaction: int | None = None
+    finished_at: datetime | None = None
 
 
 async def ticket_status(
@@ -231,7 +234,20 @@ async def ticket_status(
         is_owner=is_owner,
         content=ticket.content if is_owner else None,
         category_name=ticket.category.name if (is_owner and ticket.category) else None,
+        satisfaction=ticket.satisfaction if is_owner else None,
+        finished_at=_finished_stamp(ticket) if is_owner else None,
     )
+
+
+def _finished_stamp(ticket: Ticket) -> datetime | None:
+    if ticket.state == TicketState.CLOSED:
+        stamp = ticket.closed_at
+    elif ticket.state == TicketState.ANSWERED:
+        stamp = ticket.answered_at
+    else:
+        return None
+    # SQLite hands back the stored Vietnam wall-clock time without its offset.
+    return stamp.replace(tzinfo=VIETNAM) if stamp and stamp.tzinfo is None else stamp
 
 
 async def list_categories(*, session: AsyncSession) -> list[Category]:

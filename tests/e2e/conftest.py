@@ -60,7 +60,8 @@ def stack(e2e_dir: Path, e2e_database_url: str) -> Iterator[Stack]:
         engine_port=free_port(),
         action_port=free_port(),
     )
-    running.start(timeout=240)
+    # Loading the model takes ~1 min on an idle machine, several on a shared, busy one.
+    running.start(timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")))
     yield running
     running.stop()
 
@@ -84,12 +85,16 @@ def bot(
         TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
         RASA_URL=stack.engine_url,
         DATABASE_URL=stack.database_url,
+        # The bot erases a chat's conversation there when the resident deletes their data.
+        TRACKER_STORE_URL=stack.tracker_store_url,
     )
     log = (e2e_dir / "logs" / "bot.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    telegram.wait_for_requests("getUpdates", timeout=30)
+    telegram.wait_for_requests(
+        "getUpdates", timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")) / 2
+    )
     yield process
     process.terminate()
     process.wait(timeout=20)

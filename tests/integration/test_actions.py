@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.fallback import OFFER_STAFF, ActionClarify, ActionRequestHuman, clarification_buttons
+from actions.fallback import OFFER_STAFF, ActionClarify, clarification_buttons
 from actions.faq import ActionAnswerFaq, ActionRecordFaqVote, faq_topic_of
 from actions.feedback import (
     AskFeedbackCategory,
@@ -318,25 +318,3 @@ async def test_second_miss_offers_to_send_the_question_to_staff(domain: dict[str
     [message] = dispatcher.messages
     assert message["text"] == OFFER_STAFF
     assert message["buttons"][0]["payload"] == "/request_human"
-
-
-async def test_request_human_turns_the_pending_question_into_a_question_ticket(
-    sessions: Sessions, domain: dict[str, Any]
-) -> None:
-    dispatcher = CollectingDispatcher()
-    events = await ActionRequestHuman().run(
-        dispatcher,
-        tracker(slots={"pending_question": "Xã có hỗ trợ lắp wifi miễn phí không"}),
-        domain,
-    )
-    assert events == [SlotSet("pending_question", None)]
-    async with sessions() as session:
-        ticket = (await session.scalars(select(Ticket))).one()
-    assert ticket.kind == "cau_hoi" and ticket.content == "Xã có hỗ trợ lắp wifi miễn phí không"
-    assert ticket.code in dispatcher.messages[0]["text"]
-
-
-async def test_request_human_without_a_question_explains_how(domain: dict[str, Any]) -> None:
-    dispatcher = CollectingDispatcher()
-    assert await ActionRequestHuman().run(dispatcher, tracker(), domain) == []
-    assert dispatcher.messages[0]["response"] == "utter_request_human"

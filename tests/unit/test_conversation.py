@@ -82,3 +82,29 @@ def test_long_text_is_split_for_telegram() -> None:
     chunks = split_text(text)
     assert all(len(chunk) <= 4096 for chunk in chunks)
     assert "\n".join(chunks) == text
+
+
+def test_erase_signal_is_read_from_the_custom_message_only() -> None:
+    from bot.conversation import asks_to_erase_conversation
+
+    assert asks_to_erase_conversation(
+        [{"recipient_id": "1", "text": "Đã xóa"}, {"custom": {"erase_conversation": True}}]
+    )
+    assert not asks_to_erase_conversation([{"text": "erase_conversation"}])
+    assert not asks_to_erase_conversation([{"custom": {"erase_conversation": "yes"}}])
+    assert not asks_to_erase_conversation([{"custom": "erase_conversation"}])
+    # The signal itself is not shown to the resident.
+    assert replies_from_engine([{"custom": {"erase_conversation": True}}]) == []
+
+
+async def test_finish_turn_without_a_signal_erases_nothing(engine_down: EngineClient) -> None:
+    erased: list[str] = []
+
+    async def eraser(sender_id: str) -> int:
+        erased.append(sender_id)
+        return 0
+
+    conversation = Conversation(engine_down, "test", eraser)
+    await conversation.handle_text("1", "xóa dữ liệu của tôi")  # engine down: no signal
+    await conversation.finish_turn("1")
+    assert erased == []

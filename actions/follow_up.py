@@ -1,0 +1,307 @@
+"""What a resident does with a ticket they sent: show, add information, withdraw, reopen, rate.
+
+Every button carries `/ticket_op{"op":"<verb>:<CODE>[:<arg>]"}` (the staff side sends the
+same payloads, e.g. rate after closing). The services check ownership and state; their
+refusals (services/resident_errors.py) are shown as they are and change nothing, so an
+old button, a wrong code or someone else's code gets a clear reply.
+
+Adding information and reopening need the resident's words: the action checks the
+operation first (a dry run rolled back), then sets `ticket_note_needed`, and a rule
+starts `ticket_note_form` to ask for the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions.runtime import get_runtime
+from actions.status import DB_PROBLEM, op_payload, show_status
+from laikhe.labels import format_date
+from laikhe.validators import validate_feedback_text
+from services.resident import add_information, rate, reopen, withdraw
+from services.resident_errors import ResidentError
+from services.tickets import TICKET_CODE_PATTERN, parse_ticket_code
+
+logger = logging.getLogger(__name__)
+
+VERBS: Final = frozenset({"show", "withdraw", "add", "reopen", "rate"})
+NOTE_VERBS: Final = frozenset({"add", "reopen"})
+CONFIRM_WITHDRAW: Final = "ok"
+BAD_OP: Final = (
+    "Nút này không còn dùng được hoặc không đúng. Anh/Chị gõ «tra cứu» kèm mã ý kiến "
+    "để xem lại, ví dụ: tra cứu LK-2026-000123."
+)
+NOTE_SLOTS: Final = ("ticket_note", "ticket_note_for")
+
+
+@dataclass(frozen=True)
+class TicketOp:
+    verb: str
+    code: str
+    arg: str | None = None
+
+    @property
+    def value(self) -> str:
+        return f"{self.verb}:{self.code}" + (f":{self.arg}" if self.arg is not None else "")
+
+
+def parse_op(value: object) -> TicketOp | None:
+    """'rate:LK-2026-000001:5' -> TicketOp; None for anything malformed."""
+    parts = str(value or "").strip().split(":")
+    if len(parts) not in (2, 3) or parts[0] not in VERBS:
+        return None
+    # The whole field must be a code ("lk-2026-1" is LK-2026-000001), not contain one.
+    if TICKET_CODE_PATTERN.fullmatch(parts[1].strip()) is None:
+        return None
+    code = parse_ticket_code(parts[1])
+    if code is None:
+        return None
+    return TicketOp(parts[0], code, parts[2] if len(parts) == 3 else None)
+
+
+async def run_resident_service(
+    operation: Callable[[AsyncSession], Awaitable[object]], *, commit: bool
+) -> str | None:
+    """Run one resident operation; the refusal or failure message, or None when it went
+    through. With commit=False it is a dry run: checked, then rolled back."""
+    try:
+        async with get_runtime().sessions() as session:
+            await operation(session)
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+    except ResidentError as refusal:
+        return refusal.message
+    except SQLAlchemyError:
+        logger.exception("resident operation failed")
+        return DB_PROBLEM
+    return None
+
+
+def _note_events(*, needed: bool, note_for: str | None = None) -> list[dict[str, Any]]:
+    return [
+        SlotSet("ticket_note", None),
+        SlotSet("ticket_note_for", note_for),
+        SlotSet("ticket_note_needed", needed),
+    ]
+
+
+class ActionTicketOp(Action):
+    def name(self) -> str:
+        return "action_ticket_op"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        # A button pressed while the status form asked for a code may have left the
+        # payload text in ticket_code: clear it.
+        done = [SlotSet("ticket_code", None), *_note_events(needed=False)]
+        op = parse_op(next(tracker.get_latest_entity_values("op"), None))
+        if op is None:
+            dispatcher.utter_message(text=BAD_OP)
+            return done
+        sender = tracker.sender_id
+        if op.verb == "show" and op.arg is None:
+            await show_status(dispatcher, op.code, sender)
+            return done
+        if op.verb == "withdraw":
+            return await self._withdraw(dispatcher, op, sender, done)
+        if op.verb == "rate":
+            return await self._rate(dispatcher, op, sender, done)
+        if op.verb in NOTE_VERBS and op.arg is None:
+            problem = await run_resident_service(_dry_run(op, sender), commit=False)
+            if problem:
+                dispatcher.utter_message(text=problem)
+                return done
+            return [SlotSet("ticket_code", None), *_note_events(needed=True, note_for=op.value)]
+        dispatcher.utter_message(text=BAD_OP)
+        return done
+
+    async def _withdraw(
+        self,
+        dispatcher: CollectingDispatcher,
+        op: TicketOp,
+        sender: str,
+        done: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        if op.arg not in (None, CONFIRM_WITHDRAW):
+            dispatcher.utter_message(text=BAD_OP)
+            return done
+
+        async def operation(session: AsyncSession) -> object:
+            return await withdraw(session=session, code=op.code, sender_id=sender)
+
+        problem = await run_resident_service(operation, commit=op.arg == CONFIRM_WITHDRAW)
+        if problem:
+            dispatcher.utter_message(text=problem)
+        elif op.arg is None:
+            dispatcher.utter_message(
+                text=(
+                    f"Anh/Chị chắc chắn muốn rút ý kiến {op.code}? "
+                    "Ý kiến đã rút sẽ không được xử lý nữa."
+                ),
+                buttons=[
+                    {
+                        "title": "Rút ý kiến",
+                        "payload": op_payload("withdraw", op.code, CONFIRM_WITHDRAW),
+                    },
+                    {"title": "Giữ lại", "payload": op_payload("show", op.code)},
+                ],
+            )
+        else:
+            dispatcher.utter_message(
+                text=f"Đã rút ý kiến {op.code}. Cảm ơn Anh/Chị đã báo lại cho xã."
+            )
+        return done
+
+    async def _rate(
+        self,
+        dispatcher: CollectingDispatcher,
+        op: TicketOp,
+        sender: str,
+        done: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        if op.arg is None or not op.arg.isdigit():
+            dispatcher.utter_message(text=BAD_OP)
+            return done
+        score = int(op.arg)
+
+        async def operation(session: AsyncSession) -> object:
+            return await rate(session=session, code=op.code, sender_id=sender, score=score)
+
+        problem = await run_resident_service(operation, commit=True)
+        dispatcher.utter_message(
+            text=problem
+            or (
+                f"Cảm ơn Anh/Chị đã đánh giá {score}/5 cho kết quả xử lý ý kiến {op.code}. "
+                "Ý kiến của Anh/Chị giúp xã phục vụ tốt hơn."
+            )
+        )
+        return done
+
+
+def _dry_run(op: TicketOp, sender: str) -> Callable[[AsyncSession], Awaitable[object]]:
+    """The operation with a placeholder text: it checks ownership, state and deadlines."""
+    placeholder = "kiểm tra trước khi hỏi nội dung"
+
+    async def operation(session: AsyncSession) -> object:
+        return await _apply_note(session, op, sender, placeholder)
+
+    return operation
+
+
+async def _apply_note(session: AsyncSession, op: TicketOp, sender: str, text: str) -> object:
+    if op.verb == "add":
+        return await add_information(session=session, code=op.code, sender_id=sender, text=text)
+    return await reopen(
+        session=session, policy=get_runtime().policy, code=op.code, sender_id=sender, reason=text
+    )
+
+
+class AskTicketNote(Action):
+    def name(self) -> str:
+        return "action_ask_ticket_note"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        op = parse_op(tracker.get_slot("ticket_note_for"))
+        if op is not None and op.verb == "reopen":
+            text = (
+                f"Anh/Chị cho biết vì sao vấn đề trong ý kiến {op.code} chưa được giải quyết "
+                "(vài câu). Gõ «hủy» nếu muốn dừng."
+            )
+        else:
+            code = op.code if op else ""
+            text = (
+                f"Anh/Chị gõ nội dung cần bổ sung cho ý kiến {code} (vài câu). "
+                "Gõ «hủy» nếu muốn dừng."
+            )
+        dispatcher.utter_message(text=text)
+        return []
+
+
+class ValidateTicketNoteForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_note_form"
+
+    async def validate_ticket_note(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text, problem = validate_feedback_text(str(value or ""))
+        if problem:
+            dispatcher.utter_message(text=problem)
+        return {"ticket_note": text}
+
+
+class SubmitTicketNote(Action):
+    def name(self) -> str:
+        return "action_submit_ticket_note"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        done = [*_note_events(needed=False), SlotSet("requested_slot", None)]
+        op = parse_op(tracker.get_slot("ticket_note_for"))
+        note = tracker.get_slot("ticket_note")
+        if op is None or op.verb not in NOTE_VERBS or not note:
+            dispatcher.utter_message(text=BAD_OP)
+            return done
+        sender = tracker.sender_id
+        outcome: dict[str, Any] = {}
+
+        async def operation(session: AsyncSession) -> object:
+            result = await _apply_note(session, op, sender, str(note))
+            if op.verb == "reopen":
+                outcome["due_date"] = getattr(result, "due_date", None)
+            return result
+
+        problem = await run_resident_service(operation, commit=True)
+        if problem:
+            dispatcher.utter_message(text=problem)
+        elif op.verb == "add":
+            dispatcher.utter_message(
+                text=(
+                    f"Đã bổ sung thông tin vào ý kiến {op.code}. "
+                    "Cán bộ phụ trách sẽ xem cùng ý kiến của Anh/Chị."
+                )
+            )
+        else:
+            dispatcher.utter_message(
+                text=(
+                    f"Đã mở lại ý kiến {op.code} và chuyển lại cho cán bộ phụ trách.\n"
+                    f"Hạn trả lời mới: {format_date(outcome['due_date'])}"
+                )
+            )
+        return done
+
+
+class CancelFollowUp(Action):
+    """«Hủy» in any of the follow-up forms: nothing is sent, nothing changes."""
+
+    def name(self) -> str:
+        return "action_cancel_follow_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_follow_up_cancelled")
+        return [
+            *_note_events(needed=False),
+            SlotSet("human_question", None),
+            SlotSet("human_consent", None),
+            SlotSet("human_context", None),
+            SlotSet("delete_confirm", None),
+            SlotSet("requested_slot", None),
+        ]

@@ -1,0 +1,187 @@
+"""«Gặp cán bộ»: the resident's question and the recent conversation become a `cau_hoi`
+ticket for the intake office, answered by staff through this chat.
+
+The chat id is kept to answer, so consent comes first (skipped when this chat already
+agreed). The question is the one the assistant could not answer (`pending_question`),
+or asked for. The recent conversation is taken when the resident asks, before the form's
+own questions and answers enter the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.consent import ask_consent, chat_has_consent, store_consent
+from actions.fallback import previous_bot_action
+from actions.runtime import channel_of, save_ticket
+from db.models import TicketKind
+from laikhe.labels import format_date
+from laikhe.validators import validate_feedback_text
+from services.tickets import NewTicket
+
+RECENT_MESSAGES: Final = 6
+MESSAGE_CHARS: Final = 200
+CONTEXT_HEADER: Final = "--- Trao đổi gần đây với trợ lý ---"
+RESET: Final = ("human_consent", "human_question", "human_context", "pending_question")
+# The unanswered question is the one to send only right after the assistant failed on it;
+# later it is stale and the resident is asked what to send.
+OFFERED_BY: Final = frozenset({"action_clarify", "action_offer_staff_question"})
+
+
+def _trim(text: str, limit: int = MESSAGE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def recent_conversation(events: list[dict[str, Any]], limit: int = RECENT_MESSAGES) -> str:
+    """The last user/bot messages before the latest user message, one trimmed line each.
+
+    Button payloads ("/give_feedback") say nothing to a reader and are left out.
+    """
+    latest_user = max(
+        (i for i, event in enumerate(events) if event.get("event") == "user"), default=len(events)
+    )
+    lines: list[str] = []
+    for event in events[:latest_user]:
+        text = str(event.get("text") or "").strip()
+        if not text or text.startswith("/"):
+            continue
+        if event.get("event") == "user":
+            lines.append(f"Người dân: {_trim(text)}")
+        elif event.get("event") == "bot":
+            lines.append(f"Trợ lý: {_trim(text)}")
+    return "\n".join(lines[-limit:])
+
+
+def ticket_content(question: str, context: str | None) -> str:
+    return f"{question}\n\n{CONTEXT_HEADER}\n{context}" if context else question
+
+
+class ActionRequestHuman(Action):
+    """Entry of the flow: keep the recent conversation; the form follows (rule)."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        events = [
+            SlotSet("human_consent", None),
+            SlotSet("human_question", None),
+            SlotSet("human_context", recent_conversation(tracker.events) or None),
+        ]
+        if previous_bot_action(tracker) not in OFFERED_BY:
+            events.append(SlotSet("pending_question", None))
+        return events
+
+
+class AskHumanConsent(Action):
+    def name(self) -> str:
+        return "action_ask_human_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        ask_consent(dispatcher)
+        return []
+
+
+class ValidateHumanRequestForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_human_request_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("human_consent") is False:
+            # Refused: the form ends here and nothing is sent.
+            return ["human_consent"]
+        slots = []
+        if not await chat_has_consent(tracker.sender_id):
+            slots.append("human_consent")
+        if not tracker.get_slot("pending_question"):
+            slots.append("human_question")
+        return slots
+
+    async def validate_human_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value not in (True, False):
+            return {"human_consent": None}
+        if not await store_consent(tracker, granted=bool(value)):
+            dispatcher.utter_message(
+                text=(
+                    "Xin lỗi Anh/Chị, hệ thống chưa lưu được lựa chọn. "
+                    "Anh/Chị vui lòng bấm lại sau ít phút."
+                )
+            )
+            return {"human_consent": None}
+        return {"human_consent": bool(value)}
+
+    async def validate_human_question(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text, problem = validate_feedback_text(str(value or ""))
+        if problem:
+            dispatcher.utter_message(text=problem)
+        return {"human_question": text}
+
+
+class SubmitHumanRequest(Action):
+    def name(self) -> str:
+        return "action_submit_human_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        reset = [SlotSet(slot, None) for slot in RESET]
+        if tracker.get_slot("human_consent") is False:
+            dispatcher.utter_message(
+                text=(
+                    "Câu hỏi chưa được gửi: cán bộ cần lưu mã cuộc trò chuyện để trả lời "
+                    "Anh/Chị. Anh/Chị vẫn có thể gửi góp ý ẩn danh (không nhận trả lời), "
+                    "hoặc liên hệ trực tiếp Ủy ban nhân dân xã."
+                ),
+                buttons=[{"title": "Gửi góp ý ẩn danh", "payload": "/give_feedback"}],
+            )
+            return reset
+        question = tracker.get_slot("human_question") or tracker.get_slot("pending_question")
+        if not question:
+            dispatcher.utter_message(response="utter_ask_human_question")
+            return [SlotSet("human_consent", None)]
+        saved = await save_ticket(
+            NewTicket(
+                kind=TicketKind.CAU_HOI,
+                content=ticket_content(str(question), tracker.get_slot("human_context")),
+                channel=channel_of(tracker),
+                sender_id=tracker.sender_id,
+            )
+        )
+        if saved is None:
+            dispatcher.utter_message(
+                text=(
+                    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên câu hỏi chưa được gửi. "
+                    "Anh/Chị vui lòng thử lại sau ít phút."
+                ),
+                buttons=[{"title": "Gửi lại", "payload": "/request_human"}],
+            )
+            # Keep the question: «Gửi lại» sends it without asking again.
+            return [*reset[:-1], SlotSet("pending_question", str(question))]
+        dispatcher.utter_message(
+            text=(
+                f"Đã gửi câu hỏi tới {saved.office_name}. Mã: {saved.code}\n"
+                "Cán bộ sẽ trả lời qua cuộc trò chuyện này.\n"
+                f"Hạn trả lời dự kiến: {format_date(saved.due_date)}"
+            )
+        )
+        return reset
