@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.conversation import ONLY_TEXT, Conversation, Reply
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
+from bot.update_processor import PerChatUpdateProcessor
 from laikhe.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
     application.bot_data[CONVERSATION_KEY] = conversation
