@@ -59,7 +59,9 @@ load-config: migrate
 model: setup
 	$(APP) scripts/model.py
 
-run: setup load-config model
+# The database is migrated and the configuration loaded by scripts/stack.py while the
+# engine loads its model (the longest part of a start), not before.
+run: setup model
 	$(APP) scripts/stack.py
 
 lint: .venv/app/.synced

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         say(args.quiet, "starting engine and action server ...")
         load = load_average()
         started = time.monotonic()
-        stack.start(timeout=300)
+        stack.start(timeout=900)
         results["start"] = {
             "stack_ready_s": time.monotonic() - started,
             "per_process_s": dict(stack.ready_seconds),

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,11 +38,13 @@ def free_port() -> int:
 def haproxy_config(
     *, engines: list[int], engine_port: int, actions: list[int], action_port: int, stats_port: int
 ) -> str:
-    """Round robin per request; a replica that fails its health check gets no traffic."""
+    """Round robin per request; a replica that fails three health checks in a row gets no
+    traffic. A busy engine can take seconds to answer a check on a loaded machine, so the
+    check timeout is generous: a replica is out when it is gone, not when it is slow."""
 
     def backend(name: str, ports: list[int], check: str) -> str:
         servers = "\n".join(
-            f"  server {name}{i + 1} 127.0.0.1:{port} check inter 1s fall 2 rise 1"
+            f"  server {name}{i + 1} 127.0.0.1:{port} check inter 2s fall 3 rise 1"
             for i, port in enumerate(ports)
         )
         return f"backend {name}\n  balance roundrobin\n  option httpchk GET {check}\n{servers}\n"
@@ -50,12 +53,25 @@ def haproxy_config(
         "global\n  maxconn 2000\n"
         "defaults\n  mode http\n  option http-server-close\n"
         "  timeout connect 3s\n  timeout client 120s\n  timeout server 120s\n"
+        "  timeout check 10s\n  retries 3\n  option redispatch\n"
         f"frontend engine_entry\n  bind 127.0.0.1:{engine_port}\n  default_backend engines\n"
         f"frontend action_entry\n  bind 127.0.0.1:{action_port}\n  default_backend actions\n"
         + backend("engines", engines, "/")
         + backend("actions", actions, "/health")
         + f"listen stats\n  bind 127.0.0.1:{stats_port}\n  stats enable\n  stats uri /stats\n"
     )
+
+
+def _stats_rows(csv_text: str) -> list[dict[str, str]]:
+    """HAProxy's CSV statistics, one dict per server (frontends and backends left out)."""
+    lines = csv_text.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return [
+        row
+        for row in rows
+        if row.get("svname") not in ("FRONTEND", "BACKEND") and row.get("pxname") != "stats"
+    ]
 
 
 @dataclass
@@ -140,6 +156,9 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
             SANIC_HOST="127.0.0.1",
+            # glibc gives every thread that allocates its own arena; TensorFlow's thread
+            # pools then keep hundreds of MB of freed memory resident (docs/performance.md).
+            MALLOC_ARENA_MAX="2",
             **lock_store,
             **self.extra_env,
         )
@@ -158,8 +177,16 @@ class Stack:
             start_new_session=True,
         )
 
-    def start(self, timeout: float = 180.0) -> None:
-        # All processes start at once: the engine's minute of loading overlaps the rest.
+    def start(
+        self, timeout: float = 180.0, while_engine_loads: Callable[[], None] | None = None
+    ) -> None:
+        """Spawn everything at once: the engine's minute of model loading (TensorFlow
+        building its graphs, docs/performance.md) overlaps the rest, including
+        `while_engine_loads` (e.g. database migrations, which the engine does not need)."""
+        for index in range(self.engine_replicas):
+            self._spawn_engine(index)
+        if while_engine_loads is not None:
+            while_engine_loads()
         for index, port in enumerate(self.action_ports):
             self._spawn(
                 self._name("actions", index),
@@ -168,8 +195,6 @@ class Stack:
                     "--actions", "actions", "--port", str(port),
                 ],
             )  # fmt: skip
-        for index in range(self.engine_replicas):
-            self._spawn_engine(index)
         if self.balanced:
             self._spawn_balancer()
         self.wait_ready(timeout)
@@ -221,7 +246,7 @@ class Stack:
                 f"http://127.0.0.1:{port}/status?token={self.rasa_token}"
             )
         if self.balanced:
-            checks["balancer"] = f"http://127.0.0.1:{self.stats_port}/stats"
+            checks["balancer"] = f"http://127.0.0.1:{self.stats_port}/stats;csv"
         return {name: url for name, url in checks.items() if name in self.processes}
 
     def wait_ready(self, timeout: float) -> None:
@@ -234,9 +259,7 @@ class Stack:
                     raise RuntimeError(f"{name} exited early; see {self.log_dir / (name + '.log')}")
                 try:
                     response = httpx.get(url, timeout=2.0)
-                    if response.status_code == 200 and (
-                        not name.startswith("engine") or response.json().get("model_file")
-                    ):
+                    if response.status_code == 200 and self._serving(name, response):
                         del pending[name]
                         self.ready_seconds[name] = time.monotonic() - self._spawned_at[name]
                 except httpx.HTTPError:
@@ -246,18 +269,19 @@ class Stack:
                 raise TimeoutError(f"not ready after {timeout}s: {', '.join(pending)}")
             time.sleep(0.25)
 
+    @staticmethod
+    def _serving(name: str, response: httpx.Response) -> bool:
+        if name.startswith("engine"):
+            return bool(response.json().get("model_file"))
+        if name == "balancer":  # every replica passed HAProxy's own health check
+            return all(row["status"] == "UP" for row in _stats_rows(response.text))
+        return True
+
     def balancer_counts(self) -> dict[str, int]:
         """Requests each replica served, from HAProxy's statistics (server name -> total)."""
         response = httpx.get(f"http://127.0.0.1:{self.stats_port}/stats;csv", timeout=5.0)
         response.raise_for_status()
-        lines = response.text.lstrip("# ").splitlines()
-        header = lines[0].split(",")
-        counts = {}
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(","), strict=False))
-            if row.get("svname") not in ("FRONTEND", "BACKEND", None):
-                counts[row["svname"]] = int(row.get("stot") or 0)
-        return counts
+        return {row["svname"]: int(row.get("stot") or 0) for row in _stats_rows(response.text)}
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -270,6 +294,14 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+
+
+def prepare_database() -> None:
+    """Migrate to head and load the commune configuration (both idempotent)."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for command in (["-m", "alembic", "upgrade", "head"], ["scripts/load_config.py"]):
+        subprocess.run([str(APP_PYTHON), *command], cwd=ROOT, env=env, check=True)
 
 
 def main() -> None:
@@ -293,7 +325,11 @@ def main() -> None:
     )
     print("starting the engine and the action server (logs in var/logs) ...", flush=True)
     started = time.monotonic()
-    stack.start()
+    try:
+        stack.start(while_engine_loads=prepare_database)
+    except BaseException:
+        stack.stop()  # the engine was already spawned, in its own session
+        raise
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     try:
         env = stack._env()

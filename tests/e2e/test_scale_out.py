@@ -63,7 +63,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             lock_store_url=REDIS_URL,
             lock_store_prefix=prefix,
         )
-        stack.start(timeout=400)
+        stack.start(timeout=900)
         yield stack
     finally:
         if stack is not None:
@@ -93,6 +93,8 @@ def webhook_bot(
         TELEGRAM_WEBHOOK_PORT=str(port),
         TELEGRAM_WEBHOOK_SECRET="scale-out-secret",
         RASA_URL=cluster.engine_url,
+        # Correctness, not speed, is tested here: a loaded CI machine must not time out.
+        RASA_TIMEOUT_SECONDS="120",
         DATABASE_URL=cluster.database_url,
     )
     log = (Path(cluster.log_dir) / "bot.log").open("ab")
