@@ -38,16 +38,28 @@ def free_port() -> int:
 def haproxy_config(
     *, engines: list[int], engine_port: int, actions: list[int], action_port: int, stats_port: int
 ) -> str:
-    """Round robin per request; a replica that fails three health checks in a row gets no
-    traffic. A busy engine can take seconds to answer a check on a loaded machine, so the
-    check timeout is generous: a replica is out when it is gone, not when it is slow."""
+    """Engines by conversation, action servers round robin (they are stateless). A replica
+    that fails three health checks in a row gets no traffic; a busy engine can take seconds
+    to answer a check on a loaded machine, so the check timeout is generous: a replica is
+    out when it is gone, not when it is slow."""
 
-    def backend(name: str, ports: list[int], check: str) -> str:
+    def backend(name: str, ports: list[int], check: str, balance: str) -> str:
         servers = "\n".join(
             f"  server {name}{i + 1} 127.0.0.1:{port} check inter 2s fall 3 rise 1"
             for i, port in enumerate(ports)
         )
-        return f"backend {name}\n  balance roundrobin\n  option httpchk GET {check}\n{servers}\n"
+        return f"backend {name}\n{balance}  option httpchk GET {check}\n{servers}\n"
+
+    # One conversation, one engine: Rasa's open-source RedisLockStore does not keep two
+    # engines from working on one conversation at once (its ticket update is not atomic,
+    # RasaHQ/rasa#9213; the scale-out test lost a message that way), so the entry point
+    # hashes the REST body's sender id. Consistent hashing moves only a stopped replica's
+    # conversations; the Redis lock store still covers that hand-over.
+    by_conversation = (
+        "  option http-buffer-request\n"
+        "  balance hash req.body,json_query('$.sender')\n"
+        "  hash-type consistent\n"
+    )
 
     return (
         "global\n  maxconn 2000\n"
@@ -56,8 +68,8 @@ def haproxy_config(
         "  timeout check 10s\n  retries 3\n  option redispatch\n"
         f"frontend engine_entry\n  bind 127.0.0.1:{engine_port}\n  default_backend engines\n"
         f"frontend action_entry\n  bind 127.0.0.1:{action_port}\n  default_backend actions\n"
-        + backend("engines", engines, "/")
-        + backend("actions", actions, "/health")
+        + backend("engines", engines, "/", by_conversation)
+        + backend("actions", actions, "/health", "  balance roundrobin\n")
         + f"listen stats\n  bind 127.0.0.1:{stats_port}\n  stats enable\n  stats uri /stats\n"
     )
 
