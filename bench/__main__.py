@@ -24,7 +24,7 @@ from typing import Any
 from bench.drivers import Outcome, RestResidents, TelegramResidents, parse_load
 from bench.report import render, write_docs
 from bench.scenario import FAQ, RESIDENT, TICKET
-from bench.system import PeakMemory, load_average, rss_bytes
+from bench.system import PeakMemory, cpu_seconds, load_average, rss_bytes
 from scripts.model import ENGINE_PYTHON, MODEL_INPUTS, engine_env, ensure_model, training_record
 from scripts.stack import ROOT, Stack, free_port
 from tests.fake_telegram import FakeTelegramServer
@@ -130,6 +130,11 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["messages_per_s"] = median_of(runs, "messages_per_s")
     out["errors"] = sum(int(r["errors"]) for r in runs)
     out["duplicate_codes"] = sum(int(r.get("duplicate_codes", 0)) for r in runs)
+    if "cpu_ms_per_turn" in runs[0]:
+        out["cpu_ms_per_turn"] = {
+            name: statistics.median(float(r["cpu_ms_per_turn"][name]) for r in runs)
+            for name in runs[0]["cpu_ms_per_turn"]
+        }
     out["load"] = [r["load"] for r in runs]
     return out
 
@@ -168,18 +173,30 @@ async def run_cases(args: argparse.Namespace, stack: Stack, telegram: FakeTelegr
                 }
             )
             senders = [f"rest-{next_chat + i}" for i in range(residents)]
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             started = time.perf_counter()
             outcomes = await rest_residents.run(senders, RESIDENT)
             raw["rest"].append(
-                summarise(outcomes, time.perf_counter() - started) | {"load": load_average()}
+                summarise(outcomes, time.perf_counter() - started)
+                | {
+                    "load": load_average(),
+                    "cpu_ms_per_turn": cpu_per_turn(pids, cpu_before, outcomes),
+                }
             )
             chats = [next_chat + i for i in range(residents)]
             next_chat += 1000
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             with PeakMemory(pids) as memory:
                 started = time.perf_counter()
                 outcomes = await telegram_residents.run(chats, RESIDENT)
                 wall = time.perf_counter() - started
-            raw["telegram"].append(summarise(outcomes, wall) | {"load": load_average()})
+            raw["telegram"].append(
+                summarise(outcomes, wall)
+                | {
+                    "load": load_average(),
+                    "cpu_ms_per_turn": cpu_per_turn(pids, cpu_before, outcomes),
+                }
+            )
             for name, value in memory.peak.items():
                 peak_memory[name] = max(peak_memory.get(name, 0), value)
             peak_total = max(peak_total, memory.peak_total)
@@ -190,6 +207,15 @@ async def run_cases(args: argparse.Namespace, stack: Stack, telegram: FakeTelegr
             "peak_rss": peak_memory,
             "peak_rss_total": peak_total,
         }
+
+
+def cpu_per_turn(
+    pids: dict[str, int], before: dict[str, float], outcomes: list[Outcome]
+) -> dict[str, float]:
+    """CPU milliseconds each process spent per completed turn: the sizing basis that a
+    busy shared machine distorts least."""
+    turns = sum(len(o.turns) for o in outcomes) or 1
+    return {name: (cpu_seconds(pid) - before[name]) * 1000 / turns for name, pid in pids.items()}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

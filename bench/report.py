@@ -48,6 +48,17 @@ def render(results: dict[str, Any]) -> str:
                 f"{_ms(ticket.get('p95_ms'))} | {agg['messages_per_s']:.1f} | "
                 f"{agg['errors']} | {_load(agg['load'])} |"
             )
+    lines += [
+        "",
+        "CPU per completed turn (ms; median over runs; the least load-dependent number):",
+        "",
+    ]
+    for residents, case in results.get("cases", {}).items():
+        for layer in ("rest", "telegram"):
+            cpu = case["layers"][layer].get("cpu_ms_per_turn")
+            if cpu:
+                parts = ", ".join(f"{name} {value:.0f}" for name, value in cpu.items())
+                lines.append(f"- N={residents} {layer}: {parts}")
     lines += ["", "Overhead of the bot (telegram vs rest, p50 of all turns):", ""]
     for residents, case in results.get("cases", {}).items():
         rest = case["layers"]["rest"]["all"]["p50_ms"]

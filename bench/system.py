@@ -41,6 +41,22 @@ def rss_bytes(pid: int, tree: Mapping[int, list[int]] | None = None) -> int:
     return total
 
 
+def cpu_seconds(pid: int, tree: Mapping[int, list[int]] | None = None) -> float:
+    """User + system CPU time of a process and its descendants. Unlike latency, CPU time
+    per message hardly depends on what else the shared machine is doing."""
+    tree = _children() if tree is None else tree
+    ticks, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = (PROC / str(current) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        pending.extend(tree.get(current, ()))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
