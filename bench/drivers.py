@@ -119,7 +119,8 @@ class TelegramResidents:
                         break
                 _capture(step, texts, values)
             except (StepFailed, AssertionError, asyncio.TimeoutError) as error:
-                outcome.errors.append(str(error).splitlines()[0][:200] or repr(error))
+                # asyncio.TimeoutError has no message: fall back to its name.
+                outcome.errors.append((str(error).splitlines() or [repr(error)])[0][:200])
                 return outcome
             outcome.turns.append(Turn(step.kind, arrived - offered))
             if "code" in values and step.captures_code:
@@ -172,7 +173,7 @@ class RestResidents:
                     raise StepFailed(f"{step.kind}: no {step.expect!r} in {texts!r}")
                 _capture(step, texts, values)
             except (StepFailed, httpx.HTTPError, ValueError) as error:
-                outcome.errors.append(str(error)[:200] or repr(error))
+                outcome.errors.append((str(error) or repr(error))[:200])
                 return outcome
             for item in answer:
                 for button in item.get("buttons") or []:
