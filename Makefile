@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report report clean
+.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report report bench clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
@@ -35,8 +35,9 @@ $(UV):
 	$(UV) pip sync --quiet --python $(APP) requirements/app.lock
 	touch $@
 
-# Debian packages the report tests need (LibreOffice to render the .docx to PDF, poppler
-# for PDF -> PNG, fonts with Vietnamese glyphs). Installed only when missing.
+# Debian packages the tests need (LibreOffice to render the .docx to PDF, poppler for
+# PDF -> PNG, fonts with Vietnamese glyphs, HAProxy in front of engine and action server
+# replicas in the scale-out test). Installed only when missing.
 system-deps:
 	@missing=$$(for p in $$(grep -v '^#' scripts/system-packages.txt); do \
 		dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -58,7 +59,9 @@ load-config: migrate
 model: setup
 	$(APP) scripts/model.py
 
-run: setup load-config model
+# The database is migrated and the configuration loaded by scripts/stack.py while the
+# engine loads its model (the longest part of a start), not before.
+run: setup model
 	$(APP) scripts/stack.py
 
 lint: .venv/app/.synced
@@ -88,6 +91,11 @@ report: migrate
 # Benchmark, not a test: trains ours and the stock pipeline, writes docs/nlu-report.md.
 nlu-report: setup
 	$(ENGINE) scripts/evaluate_nlu.py --write docs/nlu-report.md
+
+# Benchmark, not a test: the whole path under 1, 10 and 50 simulated residents, and each
+# layer alone; writes docs/performance.md. Quiet rerun: make bench ARGS="--quiet".
+bench: setup model
+	$(APP) -m bench $(ARGS)
 
 test: setup system-deps lint typecheck validate model story-test
 	$(APP) scripts/alembic_check.py

@@ -1,4 +1,10 @@
-"""HTTP client for the Rasa engine's REST channel. One pooled connection set per process."""
+"""HTTP client for the Rasa engine's REST channel. One pooled connection set per process.
+
+Connections are kept open between messages (no TCP set-up per message), but for less time
+than the engine keeps them: Rasa's web server (Sanic) closes an idle connection after 5 s,
+and a request sent on a connection the server is closing fails, which a resident would see
+as "the assistant is busy".
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,24 @@ class EngineUnavailable(Exception):
     """The engine did not answer in time or answered with an error."""
 
 
+ENGINE_KEEP_ALIVE_SECONDS = 5.0  # Sanic's KEEP_ALIVE_TIMEOUT default in Rasa 3.6
+KEEP_ALIVE_SECONDS = ENGINE_KEEP_ALIVE_SECONDS - 1.5
+
+
 class EngineClient:
     def __init__(self, base_url: str, timeout_seconds: float) -> None:
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout_seconds, connect=3.0),
-            limits=httpx.Limits(max_keepalive_connections=20, max_connections=50),
+            # A refused connection (engine restarting) is retried; a sent message never is.
+            transport=httpx.AsyncHTTPTransport(
+                retries=1,
+                limits=httpx.Limits(
+                    max_keepalive_connections=50,
+                    max_connections=100,
+                    keepalive_expiry=KEEP_ALIVE_SECONDS,
+                ),
+            ),
         )
 
     async def send(

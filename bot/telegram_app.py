@@ -33,6 +33,7 @@ from bot.staff_handling import (
     on_view_command,
 )
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
+from bot.update_processor import PerChatUpdateProcessor
 from laikhe.settings import Settings
 from services.digest import queue_digest_if_due
 
@@ -234,6 +235,7 @@ def build_application(
         .base_file_url(settings.telegram_file_base_url)
         .post_init(start_outbox)
         .post_stop(stop_outbox)
+        .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
     application.bot_data[CONVERSATION_KEY] = conversation

@@ -1,18 +1,23 @@
 """Start the engine and the action server as child processes, wait until they serve.
 
-Used by `make run` (then the bot runs in the foreground) and by the end-to-end tests,
-so tests exercise exactly the processes a commune runs.
+Used by `make run` (then the bot runs in the foreground), by the end-to-end tests and by
+the benchmark, so tests exercise exactly the processes a commune runs. With replicas
+(`engine_replicas`/`action_replicas` > 1) HAProxy from Debian is the one entry point in
+front of each kind, engines share a Redis lock store and the tracker store, as in a
+province deployment (docs/deployment.md).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "app" / "bin" / "python"
 ENGINE_PYTHON = ROOT / ".venv" / "engine" / "bin" / "python"
+HAPROXY = "haproxy"
 
 
 def free_port() -> int:
@@ -29,17 +35,98 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def haproxy_config(
+    *, engines: list[int], engine_port: int, actions: list[int], action_port: int, stats_port: int
+) -> str:
+    """Engines by conversation, action servers round robin (they are stateless). A replica
+    that fails three health checks in a row gets no traffic; a busy engine can take seconds
+    to answer a check on a loaded machine, so the check timeout is generous: a replica is
+    out when it is gone, not when it is slow."""
+
+    def backend(name: str, ports: list[int], check: str, balance: str) -> str:
+        servers = "\n".join(
+            f"  server {name}{i + 1} 127.0.0.1:{port} check inter 2s fall 3 rise 1"
+            for i, port in enumerate(ports)
+        )
+        return f"backend {name}\n{balance}  option httpchk GET {check}\n{servers}\n"
+
+    # One conversation, one engine: Rasa's open-source RedisLockStore does not keep two
+    # engines from working on one conversation at once (its ticket update is not atomic,
+    # RasaHQ/rasa#9213; the scale-out test lost a message that way), so the entry point
+    # hashes the REST body's sender id. Consistent hashing moves only a stopped replica's
+    # conversations; the Redis lock store still covers that hand-over.
+    by_conversation = (
+        "  option http-buffer-request\n"
+        "  balance hash req.body,json_query('$.sender')\n"
+        "  hash-type consistent\n"
+    )
+
+    return (
+        "global\n  maxconn 2000\n"
+        "defaults\n  mode http\n  option http-server-close\n"
+        "  timeout connect 3s\n  timeout client 120s\n  timeout server 120s\n"
+        "  timeout check 10s\n  retries 3\n  option redispatch\n"
+        f"frontend engine_entry\n  bind 127.0.0.1:{engine_port}\n  default_backend engines\n"
+        f"frontend action_entry\n  bind 127.0.0.1:{action_port}\n  default_backend actions\n"
+        + backend("engines", engines, "/", by_conversation)
+        + backend("actions", actions, "/health", "  balance roundrobin\n")
+        + f"listen stats\n  bind 127.0.0.1:{stats_port}\n  stats enable\n  stats uri /stats\n"
+    )
+
+
+def _stats_rows(csv_text: str) -> list[dict[str, str]]:
+    """HAProxy's CSV statistics, one dict per server (frontends and backends left out)."""
+    lines = csv_text.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return [
+        row
+        for row in rows
+        if row.get("svname") not in ("FRONTEND", "BACKEND") and row.get("pxname") != "stats"
+    ]
+
+
 @dataclass
 class Stack:
     model: Path
     database_url: str
     tracker_store_url: str
     log_dir: Path
-    engine_port: int = 5005
+    engine_port: int = 5005  # the entry point: the engine itself, or the balancer
     action_port: int = 5055
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     extra_env: dict[str, str] = field(default_factory=dict)
+    engine_replicas: int = 1
+    action_replicas: int = 1
+    lock_store_url: str | None = None  # redis://host:port/db; None = in-memory (one engine)
+    lock_store_prefix: str = ""  # letters and digits: separates users of one Redis
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Seconds from spawn to serving, per process, of the last start (for the benchmark).
+    ready_seconds: dict[str, float] = field(default_factory=dict)
+    _spawned_at: dict[str, float] = field(default_factory=dict)
+    engine_ports: list[int] = field(default_factory=list)
+    action_ports: list[int] = field(default_factory=list)
+    stats_port: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine_replicas > 1 and self.lock_store_url is None:
+            raise ValueError("engine replicas need a shared (Redis) lock store")
+        self.engine_ports = (
+            [self.engine_port]
+            if self.engine_replicas == 1
+            else [free_port() for _ in range(self.engine_replicas)]
+        )
+        self.action_ports = (
+            [self.action_port]
+            if self.action_replicas == 1
+            else [free_port() for _ in range(self.action_replicas)]
+        )
+        if self.balanced:
+            self.stats_port = free_port()
+
+    @property
+    def balanced(self) -> bool:
+        return self.engine_replicas > 1 or self.action_replicas > 1
 
     @property
     def engine_url(self) -> str:
@@ -49,8 +136,30 @@ class Stack:
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
 
+    @staticmethod
+    def _name(kind: str, index: int) -> str:
+        return kind if index == 0 else f"{kind}-{index + 1}"
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
+        lock_store = {
+            "LOCK_STORE_TYPE": "in_memory",
+            "LOCK_STORE_URL": "",
+            "LOCK_STORE_PORT": "6379",
+            "LOCK_STORE_DB": "0",
+        }
+        if self.lock_store_url:
+            # redis://host:port/db -> Rasa's RedisLockStore takes host, port and db apart.
+            address = self.lock_store_url.removeprefix("redis://")
+            host_port, _, db = address.partition("/")
+            host, _, port = host_port.partition(":")
+            lock_store = {
+                "LOCK_STORE_TYPE": "redis",
+                "LOCK_STORE_URL": host,
+                "LOCK_STORE_PORT": port or "6379",
+                "LOCK_STORE_DB": db or "0",
+            }
+        lock_store["LOCK_STORE_KEY_PREFIX"] = self.lock_store_prefix
         env.update(
             PYTHONPATH=str(ROOT),
             DATABASE_URL=self.database_url,
@@ -59,6 +168,10 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
             SANIC_HOST="127.0.0.1",
+            # glibc gives every thread that allocates its own arena; TensorFlow's thread
+            # pools then keep hundreds of MB of freed memory resident (docs/performance.md).
+            MALLOC_ARENA_MAX="2",
+            **lock_store,
             **self.extra_env,
         )
         return env
@@ -66,6 +179,7 @@ class Stack:
     def _spawn(self, name: str, command: list[str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
+        self._spawned_at[name] = time.monotonic()
         self.processes[name] = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -75,45 +189,81 @@ class Stack:
             start_new_session=True,
         )
 
-    def start(self, timeout: float = 180.0) -> None:
-        self._spawn(
-            "actions",
-            [
-                str(APP_PYTHON), "-m", "rasa_sdk",
-                "--actions", "actions", "--port", str(self.action_port),
-            ],
-        )  # fmt: skip
-        self._spawn_engine()
+    def start(
+        self, timeout: float = 180.0, while_engine_loads: Callable[[], None] | None = None
+    ) -> None:
+        """Spawn everything at once: the engine's minute of model loading (TensorFlow
+        building its graphs, docs/performance.md) overlaps the rest, including
+        `while_engine_loads` (e.g. database migrations, which the engine does not need)."""
+        for index in range(self.engine_replicas):
+            self._spawn_engine(index)
+        if while_engine_loads is not None:
+            while_engine_loads()
+        for index, port in enumerate(self.action_ports):
+            self._spawn(
+                self._name("actions", index),
+                [
+                    str(APP_PYTHON), "-m", "rasa_sdk",
+                    "--actions", "actions", "--port", str(port),
+                ],
+            )  # fmt: skip
+        if self.balanced:
+            self._spawn_balancer()
         self.wait_ready(timeout)
+
+    def _spawn_balancer(self) -> None:
+        if shutil.which(HAPROXY) is None:
+            raise RuntimeError("haproxy is not installed; run `make system-deps`")
+        assert self.stats_port is not None
+        config = self.log_dir / "haproxy.cfg"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        config.write_text(
+            haproxy_config(
+                engines=self.engine_ports,
+                engine_port=self.engine_port,
+                actions=self.action_ports,
+                action_port=self.action_port,
+                stats_port=self.stats_port,
+            )
+        )
+        self._spawn("balancer", [HAPROXY, "-db", "-f", str(config)])
 
     def restart_engine(self, timeout: float = 180.0) -> None:
         """Stop and start the engine alone (conversations must survive: SQL tracker store)."""
         process = self.processes.pop("engine")
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-        self._spawn_engine()
+        self._spawn_engine(0)
         self.wait_ready(timeout)
 
-    def _spawn_engine(self) -> None:
+    def _spawn_engine(self, index: int) -> None:
         self._spawn(
-            "engine",
+            self._name("engine", index),
             [
                 str(ENGINE_PYTHON), "-m", "rasa", "run",
                 "--model", str(self.model),
-                "--interface", "127.0.0.1", "--port", str(self.engine_port),
+                "--interface", "127.0.0.1", "--port", str(self.engine_ports[index]),
                 "--enable-api", "--auth-token", self.rasa_token,
                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
                 "--response-timeout", "60",
             ],
         )  # fmt: skip
 
+    def _checks(self) -> dict[str, str]:
+        checks = {}
+        for index, port in enumerate(self.action_ports):
+            checks[self._name("actions", index)] = f"http://127.0.0.1:{port}/health"
+        for index, port in enumerate(self.engine_ports):
+            checks[self._name("engine", index)] = (
+                f"http://127.0.0.1:{port}/status?token={self.rasa_token}"
+            )
+        if self.balanced:
+            checks["balancer"] = f"http://127.0.0.1:{self.stats_port}/stats;csv"
+        return {name: url for name, url in checks.items() if name in self.processes}
+
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        checks = {
-            "actions": f"{self.action_url}/health",
-            "engine": f"{self.engine_url}/status?token={self.rasa_token}",
-        }
-        pending = dict(checks)
+        pending = self._checks()
         while pending:
             for name, url in list(pending.items()):
                 process = self.processes[name]
@@ -121,16 +271,29 @@ class Stack:
                     raise RuntimeError(f"{name} exited early; see {self.log_dir / (name + '.log')}")
                 try:
                     response = httpx.get(url, timeout=2.0)
-                    if response.status_code == 200 and (
-                        name != "engine" or response.json().get("model_file")
-                    ):
+                    if response.status_code == 200 and self._serving(name, response):
                         del pending[name]
+                        self.ready_seconds[name] = time.monotonic() - self._spawned_at[name]
                 except httpx.HTTPError:
                     pass
             if time.monotonic() > deadline:
                 self.stop()
                 raise TimeoutError(f"not ready after {timeout}s: {', '.join(pending)}")
-            time.sleep(0.5)
+            time.sleep(0.25)
+
+    @staticmethod
+    def _serving(name: str, response: httpx.Response) -> bool:
+        if name.startswith("engine"):
+            return bool(response.json().get("model_file"))
+        if name == "balancer":  # every replica passed HAProxy's own health check
+            return all(row["status"] == "UP" for row in _stats_rows(response.text))
+        return True
+
+    def balancer_counts(self) -> dict[str, int]:
+        """Requests each replica served, from HAProxy's statistics (server name -> total)."""
+        response = httpx.get(f"http://127.0.0.1:{self.stats_port}/stats;csv", timeout=5.0)
+        response.raise_for_status()
+        return {row["svname"]: int(row.get("stot") or 0) for row in _stats_rows(response.text)}
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -143,6 +306,14 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+
+
+def prepare_database() -> None:
+    """Migrate to head and load the commune configuration (both idempotent)."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for command in (["-m", "alembic", "upgrade", "head"], ["scripts/load_config.py"]):
+        subprocess.run([str(APP_PYTHON), *command], cwd=ROOT, env=env, check=True)
 
 
 def main() -> None:
@@ -166,7 +337,11 @@ def main() -> None:
     )
     print("starting the engine and the action server (logs in var/logs) ...", flush=True)
     started = time.monotonic()
-    stack.start()
+    try:
+        stack.start(while_engine_loads=prepare_database)
+    except BaseException:
+        stack.stop()  # the engine was already spawned, in its own session
+        raise
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     try:
         env = stack._env()

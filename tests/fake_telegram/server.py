@@ -1240,6 +1240,7 @@ class FakeTelegramServer:
         self._updates_event: asyncio.Event | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._poll_sequence = 0
+        self._message_listeners: list[Callable[[SentMessage, float], None]] = []
 
         self._methods: dict[str, tuple[str, Callable[[_Params], Any]]] = {}
         for name, handler in self._handlers().items():
@@ -2145,6 +2146,11 @@ class FakeTelegramServer:
         chat.messages[message_id] = stored
         chat.events.append(_Event("message", message_id))
         self._changed()
+        if self._message_listeners:
+            arrived = time.time()
+            snapshot = self._snapshot(stored)
+            for listener in list(self._message_listeners):
+                listener(snapshot, arrived)
         return copy.deepcopy(data)
 
     # --- sending -------------------------------------------------------------------------------
@@ -3307,6 +3313,24 @@ class FakeTelegramServer:
         """A human-readable log of the chat: user and bot messages, edits, failures, callbacks."""
         with self._lock:
             return self._transcript_locked(chat_id)
+
+    def on_bot_message(self, listener: Callable[[SentMessage, float], None]) -> Callable[[], None]:
+        """Calls ``listener(message, arrival_time)`` for every new message the bot sends.
+
+        For load drivers: waking every waiter on every change costs O(waiters) snapshots per
+        message, which would distort a benchmark with many chats. The listener runs on the
+        server thread with the state lock held, so it must only hand the message over (e.g.
+        ``loop.call_soon_threadsafe``). Returns a function that removes the listener.
+        """
+        with self._lock:
+            self._message_listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._message_listeners:
+                    self._message_listeners.remove(listener)
+
+        return remove
 
     # ----------------------------------------------------------------------------------------
     # Test side: waiting

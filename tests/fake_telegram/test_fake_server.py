@@ -156,6 +156,24 @@ async def test_polling_command_echo_keyboard_and_button(fake: FakeTelegramServer
 
 
 @pytest.mark.asyncio
+async def test_message_listener_sees_each_new_bot_message_once(fake: FakeTelegramServer) -> None:
+    seen: list[tuple[int, str | None, float]] = []
+    remove = fake.on_bot_message(lambda m, at: seen.append((m.chat_id, m.text, at)))
+    before = time.time()
+    async with polling(build_app(fake)):
+        fake.send_text(CHAT, "một")
+        (echo,) = await fake.wait_for_messages_async(CHAT, 1)
+        fake.press_button(CHAT, echo.message_id, "like")
+        await fake.wait_for_async(lambda: fake.message(CHAT, echo.message_id).edits)
+        remove()
+        fake.send_text(CHAT, "hai")
+        await fake.wait_for_messages_async(CHAT, 2)
+    # The edit is not a new message, and nothing arrives after removal.
+    assert [(chat, text) for chat, text, _ in seen] == [(CHAT, "một")]
+    assert before <= seen[0][2] <= time.time()
+
+
+@pytest.mark.asyncio
 async def test_group_chat_messages_have_distinct_sender(fake: FakeTelegramServer) -> None:
     group = -1001234
     seen: list[tuple[int, int, str]] = []

@@ -1,0 +1,320 @@
+"""`make bench`: the whole path under N simulated residents, and each layer alone.
+
+fake Bot API server -> bot process (python -m bot) -> Rasa engine -> action server -> DB.
+Results: printed, written to var/bench/<time>.json, and (unless --no-write) into the
+generated block of docs/performance.md. The machine is shared: every run records the
+load average, and the numbers are contended ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.drivers import Outcome, RestResidents, TelegramResidents, parse_load
+from bench.report import render, write_docs
+from bench.scenario import FAQ, RESIDENT, TICKET
+from bench.system import PeakMemory, cpu_seconds, load_average, rss_bytes
+from scripts.model import ENGINE_PYTHON, MODEL_INPUTS, engine_env, ensure_model, training_record
+from scripts.stack import ROOT, Stack, free_port
+from tests.fake_telegram import FakeTelegramServer
+
+BOT_TOKEN = "123456:BENCH-TOKEN"
+APP_PYTHON = ROOT / ".venv" / "app" / "bin" / "python"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation: every reported value was observed)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summarise(outcomes: list[Outcome], wall: float) -> dict[str, Any]:
+    turns = [t for o in outcomes for t in o.turns]
+
+    def stats(kind: str | None) -> dict[str, float]:
+        seconds = [t.seconds for t in turns if kind is None or t.kind == kind]
+        return {
+            "p50_ms": percentile(seconds, 0.5) * 1000,
+            "p95_ms": percentile(seconds, 0.95) * 1000,
+            "n": len(seconds),
+        }
+
+    codes = [c for o in outcomes for c in o.codes]
+    return {
+        "all": stats(None),
+        "faq": stats(FAQ),
+        "ticket": stats(TICKET),
+        "messages_per_s": len(turns) / wall if wall else 0.0,
+        "errors": sum(len(o.errors) for o in outcomes),
+        "error_samples": [e for o in outcomes for e in o.errors][:3],
+        "stray": sum(o.stray_messages for o in outcomes),
+        "tickets": len(codes),
+        "duplicate_codes": len(codes) - len(set(codes)),
+        "wall_s": wall,
+    }
+
+
+def migrate_and_configure(database_url: str) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url)
+    for command in (["-m", "alembic", "upgrade", "head"], ["scripts/load_config.py"]):
+        subprocess.run(
+            [str(APP_PYTHON), *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+
+
+def start_bot(stack: Stack, telegram: FakeTelegramServer, log_dir: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
+        RASA_URL=stack.engine_url,
+        DATABASE_URL=stack.database_url,
+    )
+    log = (log_dir / "bot.log").open("ab")
+    return subprocess.Popen(
+        [str(APP_PYTHON), "-m", "bot"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def timed_training(workdir: Path) -> float:
+    """A full `rasa train` of this repository's inputs into a throw-away directory."""
+    started = time.monotonic()
+    subprocess.run(
+        [
+            str(ENGINE_PYTHON), "-m", "rasa", "train", "--config", "config.yml",
+            "--domain", "domain.yml", "--data", "nlu", "--out", str(workdir),
+        ],
+        cwd=ROOT, env=engine_env(), check=True, capture_output=True,
+    )  # fmt: skip
+    return time.monotonic() - started
+
+
+def say(quiet: bool, text: str) -> None:
+    if not quiet:
+        print(text, flush=True)
+
+
+def median_of(runs: list[dict[str, Any]], *path: str) -> float:
+    values = []
+    for run in runs:
+        value: Any = run
+        for key in path:
+            value = value[key]
+        values.append(float(value))
+    return statistics.median(values)
+
+
+def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the runs of one case, and the worst error count."""
+    out: dict[str, Any] = {"runs": len(runs)}
+    for group in ("all", "faq", "ticket"):
+        out[group] = {
+            key: median_of(runs, group, key) for key in ("p50_ms", "p95_ms") if group in runs[0]
+        }
+    out["messages_per_s"] = median_of(runs, "messages_per_s")
+    out["errors"] = sum(int(r["errors"]) for r in runs)
+    out["duplicate_codes"] = sum(int(r.get("duplicate_codes", 0)) for r in runs)
+    if "cpu_ms_per_turn" in runs[0]:
+        out["cpu_ms_per_turn"] = {
+            name: statistics.median(float(r["cpu_ms_per_turn"][name]) for r in runs)
+            for name in runs[0]["cpu_ms_per_turn"]
+        }
+    out["load"] = [r["load"] for r in runs]
+    return out
+
+
+async def run_cases(args: argparse.Namespace, stack: Stack, telegram: FakeTelegramServer,
+                    pids: dict[str, int], cases: dict[str, Any]) -> None:  # fmt: skip
+    """Fills `cases` case by case, so an interrupted run keeps what it measured."""
+    telegram_residents = TelegramResidents(telegram, args.timeout)
+    rest_residents = RestResidents(stack.engine_url, args.timeout)
+    parse_texts = [s.text for s in RESIDENT if s.text and "{" not in s.text]
+    # Warm-up: the first messages pay for graph tracing and connection set-up.
+    await rest_residents.run(["warm-rest"], RESIDENT)
+    await telegram_residents.run([9_000_000], RESIDENT)
+
+    next_chat = 10_000_000
+    for residents in args.residents:
+        raw: dict[str, list[dict[str, Any]]] = {"parse": [], "rest": [], "telegram": []}
+        peak_memory: dict[str, int] = {}
+        peak_total = 0
+        for run in range(args.runs):
+            say(args.quiet, f"N={residents} run {run + 1}/{args.runs} ...")
+            load_before = load_average()
+            latencies, errors, wall = await parse_load(
+                stack.engine_url, stack.rasa_token, parse_texts, residents, 2, args.timeout
+            )
+            raw["parse"].append(
+                {
+                    "all": {
+                        "p50_ms": percentile(latencies, 0.5) * 1000,
+                        "p95_ms": percentile(latencies, 0.95) * 1000,
+                        "n": len(latencies),
+                    },
+                    "messages_per_s": len(latencies) / wall,
+                    "errors": errors,
+                    "load": load_before,
+                }
+            )
+            senders = [f"rest-{next_chat + i}" for i in range(residents)]
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            started = time.perf_counter()
+            outcomes = await rest_residents.run(senders, RESIDENT)
+            raw["rest"].append(
+                summarise(outcomes, time.perf_counter() - started)
+                | {
+                    "load": load_average(),
+                    "cpu_ms_per_turn": cpu_per_turn(pids, cpu_before, outcomes),
+                }
+            )
+            chats = [next_chat + i for i in range(residents)]
+            next_chat += 1000
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            with PeakMemory(pids) as memory:
+                started = time.perf_counter()
+                outcomes = await telegram_residents.run(chats, RESIDENT)
+                wall = time.perf_counter() - started
+            raw["telegram"].append(
+                summarise(outcomes, wall)
+                | {
+                    "load": load_average(),
+                    "cpu_ms_per_turn": cpu_per_turn(pids, cpu_before, outcomes),
+                }
+            )
+            for name, value in memory.peak.items():
+                peak_memory[name] = max(peak_memory.get(name, 0), value)
+            peak_total = max(peak_total, memory.peak_total)
+            say(args.quiet, "  " + json.dumps({k: v[-1] for k, v in raw.items()}, default=str))
+        cases[str(residents)] = {
+            "layers": {layer: aggregate(runs) for layer, runs in raw.items()},
+            "raw": raw,
+            "peak_rss": peak_memory,
+            "peak_rss_total": peak_total,
+        }
+
+
+def cpu_per_turn(
+    pids: dict[str, int], before: dict[str, float], outcomes: list[Outcome]
+) -> dict[str, float]:
+    """CPU milliseconds each process spent per completed turn: the sizing basis that a
+    busy shared machine distorts least."""
+    turns = sum(len(o.turns) for o in outcomes) or 1
+    return {name: (cpu_seconds(pid) - before[name]) * 1000 / turns for name, pid in pids.items()}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--residents", default="1,10,50", help="comma-separated N values")
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (medians)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per turn")
+    parser.add_argument("--train", action="store_true", help="also time a full rasa train")
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
+    parser.add_argument("--quiet", action="store_true", help="print only the results")
+    parser.add_argument("--database-url", help="ticket database (default: a temp SQLite)")
+    parser.add_argument("--tracker-store-url", help="tracker store (default: a temp SQLite)")
+    args = parser.parse_args(argv)
+    args.residents = [int(n) for n in args.residents.split(",") if n.strip()]
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    model = ensure_model()
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": "make bench ARGS=" + repr(" ".join(sys.argv[1:])) if argv is None else "",
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_at_start": load_average(),
+        },
+        "model": model.name,
+        "model_inputs": MODEL_INPUTS,
+    }
+    record = training_record(model)
+    if record.exists():
+        results["training_from_model_script"] = json.loads(record.read_text())
+    with tempfile.TemporaryDirectory(prefix="laikhe-bench-") as tmp:
+        work = Path(tmp)
+        database_url = args.database_url or f"sqlite:///{work / 'tickets.db'}"
+        tracker_url = args.tracker_store_url or f"sqlite:///{work / 'tracker.db'}"
+        migrate_and_configure(database_url)
+        results["databases"] = {
+            "tickets": database_url.split("://")[0],
+            "tracker": tracker_url.split("://")[0],
+        }
+        stack = Stack(
+            model=model,
+            database_url=database_url,
+            tracker_store_url=tracker_url,
+            log_dir=work / "logs",
+            engine_port=free_port(),
+            action_port=free_port(),
+        )
+        say(args.quiet, "starting engine, action server and bot ...")
+        # The bot needs neither to start: it loads while the engine does.
+        (work / "logs").mkdir(parents=True, exist_ok=True)
+        telegram = FakeTelegramServer(BOT_TOKEN).start()
+        bot = start_bot(stack, telegram, work / "logs")
+        try:
+            load = load_average()
+            started = time.monotonic()
+            stack.start(timeout=900)
+            results["start"] = {
+                "stack_ready_s": time.monotonic() - started,
+                "per_process_s": dict(stack.ready_seconds),
+                "load": load,
+            }
+            # PTB deletes any webhook right before it starts polling.
+            telegram.wait_for_requests("deleteWebhook", timeout=600)
+            pids = {
+                "engine": stack.processes["engine"].pid,
+                "actions": stack.processes["actions"].pid,
+                "bot": bot.pid,
+            }
+            results["idle_rss"] = {name: rss_bytes(pid) for name, pid in pids.items()}
+            say(args.quiet, f"ready: {json.dumps(results['start'])}")
+            results["cases"] = {}
+            try:
+                asyncio.run(run_cases(args, stack, telegram, pids, results["cases"]))
+            except (Exception, KeyboardInterrupt) as error:  # keep the finished cases
+                print(f"interrupted: {error!r}", file=sys.stderr)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=20)
+            telegram.stop()
+            stack.stop()
+        if args.train:
+            say(args.quiet, "timing a full rasa train ...")
+            load = load_average()
+            results["training"] = {"seconds": timed_training(work / "models"), "load": load}
+    results["load_at_end"] = load_average()
+    out_dir = ROOT / "var" / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / time.strftime("%Y%m%d-%H%M%S.json")).write_text(
+        json.dumps(results, indent=1, default=list)
+    )
+    text = render(results)
+    print(text)
+    if not args.no_write:
+        write_docs(ROOT / "docs" / "performance.md", text)
+
+
+if __name__ == "__main__":
+    main()
