@@ -18,11 +18,18 @@ from datetime import datetime
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import ConsentRecord, Ticket, TicketEvent, TicketState
+from db.models import (
+    ConsentRecord,
+    OutboxMessage,
+    OutboxStatus,
+    Ticket,
+    TicketEvent,
+    TicketState,
+)
 from laikhe.contact import platform_of
 from laikhe.settings import to_sync_url
 from services.duplicates import OPEN_STATES
@@ -42,6 +49,8 @@ class ErasureReport:
     withdrawn: int
     attachments: int
     consent_records: int
+    # Queued or sent Telegram messages to the sender's chat or about their tickets.
+    outbox_messages: int = 0
 
 
 def _scrub(ticket: Ticket, *, now: datetime) -> bool:
@@ -105,13 +114,43 @@ async def erase_personal_data(
         .where(ConsentRecord.channel == channel, ConsentRecord.sender_id == sender_id)
         .returning(ConsentRecord.id)
     )
+    outbox = await _erase_outbox(
+        session=session, channel=channel, sender_id=sender_id, ticket_ids=[t.id for t in tickets]
+    )
     await session.flush()
     return ErasureReport(
         tickets=len(tickets),
         withdrawn=withdrawn,
         attachments=attachments,
         consent_records=len(consents.all()),
+        outbox_messages=outbox,
     )
+
+
+async def _erase_outbox(
+    *, session: AsyncSession, channel: str, sender_id: str, ticket_ids: list[int]
+) -> int:
+    """Messages to the sender's chat and about their tickets carry their words, name or
+    chat id: unsent ones are dropped, sent ones keep only their delivery record."""
+    about_sender: list[sa.ColumnElement[bool]] = []
+    if ticket_ids:
+        about_sender.append(OutboxMessage.ticket_id.in_(ticket_ids))
+    if channel == "telegram" and sender_id.lstrip("-").isdigit():
+        about_sender.append(OutboxMessage.chat_id == int(sender_id))
+    if not about_sender:
+        return 0
+    dropped = await session.execute(
+        delete(OutboxMessage)
+        .where(or_(*about_sender), OutboxMessage.status == OutboxStatus.PENDING.value)
+        .returning(OutboxMessage.id)
+    )
+    blanked = await session.execute(
+        update(OutboxMessage)
+        .where(or_(*about_sender))
+        .values(text=None, file_id=None, reply_markup=None)
+        .returning(OutboxMessage.id)
+    )
+    return len(dropped.all()) + len(blanked.all())
 
 
 def _erase_conversation_sync(url: str, sender_id: str) -> int:

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from db.models import (
     AttachmentKind,
     ConsentRecord,
+    OutboxMessage,
+    OutboxStatus,
     Ticket,
     TicketAttachment,
     TicketKind,
@@ -20,6 +22,7 @@ from db.models import (
 )
 from laikhe.commune import CommuneConfig
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK, record_consent
+from services.outbox import enqueue
 from services.privacy import (
     ANONYMISED_NOTE,
     ERASED_CONTENT,
@@ -235,3 +238,38 @@ async def test_erase_conversation_without_a_tracker_table_is_a_no_op(tracker_url
 async def test_erase_conversation_refuses_an_unknown_database() -> None:
     with pytest.raises(ValueError):
         await erase_conversation(tracker_store_url="mysql://x/y", sender_id="1001")
+
+
+async def test_erasure_drops_unsent_messages_and_blanks_sent_ones(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    codes = await _sender_with_history(sessions, commune)
+    async with sessions() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.code == codes["open"]))
+        assert ticket is not None
+        answer = await enqueue(
+            session=session, chat_id=1001, purpose="resident_update", text="Cán bộ trả lời: ..."
+        )
+        card = await enqueue(
+            session=session,
+            chat_id=-100500,
+            purpose="new_ticket",
+            text=f"{ticket.code}: {ticket.content}",
+            ticket_id=ticket.id,
+        )
+        unrelated = await enqueue(
+            session=session, chat_id=2002, purpose="resident_update", text="Trả lời người khác"
+        )
+        assert answer is not None and card is not None and unrelated is not None
+        card.status = OutboxStatus.SENT.value  # already in the office group
+        await session.commit()
+        ids = (answer.id, card.id, unrelated.id)
+    async with sessions() as session:
+        report = await erase_personal_data(session=session, channel="telegram", sender_id="1001")
+        await session.commit()
+    assert report.outbox_messages == 2
+    async with sessions() as session:
+        rows = {row.id: row for row in (await session.scalars(select(OutboxMessage))).all()}
+    assert ids[0] not in rows  # never sent: dropped
+    assert rows[ids[1]].text is None and rows[ids[1]].status == "sent"  # delivery record only
+    assert rows[ids[2]].text == "Trả lời người khác"
