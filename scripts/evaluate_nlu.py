@@ -252,6 +252,8 @@ def main() -> None:
             model, seconds = train(config, Path(tmp))
             times[name] = seconds
             results[name] = score(examples, predict(model, examples))
+            # Progress for a run of half an hour or more: each pipeline's aggregates.
+            print(f"[{name}]", quick_summary(examples, results[name], seconds), flush=True)
         times["full"] = time_full_training(Path(tmp))
     text = report(examples, results["ours"], results["stock"], times)
     print(text)
