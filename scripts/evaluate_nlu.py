@@ -7,6 +7,7 @@ or `make nlu-report`. Seeds are fixed in both configs, so the numbers repeat.
 `--quick` trains and scores only our pipeline (no stock pipeline, no full-model timing)
 and prints the aggregate figures: a fast loop while changing data or config. It never
 prints held-out sentences, so the training data is not tuned on them one by one.
+`--model PATH` scores an already trained model the same way (no training).
 The committed report always comes from the full run.
 """
 
@@ -235,8 +236,15 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="our pipeline only, aggregates printed, no report"
     )
+    parser.add_argument(
+        "--model", type=Path, help="score this trained model (e.g. from `make model`), no training"
+    )
     args = parser.parse_args()
     examples = load_heldout()
+    if args.model:
+        # A full model trained from the same config, data and seeds has the same NLU part.
+        print(quick_summary(examples, score(examples, predict(args.model, examples)), 0.0))
+        return
     if args.quick:
         with tempfile.TemporaryDirectory() as tmp:
             model, seconds = train(ROOT / "config.yml", Path(tmp))
