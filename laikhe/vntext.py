@@ -193,6 +193,8 @@ def fold_diacritics(text: str) -> str:
 #   cmt  chứng minh thư / comment
 #   ca   công an / ca (shift) / cá
 #   v    vậy / và / vâng         a, e anh, em -- but "à" also folds to "a"
+#   dn   doanh nghiệp / đăng nhập / Đà Nẵng      ck   chuyển khoản / chồng
+#   kn   khiếu nại / kết nối      tn   tin nhắn / thanh niên      t    tôi / tháng
 # "k" is kept as "không" even after a number: "tk mức 2 k đăng nhập được" is far more
 # common here than "50 k" for 50 nghìn (prices are written "50k", one token).
 # Known residual risk: "mk" is also teen shorthand for "mình"; in this bot "quên mk"
@@ -219,6 +221,21 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "trc": "truoc",
     "hnay": "hom nay",
     "onl": "online",
+    "mn": "moi nguoi",
+    "mik": "minh",
+    "nhiu": "nhieu",
+    "thui": "thoi",
+    "oy": "roi",
+    "ktra": "kiem tra",
+    "tl": "tra loi",
+    "hdsd": "huong dan su dung",
+    "tks": "cam on",
+    "thks": "cam on",
+    "thx": "cam on",
+    "oke": "ok",
+    "okie": "ok",
+    "oki": "ok",
+    "okela": "ok",
     # accounts and identity
     "mk": "mat khau",
     "tk": "tai khoan",
@@ -240,6 +257,20 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "vn-eid": "vneid",
     # administration
     "nq": "nghi quyet",
+    # "nq57" is usually typed as one word; split it so it matches "nghị quyết 57".
+    "nq57": "nghi quyet 57",
+    "lk": "lai khe",
+    "cb": "can bo",
+    "nvh": "nha van hoa",
+    "cty": "cong ty",
+    "kd": "kinh doanh",
+    "hkd": "ho kinh doanh",
+    "tmdt": "thuong mai dien tu",
+    "khcn": "khoa hoc cong nghe",
+    "cntt": "cong nghe thong tin",
+    "dvcqg": "dich vu cong quoc gia",
+    "fb": "facebook",
+    "yt": "youtube",
     "cds": "chuyen doi so",
     "dvc": "dich vu cong",
     "ubnd": "uy ban nhan dan",

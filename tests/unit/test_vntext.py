@@ -165,9 +165,19 @@ def test_abbreviated_and_full_forms_normalise_equal() -> None:
     assert normalize("ko bik nộp hs onl") == "khong biet nop hs online"
 
 
+def test_chat_and_administrative_shorthand_expands() -> None:
+    assert normalize("nq57 ở LK") == normalize("nghị quyết 57 ở Lại Khê")
+    assert normalize("Cty e muốn lên sàn TMĐT") == "cong ty e muon len san thuong mai dien tu"
+    assert normalize("Oke, tks ad nhiu") == "ok cam on ad nhieu"
+    assert normalize("cb xa chua tl, mn oi") == "can bo xa chua tra loi moi nguoi oi"
+    assert normalize("nhóm FB thôn") == "nhom facebook thon"
+
+
 def test_ambiguous_abbreviations_are_not_expanded() -> None:
     # bn: bạn / bao nhiêu; tt: thông tin / thủ tục; hs: hồ sơ / học sinh; kg: unit.
     assert normalize("bn tt hs 5 kg hn") == "bn tt hs 5 kg hn"
+    # dn: doanh nghiệp / đăng nhập; ck: chuyển khoản / chồng; kn, tn, t: several too.
+    assert normalize("dn ck kn tn t") == "dn ck kn tn t"
     # "hồng" folds to "hong", which must not become "không" (sổ hồng = land title).
     assert normalize("sổ hồng") == "so hong"
 
