@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import AttachmentKind, Ticket, TicketAttachment, TicketEvent, TicketState
+from db.models import AttachmentKind, Office, Ticket, TicketAttachment, TicketEvent, TicketState
 from laikhe.validators import MAX_FEEDBACK_CHARS
 from services.calendar import add_working_days
 from services.duplicates import OPEN_STATES, find_likely_duplicate
+from services.notifications import notify_office_of_resident_change
 from services.resident_errors import (
     AlreadyRated,
     InvalidInput,
@@ -100,6 +101,15 @@ async def _own_ticket(*, session: AsyncSession, code: str, sender_id: str) -> Ti
     return ticket
 
 
+async def _tell_office(*, session: AsyncSession, ticket: Ticket, what: str) -> None:
+    """The office group hears of the change in the same transaction (through the outbox)."""
+    office = await session.get(Office, ticket.office_id)
+    if office is not None:
+        await notify_office_of_resident_change(
+            session=session, ticket=ticket, office=office, what=what
+        )
+
+
 def _record(ticket: Ticket, *, now: datetime, to_state: TicketState, note: str) -> TicketEvent:
     event = TicketEvent(
         ticket_id=ticket.id,
@@ -162,6 +172,7 @@ async def add_information(
     # Same state in and out: the event is a note in the history, not a transition.
     event = _record(ticket, now=now, to_state=TicketState(ticket.state), note=note)
     session.add(event)
+    await _tell_office(session=session, ticket=ticket, what=f"người gửi bổ sung: {note}")
     await session.flush()
     return event
 
@@ -217,6 +228,7 @@ async def withdraw(
     session.add(
         _record(ticket, now=now, to_state=TicketState.WITHDRAWN, note="Người gửi rút ý kiến")
     )
+    await _tell_office(session=session, ticket=ticket, what="người gửi đã rút ý kiến")
     await session.flush()
     return ticket
 
@@ -263,6 +275,7 @@ async def reopen(
     # These describe the current cycle; the history keeps the earlier one.
     ticket.answered_at = None
     ticket.closed_at = None
+    await _tell_office(session=session, ticket=ticket, what=f"người gửi mở lại: {note}")
     await session.flush()
     return ticket
 

@@ -29,6 +29,7 @@ from services.resident_errors import (
     WrongState,
 )
 from services.tickets import VIETNAM, TicketPolicy
+from tests.integration.staff_helpers import configure_groups, outbox_rows
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
 
 
@@ -333,3 +334,22 @@ def test_every_refusal_is_a_polite_sentence() -> None:
     for refusal in refusals:
         assert "LK-2026-000001" in refusal.message and "Anh/Chị" in refusal.message
         assert len(refusal.message) <= 200 and str(refusal) == refusal.message
+
+
+async def test_the_office_group_hears_of_each_resident_change(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    await configure_groups(sessions)
+    added = await new_ticket(sessions, commune)
+    taken_back = await new_ticket(sessions, commune)
+    async with sessions() as session:
+        await add_information(
+            session=session, code=added, sender_id="1001", text="Thêm: hỏng cả đèn hành lang"
+        )
+        await withdraw(session=session, code=taken_back, sender_id="1001")
+        await session.commit()
+    texts = [row.text for row in await outbox_rows(sessions) if row.purpose == "resident_change"]
+    assert texts == [
+        f"🔔 Ý kiến {added}: người gửi bổ sung: Thêm: hỏng cả đèn hành lang",
+        f"🔔 Ý kiến {taken_back}: người gửi đã rút ý kiến",
+    ]
