@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import channel_of, save_ticket
 from actions.ticket_forms import (
-    CONSENT_NOT_STORED,
     AskConsent,
+    TicketFormValidation,
     ask_summary_or_edit,
     check_text,
+    consent_answer,
     extract_consent,
-    record_consent_answer,
     reset_slots,
     resolve_confirmation,
     save_failed,
@@ -25,7 +25,7 @@ from actions.ticket_forms import (
     summary_of,
 )
 from db.models import TicketKind
-from laikhe.contact import validate_email, validate_person_name, validate_phone, validate_tax_code
+from laikhe.contact import validate_email, validate_phone, validate_tax_code
 from laikhe.validators import validate_feedback_text
 from services.tickets import NewTicket
 
@@ -89,18 +89,12 @@ class AskBusinessConfirm(Action):
         return []
 
 
-class ValidateBusinessForm(FormValidationAction):
+class ValidateBusinessForm(TicketFormValidation):
     def name(self) -> str:
         return "validate_business_form"
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        return business_slots(tracker.slots)
+    def slots_for(self, slots: dict[str, Any]) -> list[str]:
+        return business_slots(slots)
 
     async def extract_business_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -110,10 +104,7 @@ class ValidateBusinessForm(FormValidationAction):
     async def validate_business_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not await record_consent_answer("business_consent", value, tracker):
-            dispatcher.utter_message(text=CONSENT_NOT_STORED)
-            return {"business_consent": None}
-        return {"business_consent": value}
+        return await consent_answer("business_consent", value, tracker, dispatcher)
 
     async def validate_business_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -134,11 +125,6 @@ class ValidateBusinessForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return check_text("business_proposal", value, validate_feedback_text, dispatcher)
-
-    async def validate_contact_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return check_text("contact_name", value, validate_person_name, dispatcher)
 
     async def validate_business_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

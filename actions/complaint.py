@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import channel_of, save_ticket
 from actions.ticket_forms import (
-    CONSENT_NOT_STORED,
     AskConsent,
+    TicketFormValidation,
     ask_summary_or_edit,
     check_text,
+    consent_answer,
     extract_consent,
-    record_consent_answer,
     reset_slots,
     resolve_confirmation,
     save_failed,
@@ -25,7 +25,6 @@ from actions.ticket_forms import (
     summary_of,
 )
 from db.models import TicketKind
-from laikhe.contact import validate_person_name, validate_phone
 from laikhe.validators import validate_feedback_text
 from services.tickets import NewTicket
 
@@ -105,18 +104,12 @@ class AskComplaintConfirm(Action):
         return []
 
 
-class ValidateComplaintForm(FormValidationAction):
+class ValidateComplaintForm(TicketFormValidation):
     def name(self) -> str:
         return "validate_complaint_form"
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        return complaint_slots(tracker.slots)
+    def slots_for(self, slots: dict[str, Any]) -> list[str]:
+        return complaint_slots(slots)
 
     async def extract_complaint_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -128,25 +121,12 @@ class ValidateComplaintForm(FormValidationAction):
     async def validate_complaint_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not await record_consent_answer("complaint_consent", value, tracker):
-            dispatcher.utter_message(text=CONSENT_NOT_STORED)
-            return {"complaint_consent": None}
-        return {"complaint_consent": value}
+        return await consent_answer("complaint_consent", value, tracker, dispatcher)
 
     async def validate_complaint_content(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return check_text("complaint_content", value, validate_feedback_text, dispatcher)
-
-    async def validate_contact_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return check_text("contact_name", value, validate_person_name, dispatcher)
-
-    async def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return check_text("contact_phone", value, validate_phone, dispatcher)
 
     async def validate_complaint_confirm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -6,26 +6,24 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime, save_ticket
 from actions.ticket_forms import (
-    CONSENT_NOT_STORED,
     AskConsent,
+    TicketFormValidation,
     ask_summary_or_edit,
-    check_text,
+    consent_answer,
     extract_consent,
-    record_consent_answer,
     reset_slots,
     resolve_confirmation,
     save_failed,
     submitted_text,
 )
 from db.models import AttachmentKind, TicketKind
-from laikhe.contact import validate_person_name, validate_phone
 from laikhe.labels import KIND_LABELS
 from laikhe.validators import match_choice, validate_feedback_text
 from laikhe.vntext import normalize
@@ -235,18 +233,12 @@ class AskFeedbackConfirm(Action):
         return []
 
 
-class ValidateFeedbackForm(FormValidationAction):
+class ValidateFeedbackForm(TicketFormValidation):
     def name(self) -> str:
         return "validate_feedback_form"
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        return feedback_slots(tracker.slots)
+    def slots_for(self, slots: dict[str, Any]) -> list[str]:
+        return feedback_slots(slots)
 
     async def extract_feedback_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -256,18 +248,16 @@ class ValidateFeedbackForm(FormValidationAction):
     async def validate_feedback_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if not await record_consent_answer("feedback_consent", value, tracker):
-            dispatcher.utter_message(text=CONSENT_NOT_STORED)
-            return {"feedback_consent": None}
-        if value is False:
+        result = await consent_answer("feedback_consent", value, tracker, dispatcher)
+        if result["feedback_consent"] is False:
             dispatcher.utter_message(
                 text=(
                     "Dạ. Anh/Chị vẫn gửi được góp ý ẩn danh: không lưu tên, số điện thoại "
                     "hay mã cuộc trò chuyện, nên xã không trả lời riêng."
                 )
             )
-            return {"feedback_consent": False, "feedback_kind": TicketKind.GOP_Y.value}
-        return {"feedback_consent": value}
+            return {**result, "feedback_kind": TicketKind.GOP_Y.value}
+        return result
 
     async def validate_feedback_kind(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -319,16 +309,6 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return {"feedback_duplicate": value if value in ("follow", "new") else None}
-
-    async def validate_contact_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return check_text("contact_name", value, validate_person_name, dispatcher)
-
-    async def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return check_text("contact_phone", value, validate_phone, dispatcher)
 
     async def validate_feedback_photos_done(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

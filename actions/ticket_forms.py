@@ -7,16 +7,18 @@ form covers every path: anonymous or not, formal kind or not, a field being corr
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Final
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.consent import ask_consent, chat_has_consent, consent_value, store_consent
 from actions.runtime import SavedTicket
+from laikhe.contact import validate_person_name, validate_phone
 from laikhe.labels import format_date
 
 # Every slot a ticket form fills, by form: reset together when a form ends or is cancelled.
@@ -187,10 +189,51 @@ CONSENT_NOT_STORED: Final = (
 )
 
 
-class AskConsent(Action):
-    """One «Đồng ý / Không đồng ý» question per form (Rasa needs one ask action per slot)."""
+async def consent_answer(
+    slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher
+) -> dict[str, Any]:
+    """The consent slot after a press: kept when recorded, asked again when not."""
+    if not await record_consent_answer(slot, value, tracker):
+        dispatcher.utter_message(text=CONSENT_NOT_STORED)
+        return {slot: None}
+    return {slot: value}
 
-    slot = ""
+
+class TicketFormValidation(FormValidationAction):
+    """A ticket form's validation: the questions that apply come from a pure function of
+    what is known, and contact details are checked the same way in every form."""
+
+    @abstractmethod
+    def slots_for(self, slots: dict[str, Any]) -> list[str]: ...
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return self.slots_for(tracker.slots)
+
+    async def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_name", value, validate_person_name, dispatcher)
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_text("contact_phone", value, validate_phone, dispatcher)
+
+
+class AskConsent(Action, ABC):
+    """One «Đồng ý / Không đồng ý» question per form (Rasa needs one ask action per slot).
+
+    Abstract, so the action server registers only the concrete ones."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str: ...
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"
