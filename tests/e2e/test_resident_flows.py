@@ -114,7 +114,7 @@ def code_in(message: SentMessage) -> str:
 def test_anonymous_suggestion_after_refusing_consent(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7101)
+    resident = Resident(telegram, 7201)
     resident.say("toi muon gop y", "Bảo vệ dữ liệu cá nhân")
     resident.press("Không đồng ý", "lĩnh vực")  # no kind question: only a góp ý is possible
     resident.press("Kỹ năng số, Bình dân học vụ số", "nội dung")
@@ -128,14 +128,14 @@ def test_anonymous_suggestion_after_refusing_consent(
     assert ticket.kind == "gop_y" and ticket.anonymous
     assert ticket.sender_id is None and ticket.contact_name is None and ticket.contact_phone is None
     assert ticket.office.code == "VHXH" and ticket.content == content
-    [refusal] = consents_of(stack.database_url, 7101)
+    [refusal] = consents_of(stack.database_url, 7201)
     assert refusal.granted is False
 
 
 def test_formal_report_with_photo_bad_phone_and_a_correction(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7102)
+    resident = Resident(telegram, 7202)
     resident.say("phan anh", "Bảo vệ dữ liệu cá nhân")
     resident.press("Đồng ý", "loại ý kiến")
     resident.press("Phản ánh", "lĩnh vực")
@@ -158,17 +158,17 @@ def test_formal_report_with_photo_bad_phone_and_a_correction(
     ticket = ticket_by_code(stack.database_url, code)
     assert (ticket.kind, ticket.office.code, ticket.content) == ("phan_anh", "KT", corrected)
     assert (ticket.contact_name, ticket.contact_phone) == ("Phạm Thị Hoa", "+84912345678")
-    assert ticket.sender_id == "7102" and not ticket.anonymous
+    assert ticket.sender_id == "7202" and not ticket.anonymous
     assert [a.kind for a in ticket.attachments] == ["photo"]
     assert ticket.attachments[0].telegram_file_id.startswith("fake-photo-")
-    [consent] = consents_of(stack.database_url, 7102)
+    [consent] = consents_of(stack.database_url, 7202)
     assert consent.granted and consent.channel == "telegram"
 
 
 def test_business_proposal_with_a_bad_then_good_tax_code(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7103)
+    resident = Resident(telegram, 7203)
     resident.say("doanh nghiep minh muon de xuat ho tro chuyen doi so", "Bảo vệ dữ liệu")
     resident.press("Đồng ý", "tên doanh nghiệp")
     resident.say("Công ty TNHH Gốm Lại Khê", "mã số thuế")
@@ -192,7 +192,7 @@ def test_business_proposal_with_a_bad_then_good_tax_code(
 def test_complaint_is_explained_then_recorded_confidential(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7104)
+    resident = Resident(telegram, 7204)
     explained = resident.say("toi muon khieu nai", "Luật Khiếu nại")
     assert "30 ngày" in (explained.text or "")
     resident.press("Ghi nhận nội dung", "Bảo vệ dữ liệu")
@@ -211,7 +211,7 @@ def test_complaint_is_explained_then_recorded_confidential(
 def test_misinformation_without_contact(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7105)
+    resident = Resident(telegram, 7205)
     resident.say("bao tin sai su that ve nghi quyet 57", "thấy thông tin đó ở đâu")
     resident.say("nhóm Zalo của thôn", "nói gì")
     resident.say("Tin nhắn nói cài VNeID phải nộp phí 200 nghìn", "kiểm tra lại")
@@ -225,13 +225,13 @@ def test_misinformation_without_contact(
 def test_cancel_midway_and_faq_in_the_middle_leave_no_ticket(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7106)
+    resident = Resident(telegram, 7206)
     resident.say("gui gop y", "Bảo vệ dữ liệu")
     resident.press("Đồng ý", "loại ý kiến")
     resident.press("Câu hỏi", "lĩnh vực")
     # A question at a button step is answered, then the form asks its question again.
     resident.say("quen mat khau vneid thi lam sao", "lĩnh vực")
     resident.say("thôi", "Đã hủy")
-    assert tickets_of(stack.database_url, 7106) == []
+    assert tickets_of(stack.database_url, 7206) == []
     # A stray photo outside any form is not lost silently.
     resident.photo("chưa cần ảnh")

@@ -16,9 +16,15 @@ pytestmark = pytest.mark.e2e
 def test_half_filled_form_survives_an_engine_restart(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    chat = 7101
+    chat = 7301
     telegram.send_text(chat, "tôi muốn gửi góp ý")
-    wait_reply(telegram, chat, 0, "lĩnh vực")
+    wait_reply(telegram, chat, 0, "Bảo vệ dữ liệu cá nhân")
+    seen = count(telegram, chat)
+    telegram.press_button_with_text(chat, "Đồng ý")
+    wait_reply(telegram, chat, seen, "loại ý kiến")
+    seen = count(telegram, chat)
+    telegram.press_button_with_text(chat, "Góp ý")
+    wait_reply(telegram, chat, seen, "lĩnh vực")
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Tuyên truyền Nghị quyết 57")
     wait_reply(telegram, chat, seen, "nội dung")
