@@ -142,12 +142,12 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
 async def run_cases(args: argparse.Namespace, stack: Stack, telegram: FakeTelegramServer,
                     pids: dict[str, int], cases: dict[str, Any]) -> None:  # fmt: skip
     """Fills `cases` case by case, so an interrupted run keeps what it measured."""
-    telegram_residents = TelegramResidents(telegram, args.timeout)
-    rest_residents = RestResidents(stack.engine_url, args.timeout)
+    telegram_residents = TelegramResidents(telegram, args.timeout, args.think)
+    rest_residents = RestResidents(stack.engine_url, args.timeout, args.think)
     parse_texts = [s.text for s in RESIDENT if s.text and "{" not in s.text]
     # Warm-up: the first messages pay for graph tracing and connection set-up.
-    await rest_residents.run(["warm-rest"], RESIDENT)
-    await telegram_residents.run([9_000_000], RESIDENT)
+    await RestResidents(stack.engine_url, args.timeout).run(["warm-rest"], RESIDENT)
+    await TelegramResidents(telegram, args.timeout).run([9_000_000], RESIDENT)
 
     next_chat = 10_000_000
     for residents in args.residents:
@@ -223,6 +223,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--residents", default="1,10,50", help="comma-separated N values")
     parser.add_argument("--runs", type=int, default=3, help="runs per case (medians)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per turn")
+    parser.add_argument(
+        "--think", type=float, default=3.0,
+        help="mean seconds a resident takes to answer a reply (0: all answer at once)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stock-engine", action="store_true",
+        help="start `rasa run` without our engine fixes (side-by-side comparison)",
+    )  # fmt: skip
     parser.add_argument("--train", action="store_true", help="also time a full rasa train")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
     parser.add_argument("--quiet", action="store_true", help="print only the results")
@@ -245,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
             "load_at_start": load_average(),
         },
         "model": model.name,
+        "think_s": args.think,
+        "engine": "stock rasa run" if args.stock_engine else "engine_addons.serve",
         "model_inputs": MODEL_INPUTS,
     }
     record = training_record(model)
@@ -266,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
             log_dir=work / "logs",
             engine_port=free_port(),
             action_port=free_port(),
+            engine_module="rasa" if args.stock_engine else "engine_addons.serve",
         )
         say(args.quiet, "starting engine, action server and bot ...")
         # The bot needs neither to start: it loads while the engine does.

@@ -4,6 +4,7 @@ straight at the engine's REST channel, so the bot's share of the time is visible
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,31 @@ class StepFailed(Exception):
     pass
 
 
+class Pacing:
+    """How long a resident takes to read a reply and answer it.
+
+    `think` is the mean in seconds; each pause is uniform in [0.5, 1.5] × think, drawn
+    from a generator seeded with the resident's id so every run repeats. The first
+    message comes after a pause in [0, think], so N residents do not all start on the
+    same instant. think = 0: every resident answers at once (the saturation case).
+    """
+
+    def __init__(self, think: float, resident: object) -> None:
+        self._think = think
+        self._random = random.Random(f"bench-{resident}")
+        self._first = True
+
+    async def pause(self) -> None:
+        if self._think <= 0:
+            return
+        if self._first:
+            self._first = False
+            seconds = self._random.uniform(0, self._think)
+        else:
+            seconds = self._random.uniform(0.5 * self._think, 1.5 * self._think)
+        await asyncio.sleep(seconds)
+
+
 def _fill(template: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         template = template.replace("{" + key + "}", value)
@@ -68,9 +94,10 @@ def _capture(step: Step, texts: list[str], values: dict[str, str]) -> None:
 class TelegramResidents:
     """Residents typing into private chats of the fake Bot API server."""
 
-    def __init__(self, telegram: FakeTelegramServer, timeout: float) -> None:
+    def __init__(self, telegram: FakeTelegramServer, timeout: float, think: float = 0.0) -> None:
         self._telegram = telegram
         self._timeout = timeout
+        self._think = think
         self._queues: dict[int, asyncio.Queue[tuple[SentMessage, float]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -100,7 +127,9 @@ class TelegramResidents:
         outcome = Outcome()
         queue = self._queues[chat]
         values = {"n": str(chat)}
+        pacing = Pacing(self._think, chat)
         for step in steps:
+            await pacing.pause()
             while not queue.empty():  # a late message of an earlier turn
                 queue.get_nowait()
                 outcome.stray_messages += 1
@@ -131,9 +160,10 @@ class TelegramResidents:
 class RestResidents:
     """The same residents talking to the engine's REST channel directly (no bot)."""
 
-    def __init__(self, engine_url: str, timeout: float) -> None:
+    def __init__(self, engine_url: str, timeout: float, think: float = 0.0) -> None:
         self._engine_url = engine_url
         self._timeout = timeout
+        self._think = think
 
     async def run(self, sender_ids: Sequence[str], steps: Sequence[Step]) -> list[Outcome]:
         limits = httpx.Limits(max_connections=len(sender_ids), max_keepalive_connections=100)
@@ -150,7 +180,9 @@ class RestResidents:
         outcome = Outcome()
         values = {"n": sender}
         buttons: dict[str, str] = {}
+        pacing = Pacing(self._think, sender)
         for step in steps:
+            await pacing.pause()
             if step.command is not None:
                 message = COMMAND_PAYLOADS[step.command]
             elif step.button is not None:

@@ -23,16 +23,23 @@ def _load(values: list[list[float]] | list[tuple[float, float, float]]) -> str:
 
 def render(results: dict[str, Any]) -> str:
     lines = [
-        f"Run {results['started']} on {results['machine']['cores']} cores (shared: numbers are "
-        f"contended), load average at start {results['machine']['load_at_start'][0]:.1f}; "
+        f"Run {results['started']} on {results['machine']['cores']} cores, load average at "
+        f"start {results['machine']['load_at_start'][0]:.1f}; "
         f"tickets on {results['databases']['tickets']}, tracker store on "
-        f"{results['databases']['tracker']}; model `{results['model']}`.",
+        f"{results['databases']['tracker']}; model `{results['model']}`; engine started "
+        f"as `{results.get('engine', 'engine_addons.serve')}`.",
         "",
         "Latency is from the update being offered (fake Bot API) or the request sent "
         "(engine alone) to the last message of the turn; medians over the runs of each "
         "case. `parse` = `/model/parse` (NLU only); `rest` = the engine's REST channel "
         "(NLU, dialogue, action server, database, tracker store); `telegram` = the whole "
-        "path through the bot process.",
+        "path through the bot process. "
+        + (
+            f"Each resident takes {think:g} s on average (uniform 0.5–1.5×, seeded) to "
+            "read a reply and answer, as a person does; the pause is not counted."
+            if (think := results.get("think_s", 0.0))
+            else "Every resident answers at once (no pause): the saturation case."
+        ),
         "",
         "| N | layer | all p50 | all p95 | FAQ p50 | FAQ p95 | ticket p50 | ticket p95 "
         "| msg/s | errors | load (1 min) per run |",

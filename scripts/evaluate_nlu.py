@@ -237,6 +237,10 @@ def main() -> None:
         "--quick", action="store_true", help="our pipeline only, aggregates printed, no report"
     )
     parser.add_argument(
+        "--config", type=Path, default=ROOT / "config.yml",
+        help="with --quick: the pipeline to train (default: config.yml)",
+    )  # fmt: skip
+    parser.add_argument(
         "--model", type=Path, help="score this trained model (e.g. from `make model`), no training"
     )
     args = parser.parse_args()
@@ -247,7 +251,7 @@ def main() -> None:
         return
     if args.quick:
         with tempfile.TemporaryDirectory() as tmp:
-            model, seconds = train(ROOT / "config.yml", Path(tmp))
+            model, seconds = train(args.config, Path(tmp))
             print(quick_summary(examples, score(examples, predict(model, examples)), seconds))
         return
     results: dict[str, Scores] = {}

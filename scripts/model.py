@@ -21,7 +21,7 @@ MODEL_INPUTS = [
     "config.yml",
     "domain.yml",
     "nlu",
-    "engine_addons",
+    "engine_addons/vietnamese.py",  # the other addons change how it serves, not the model
     "laikhe/vntext.py",
     "requirements/engine.lock",
 ]

@@ -100,6 +100,8 @@ class Stack:
     action_replicas: int = 1
     lock_store_url: str | None = None  # redis://host:port/db; None = in-memory (one engine)
     lock_store_prefix: str = ""  # letters and digits: separates users of one Redis
+    # "engine_addons.serve" (our fixes installed) or "rasa" (stock, for side-by-side runs)
+    engine_module: str = "engine_addons.serve"
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Seconds from spawn to serving, per process, of the last start (for the benchmark).
     ready_seconds: dict[str, float] = field(default_factory=dict)
@@ -240,7 +242,8 @@ class Stack:
         self._spawn(
             self._name("engine", index),
             [
-                str(ENGINE_PYTHON), "-m", "rasa", "run",
+                # `rasa run`, by default with our fixes installed (engine_addons/serve.py)
+                str(ENGINE_PYTHON), "-m", self.engine_module, "run",
                 "--model", str(self.model),
                 "--interface", "127.0.0.1", "--port", str(self.engine_ports[index]),
                 "--enable-api", "--auth-token", self.rasa_token,
