@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -146,34 +147,46 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     message = query.message
     if not isinstance(message, Message) or not query.data:
+        await _acknowledge(query, None)
         if update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, BUTTON_EXPIRED)
         return
-    chosen = next(
-        (
-            button.text
-            for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
-            for button in row
-            if button.callback_data == query.data
-        ),
-        None,
+    chat_id = str(message.chat_id)
+    # The acknowledgement (two Bot API calls) runs while the engine works on the
+    # choice: the resident's answer does not wait for both round trips in turn.
+    _, replies = await asyncio.gather(
+        _acknowledge(query, message),
+        _conversation(context).handle_payload(chat_id, query.data),
     )
-    # Show what was chosen and remove the keyboard, so an old button is not pressed twice.
+    await send_replies(message, replies)
+    # Delivered: now the stored conversation may be erased, if the resident asked.
+    await _conversation(context).finish_turn(chat_id)
+
+
+async def _acknowledge(query: CallbackQuery, message: Message | None) -> None:
+    """Stop the button's spinner, show what was chosen and remove the keyboard, so an
+    old button is not pressed twice. A failure here is logged; the turn goes on."""
     try:
+        await query.answer()
+        if message is None:
+            return
+        chosen = next(
+            (
+                button.text
+                for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+                for button in row
+                if button.callback_data == query.data
+            ),
+            None,
+        )
         if chosen is not None and message.text:
             await query.edit_message_text(f"{message.text}\n\n➜ {chosen}")
         else:
             await query.edit_message_reply_markup(None)
     except TelegramError as error:
-        logger.info("could not edit message %s: %s", message.message_id, error)
-    chat_id = str(message.chat_id)
-    replies = await _conversation(context).handle_payload(chat_id, query.data)
-    await send_replies(message, replies)
-    # Delivered: now the stored conversation may be erased, if the resident asked.
-    await _conversation(context).finish_turn(chat_id)
+        logger.info("could not acknowledge a button: %s", error)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
