@@ -93,7 +93,10 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"Start: ready in {start['stack_ready_s']:.1f} s ({per}; load {start['load'][0]:.1f}).",
     ]
-    for key, label in (("training", "this run"), ("training_from_model_script", "model script")):
+    for key, label in (
+        ("training", "this run, empty cache"),
+        ("training_from_model_script", "model script, may reuse Rasa's component cache"),
+    ):
         if key in results:
             record = results[key]
             lines.append(
