@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import channel_of, save_ticket
 from actions.ticket_forms import (
+    FORM_SLOTS,
     AskConsent,
     TicketFormValidation,
     ask_summary_or_edit,
@@ -32,16 +33,7 @@ from services.tickets import NewTicket
 FORM: Final = "business_form"
 # The kind_routing key in config/commune.yml that sends business proposals to their office.
 ROUTING_KEY: Final = "kien_nghi_doanh_nghiep"
-SLOTS: Final = [
-    "business_consent",
-    "business_name",
-    "tax_code",
-    "business_sector",
-    "business_proposal",
-    "contact_name",
-    "business_contact",
-    "business_confirm",
-]
+SLOTS: Final = FORM_SLOTS[FORM]
 EDITABLE_LABELS: Final = {
     "business_name": "Tên doanh nghiệp",
     "tax_code": "Mã số thuế",
@@ -62,7 +54,7 @@ def validate_phone_or_email(text: str) -> tuple[str | None, str | None]:
 
 def business_slots(slots: dict[str, Any]) -> list[str]:
     # Without consent there is nobody to answer: the form stops after the question.
-    return SLOTS[:1] if slots.get("business_consent") is False else list(SLOTS)
+    return list(SLOTS[:1]) if slots.get("business_consent") is False else list(SLOTS)
 
 
 class AskBusinessConsent(AskConsent):

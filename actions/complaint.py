@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import channel_of, save_ticket
 from actions.ticket_forms import (
+    FORM_SLOTS,
     AskConsent,
     TicketFormValidation,
     ask_summary_or_edit,
@@ -29,14 +30,7 @@ from laikhe.validators import validate_feedback_text
 from services.tickets import NewTicket
 
 FORM: Final = "complaint_form"
-SLOTS: Final = [
-    "complaint_record",
-    "complaint_consent",
-    "complaint_content",
-    "contact_name",
-    "contact_phone",
-    "complaint_confirm",
-]
+SLOTS: Final = FORM_SLOTS[FORM]
 EDITABLE_LABELS: Final = {
     "complaint_content": "Nội dung",
     "contact_name": "Họ tên",
@@ -55,9 +49,9 @@ LEGAL_PATH: Final = (
 
 def complaint_slots(slots: dict[str, Any]) -> list[str]:
     if slots.get("complaint_record") == "no":
-        return SLOTS[:1]
+        return list(SLOTS[:1])
     if slots.get("complaint_consent") is False:
-        return SLOTS[:2]
+        return list(SLOTS[:2])
     return list(SLOTS)
 
 
