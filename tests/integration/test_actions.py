@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from actions.feedback import (
     ValidateFeedbackForm,
 )
 from actions.form_control import CancelForm
-from actions.runtime import Runtime, set_runtime
 from actions.status import BAD_CODE, CheckTicketStatus
 from actions.ticket_forms import ALL_FORM_SLOTS, reset_slots
 from db.models import FaqVote, Ticket, UnansweredQuestion
@@ -42,12 +40,7 @@ def domain() -> dict[str, Any]:
     return data
 
 
-@pytest.fixture(autouse=True)
-def runtime(sessions: Sessions, commune: CommuneConfig) -> Iterator[Runtime]:
-    installed = Runtime(commune=commune, sessions=sessions)
-    set_runtime(installed)
-    yield installed
-    set_runtime(None)
+pytestmark = pytest.mark.usefixtures("action_runtime")
 
 
 def tracker(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -33,7 +30,6 @@ from actions.request_human import (
     ValidateHumanRequestForm,
     recent_conversation,
 )
-from actions.runtime import Runtime, set_runtime
 from actions.status import ASK_CODE, AskTicketCode, CheckTicketStatus, op_payload
 from db.models import ConsentRecord, Ticket, TicketState
 from laikhe.commune import CommuneConfig
@@ -43,7 +39,6 @@ from services.privacy import ERASED_CONTENT
 from services.tickets import VIETNAM, TicketPolicy
 from tests.integration.ticket_helpers import Sessions, load, move, new_ticket
 
-ROOT = Path(__file__).resolve().parents[2]
 OWNER, STRANGER = "1001", "2002"
 NOTE_DONE = [
     SlotSet("ticket_code", None),
@@ -53,18 +48,7 @@ NOTE_DONE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return data
-
-
-@pytest.fixture(autouse=True)
-def runtime(sessions: Sessions, commune: CommuneConfig) -> Iterator[Runtime]:
-    installed = Runtime(commune=commune, sessions=sessions)
-    set_runtime(installed)
-    yield installed
-    set_runtime(None)
+pytestmark = pytest.mark.usefixtures("action_runtime")
 
 
 def tracker(

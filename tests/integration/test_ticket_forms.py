@@ -4,12 +4,10 @@ business proposals, misinformation reports and complaints."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -33,23 +31,11 @@ from db.session import sessionmaker_for
 from laikhe.commune import CommuneConfig
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK
 
-ROOT = Path(__file__).resolve().parents[2]
 Sessions = async_sessionmaker[AsyncSession]
 CHAT = "2001"
 
 
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return data
-
-
-@pytest.fixture(autouse=True)
-def runtime(sessions: Sessions, commune: CommuneConfig) -> Iterator[Runtime]:
-    installed = Runtime(commune=commune, sessions=sessions)
-    set_runtime(installed)
-    yield installed
-    set_runtime(None)
+pytestmark = pytest.mark.usefixtures("action_runtime")
 
 
 def form_tracker(
