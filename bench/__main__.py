@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "model": model.name,
         "think_s": args.think,
-        "engine": "stock rasa run" if args.stock_engine else "engine_addons.serve",
+        "engine": "rasa" if args.stock_engine else Stack.engine_module,
         "model_inputs": MODEL_INPUTS,
     }
     record = training_record(model)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
             log_dir=work / "logs",
             engine_port=free_port(),
             action_port=free_port(),
-            engine_module="rasa" if args.stock_engine else "engine_addons.serve",
+            engine_module=results["engine"],
         )
         say(args.quiet, "starting engine, action server and bot ...")
         # The bot needs neither to start: it loads while the engine does.

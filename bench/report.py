@@ -27,7 +27,7 @@ def render(results: dict[str, Any]) -> str:
         f"start {results['machine']['load_at_start'][0]:.1f}; "
         f"tickets on {results['databases']['tickets']}, tracker store on "
         f"{results['databases']['tracker']}; model `{results['model']}`; engine started "
-        f"as `{results.get('engine', 'engine_addons.serve')}`.",
+        f"as `python -m {results['engine']} run`.",
         "",
         "Latency is from the update being offered (fake Bot API) or the request sent "
         "(engine alone) to the last message of the turn; medians over the runs of each "
