@@ -21,7 +21,9 @@ MODEL_INPUTS = [
     "config.yml",
     "domain.yml",
     "nlu",
-    "engine_addons/vietnamese.py",  # the other addons change how it serves, not the model
+    # Graph components change the model; the launcher addons only change how it serves.
+    "engine_addons/vietnamese.py",
+    "engine_addons/intent_vote.py",
     "laikhe/vntext.py",
     "requirements/engine.lock",
 ]
