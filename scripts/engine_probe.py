@@ -1,13 +1,16 @@
-"""Two engine measurements quoted in docs/performance.md, for anyone to rerun.
+"""Engine measurements quoted in docs/performance.md, for anyone to rerun.
 
 Runs in the ENGINE environment:
     PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py memory [MODEL]
     PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py validation
+    PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py vote [MODEL]
 
 `memory`: resident set size (MB) after importing TensorFlow, after importing Rasa, and
 after loading MODEL (default: the model `make model` builds) and parsing one message.
 `validation`: milliseconds per check of one form-turn action answer, Rasa's
 `jsonschema.validate` against the validator compiled once (engine_addons).
+`vote`: median milliseconds of IntentVote per parse against the whole parse, over 320
+parses of eight resident messages (the first 20 of each left out as warm-up).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def rss_mb() -> int:
     return 0
 
 
-def memory(model: str | None) -> None:
+def model_file(model: str | None) -> str:
     if model is None:
         model = subprocess.run(
             [str(ROOT / ".venv" / "app" / "bin" / "python"), "scripts/model.py", "path"],
@@ -38,6 +41,11 @@ def memory(model: str | None) -> None:
         ).stdout.strip()  # fmt: skip
     if not Path(model).is_file():  # Agent.load would quietly pick another model
         sys.exit(f"no model file {model}")
+    return model
+
+
+def memory(model: str | None) -> None:
+    model = model_file(model)
     print(f"start: {rss_mb()} MB")
     import tensorflow  # noqa: F401
 
@@ -75,11 +83,51 @@ def validation() -> None:
         print(f"{name}: {best * 1000:.2f} ms per check")
 
 
+def vote(model: str | None) -> None:
+    import statistics
+    import time
+
+    from rasa.core.agent import Agent
+
+    from engine_addons.intent_vote import IntentVote
+
+    spent: list[float] = []
+    original = IntentVote.process
+
+    def timed(self: IntentVote, messages: list) -> list:  # type: ignore[type-arg]
+        started = time.perf_counter()
+        result = original(self, messages)
+        spent.append(time.perf_counter() - started)
+        return result
+
+    IntentVote.process = timed  # type: ignore[method-assign]
+    agent = Agent.load(model_file(model))
+    texts = [
+        "lam sao dang ky vneid", "quen mk vneid", "chào bạn", "thôi chào nhé",
+        "giá vàng hôm nay", "tôi muốn góp ý về đường làng", "nghị quyết 57 là gì",
+        "dk tk muc 2 o dau",
+    ] * 40  # fmt: skip
+    whole: list[float] = []
+
+    async def run() -> None:
+        for text in texts:
+            started = time.perf_counter()
+            await agent.parse_message(text)
+            whole.append(time.perf_counter() - started)
+
+    asyncio.run(run())
+    parse_ms = statistics.median(whole[20:]) * 1000
+    vote_ms = statistics.median(spent[20:]) * 1000
+    print(f"median parse {parse_ms:.2f} ms, IntentVote {vote_ms:.2f} ms ({vote_ms / parse_ms:.0%})")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what == "memory":
         memory(sys.argv[2] if len(sys.argv) > 2 else None)
     elif what == "validation":
         validation()
+    elif what == "vote":
+        vote(sys.argv[2] if len(sys.argv) > 2 else None)
     else:
         sys.exit(__doc__)
