@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -92,23 +91,13 @@ class IntentVote(LogisticRegressionClassifier):
         self.clf.set_params(C=float(self.config[INVERSE_REGULARISATION]))
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> IntentVote:
-        """Creates a new untrained component (see parent class for full docstring)."""
-        return cls(config, execution_context.node_name, model_storage, resource)
-
-    @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         """The weight is a share, C a positive strength."""
-        weight = config.get(WEIGHT, 0.5)
+        config = {**cls.get_default_config(), **config}
+        weight = config[WEIGHT]
         if not 0.0 <= float(weight) <= 1.0:
             raise ValueError(f"IntentVote: {WEIGHT} must be between 0 and 1, got {weight}")
-        strength = config.get(INVERSE_REGULARISATION, 1.0)
+        strength = config[INVERSE_REGULARISATION]
         if float(strength) <= 0.0:
             raise ValueError(f"IntentVote: C must be positive, got {strength}")
 

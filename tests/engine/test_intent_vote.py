@@ -82,11 +82,14 @@ def context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), uuid.uuid4().hex)
 
 
-def featurize(storage: LocalModelStorage, training: TrainingData) -> CountVectorsFeaturizer:
-    tokenizer = VietnameseTokenizer.create(
+def tokenizer(storage: LocalModelStorage) -> VietnameseTokenizer:
+    return VietnameseTokenizer.create(
         VietnameseTokenizer.get_default_config(), storage, Resource("tok"), context()
     )
-    tokenizer.process_training_data(training)
+
+
+def featurize(storage: LocalModelStorage, training: TrainingData) -> CountVectorsFeaturizer:
+    tokenizer(storage).process_training_data(training)
     featurizer = CountVectorsFeaturizer.create(
         CountVectorsFeaturizer.get_default_config(), storage, Resource("cvf"), context()
     )
@@ -97,9 +100,7 @@ def featurize(storage: LocalModelStorage, training: TrainingData) -> CountVector
 
 def parse(text: str, storage: LocalModelStorage, featurizer: CountVectorsFeaturizer) -> Message:
     message = Message(data={TEXT: text})
-    VietnameseTokenizer.create(
-        VietnameseTokenizer.get_default_config(), storage, Resource("tok"), context()
-    ).process([message])
+    tokenizer(storage).process([message])
     featurizer.process([message])
     return message
 
@@ -121,7 +122,7 @@ def trained(tmp_path: Path) -> tuple[LocalModelStorage, CountVectorsFeaturizer, 
     return storage, featurizer, vote
 
 
-def test_process_replaces_the_ranking_with_the_average(
+def test_process_replaces_the_ranking_with_the_blend(
     trained: tuple[LocalModelStorage, CountVectorsFeaturizer, IntentVote],
 ) -> None:
     storage, featurizer, vote = trained
