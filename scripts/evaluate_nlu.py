@@ -50,10 +50,10 @@ class Example:
         return any(word.strip(".!") in ABBREVIATIONS for word in words)
 
 
-def load_heldout() -> list[Example]:
+def load_examples(path: Path = HELDOUT) -> list[Example]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(HELDOUT))
+    data = load_data(str(path))
     examples = []
     for message in data.intent_examples:
         label = message.get("intent_response_key") or message.get("intent")
@@ -243,8 +243,12 @@ def main() -> None:
     parser.add_argument(
         "--model", type=Path, help="score this trained model (e.g. from `make model`), no training"
     )
+    parser.add_argument(
+        "--set", type=Path, default=HELDOUT,
+        help="with --quick or --model: the labelled sentences to score (default: held-out)",
+    )  # fmt: skip
     args = parser.parse_args()
-    examples = load_heldout()
+    examples = load_examples(args.set if (args.quick or args.model) else HELDOUT)
     if args.model:
         # A full model trained from the same config, data and seeds has the same NLU part.
         print(quick_summary(examples, score(examples, predict(args.model, examples)), 0.0))

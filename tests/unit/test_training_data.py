@@ -77,3 +77,20 @@ def test_heldout_set_is_large_mixed_and_never_seen_in_training() -> None:
     seen = {normalize(t) for texts in _training().values() for t in texts}
     leaked = [t for t in heldout if normalize(t) in seen]
     assert leaked == []
+
+
+def test_development_set_covers_every_label_and_is_neither_trained_nor_held_out() -> None:
+    # tests/nlu/dev.yml is where settings are chosen (scripts/tune_vote.py), so that the
+    # held-out set only ever measures; it is useful only if training never saw it.
+    dev = _examples(ROOT / "tests" / "nlu" / "dev.yml")
+    assert set(dev) == CATALOG_INTENTS | {f"faq/{key}" for key in FAQ_KEYS}
+    texts = [text for group in dev.values() for text in group]
+    assert len(texts) >= 300
+    seen = {normalize(t) for texts in _training().values() for t in texts}
+    assert [t for t in texts if normalize(t) in seen] == []
+    heldout = {
+        normalize(text)
+        for group in _examples(ROOT / "tests" / "nlu" / "heldout.yml").values()
+        for text in group
+    }
+    assert [t for t in texts if normalize(t) in heldout] == []

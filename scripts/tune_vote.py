@@ -1,0 +1,160 @@
+"""Choose IntentVote's blend weight on the development set, never on the held-out one.
+
+Runs in the ENGINE environment:
+    PYTHONPATH=. .venv/engine/bin/python scripts/tune_vote.py [--config C | --model M]
+
+Trains the NLU part of C (default config.yml) unless a trained model M is given, then
+for every sentence of tests/nlu/dev.yml records DIET's ranking (the graph run up to
+DIET), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
+pure function of those (`engine_addons.intent_vote.blend`), so every weight from 0
+(DIET alone) to 1 (regression alone) is scored from one training, with the
+FallbackClassifier's thresholds applied as in the pipeline. Prints one line per weight:
+accuracy, macro F1, out_of_scope recall and fallbacks. Only aggregates are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.evaluate_nlu import (  # noqa: E402  (sets the engine's environment first)
+    FALLBACK,
+    Example,
+    load_examples,
+    score,
+    train,
+)
+
+DEV = ROOT / "tests" / "nlu" / "dev.yml"
+WEIGHTS = [round(step / 10, 1) for step in range(11)]
+
+
+@dataclass(frozen=True)
+class Observation:
+    diet: list[dict[str, Any]]  # DIET's intent_ranking, as IntentVote receives it
+    regression: dict[str, float]  # IntentVote's own distribution
+    faq_key: str  # the ResponseSelector's full retrieval intent, e.g. "faq/privacy"
+    parsed: str  # the label the whole pipeline gives, for a consistency check
+
+
+def node_named(runner: Any, component: type) -> str:
+    names = [
+        name
+        for name, node in runner._graph_schema.nodes.items()
+        if node.uses is component and name.startswith("run_")
+    ]
+    if len(names) != 1:
+        sys.exit(f"expected one {component.__name__} in the graph, found {names}")
+    return names[0]
+
+
+def observe(model: Path, examples: list[Example]) -> list[Observation]:
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import INTENT_RANKING_KEY
+    from rasa.utils.log_utils import configure_structlog
+
+    from engine_addons.intent_vote import IntentVote
+
+    configure_structlog(logging.WARNING)
+    agent = Agent.load(str(model))
+    assert agent.processor is not None
+    runner = agent.processor.graph_runner
+    diet_node = node_named(runner, DIETClassifier)
+    vote = runner._instantiated_nodes[node_named(runner, IntentVote)]._component
+
+    async def parse(text: str) -> dict[str, Any]:
+        return await agent.parse_message(text)
+
+    observations = []
+    for example in examples:
+        inputs = {
+            PLACEHOLDER_MESSAGE: [UserMessage(example.text)],
+            PLACEHOLDER_TRACKER: DialogueStateTracker.from_events("tune", []),
+        }
+        message = runner.run(inputs=inputs, targets=[diet_node])[diet_node][0]
+        diet = [dict(entry) for entry in message.get(INTENT_RANKING_KEY) or []]
+        row = vote.clf.predict_proba(vote._create_X([message]))[0]
+        regression = {str(n): float(p) for n, p in zip(vote.clf.classes_, row, strict=True)}
+        parsed = asyncio.run(parse(example.text))
+        selected = parsed.get("response_selector", {}).get("faq", {}).get("response", {})
+        faq_key = str(selected.get("intent_response_key") or "faq")
+        label = parsed["intent"]["name"]
+        observations.append(
+            Observation(diet, regression, faq_key, faq_key if label == "faq" else str(label))
+        )
+    return observations
+
+
+def label_at(observation: Observation, weight: float, threshold: float, ambiguity: float) -> str:
+    from engine_addons.intent_vote import blend
+
+    ranking = blend(observation.diet, observation.regression, weight)[:10]
+    top = ranking[0]
+    # FallbackClassifier: too unsure, or the first two too close.
+    if top["confidence"] < threshold or (
+        len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity
+    ):
+        return FALLBACK
+    return observation.faq_key if top["name"] == "faq" else str(top["name"])
+
+
+def fallback_thresholds(config: Path) -> tuple[float, float]:
+    import yaml
+
+    pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
+    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
+    return float(fallback["threshold"]), float(fallback.get("ambiguity_threshold", 0.1))
+
+
+def current_weight(config: Path) -> float:
+    import yaml
+
+    pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
+    vote = next(c for c in pipeline if c["name"].endswith("IntentVote"))
+    return float(vote.get("weight", 0.5))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument("--model", type=Path, help="a model trained from --config")
+    parser.add_argument("--set", type=Path, default=DEV)
+    args = parser.parse_args()
+    if "heldout" in args.set.name:
+        sys.exit("the held-out set only measures; choose settings on the development set")
+    examples = load_examples(args.set)
+    threshold, ambiguity = fallback_thresholds(args.config)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or train(args.config, Path(tmp))[0]
+        observations = observe(model, examples)
+    configured = current_weight(args.config)
+    consistent = sum(
+        label_at(o, configured, threshold, ambiguity) == o.parsed for o in observations
+    )
+    print(f"{len(examples)} sentences of {args.set.name}; the recomputed blend at the configured")
+    print(f"weight {configured} agrees with the pipeline's own parse on {consistent}")
+    print("weight  accuracy  macro F1  out_of_scope recall  fallbacks")
+    for weight in WEIGHTS:
+        scores = score(examples, [label_at(o, weight, threshold, ambiguity) for o in observations])
+        print(
+            f"{weight:>6}  {scores.accuracy:8.1%}  {scores.macro_f1:8.3f}"
+            f"  {scores.out_of_scope_recall:19.1%}  {scores.fallbacks:9d}"
+        )
+
+
+if __name__ == "__main__":
+    main()
