@@ -8,7 +8,7 @@ for every sentence of tests/nlu/dev.yml records DIET's ranking (the graph run up
 DIET), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
 pure function of those (`engine_addons.intent_vote.blend`), so every weight from 0
 (DIET alone) to 1 (regression alone) is scored from one training, with the
-FallbackClassifier's thresholds applied as in the pipeline. Prints one line per weight:
+model's own FallbackClassifier deciding the fallback as in the pipeline. Prints one line per weight:
 accuracy, macro F1, out_of_scope recall and fallbacks. Only aggregates are printed.
 """
 
@@ -56,18 +56,29 @@ def node_named(runner: Any, component: type) -> str:
     return names[0]
 
 
-def observe(model: Path, examples: list[Example]) -> list[Observation]:
+@dataclass(frozen=True)
+class Loaded:
+    """What the loaded model decides with, read from its components, not from a config."""
+
+    weight: float  # IntentVote's configured weight
+    ranking_length: int  # IntentVote's cut of the blended ranking
+    fallback: Any  # the model's FallbackClassifier
+
+
+def observe(model: Path, examples: list[Example]) -> tuple[list[Observation], Loaded]:
     import logging
 
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.constants import INTENT_RANKING_KEY
     from rasa.utils.log_utils import configure_structlog
+    from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
-    from engine_addons.intent_vote import IntentVote
+    from engine_addons.intent_vote import WEIGHT, IntentVote
 
     configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
@@ -75,6 +86,8 @@ def observe(model: Path, examples: list[Example]) -> list[Observation]:
     runner = agent.processor.graph_runner
     diet_node = node_named(runner, DIETClassifier)
     vote = runner._instantiated_nodes[node_named(runner, IntentVote)]._component
+    fallback = runner._instantiated_nodes[node_named(runner, FallbackClassifier)]._component
+    loaded = Loaded(float(vote.config[WEIGHT]), int(vote.config[RANKING_LENGTH]), fallback)
 
     async def parse(text: str) -> dict[str, Any]:
         return await agent.parse_message(text)
@@ -96,60 +109,43 @@ def observe(model: Path, examples: list[Example]) -> list[Observation]:
         observations.append(
             Observation(diet, regression, faq_key, faq_key if label == "faq" else str(label))
         )
-    return observations
+    return observations, loaded
 
 
-def label_at(observation: Observation, weight: float, threshold: float, ambiguity: float) -> str:
+def label_at(observation: Observation, weight: float, loaded: Loaded) -> str:
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
     from engine_addons.intent_vote import blend
 
-    ranking = blend(observation.diet, observation.regression, weight)[:10]
-    top = ranking[0]
-    # FallbackClassifier: too unsure, or the first two too close.
-    if top["confidence"] < threshold or (
-        len(ranking) > 1 and top["confidence"] - ranking[1]["confidence"] < ambiguity
-    ):
+    ranking = blend(observation.diet, observation.regression, weight)
+    if loaded.ranking_length > 0:
+        ranking = ranking[: loaded.ranking_length]
+    message = Message(data={TEXT: "", INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+    # The model's own FallbackClassifier decides, thresholds and all.
+    if loaded.fallback._should_fallback(message):
         return FALLBACK
-    return observation.faq_key if top["name"] == "faq" else str(top["name"])
-
-
-def fallback_thresholds(config: Path) -> tuple[float, float]:
-    import yaml
-
-    pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
-    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
-    return float(fallback["threshold"]), float(fallback.get("ambiguity_threshold", 0.1))
-
-
-def current_weight(config: Path) -> float:
-    import yaml
-
-    pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
-    vote = next(c for c in pipeline if c["name"].endswith("IntentVote"))
-    return float(vote.get("weight", 0.5))
+    return observation.faq_key if ranking[0]["name"] == "faq" else str(ranking[0]["name"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
-    parser.add_argument("--model", type=Path, help="a model trained from --config")
+    parser.add_argument("--model", type=Path, help="a trained model (--config is then unused)")
     parser.add_argument("--set", type=Path, default=DEV)
     args = parser.parse_args()
     if "heldout" in args.set.name:
         sys.exit("the held-out set only measures; choose settings on the development set")
     examples = load_examples(args.set)
-    threshold, ambiguity = fallback_thresholds(args.config)
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or train(args.config, Path(tmp))[0]
-        observations = observe(model, examples)
-    configured = current_weight(args.config)
-    consistent = sum(
-        label_at(o, configured, threshold, ambiguity) == o.parsed for o in observations
-    )
+        observations, loaded = observe(model, examples)
+    consistent = sum(label_at(o, loaded.weight, loaded) == o.parsed for o in observations)
     print(f"{len(examples)} sentences of {args.set.name}; the recomputed blend at the configured")
-    print(f"weight {configured} agrees with the pipeline's own parse on {consistent}")
+    print(f"weight {loaded.weight} agrees with the pipeline's own parse on {consistent}")
     print("weight  accuracy  macro F1  out_of_scope recall  fallbacks")
     for weight in WEIGHTS:
-        scores = score(examples, [label_at(o, weight, threshold, ambiguity) for o in observations])
+        scores = score(examples, [label_at(o, weight, loaded) for o in observations])
         print(
             f"{weight:>6}  {scores.accuracy:8.1%}  {scores.macro_f1:8.3f}"
             f"  {scores.out_of_scope_recall:19.1%}  {scores.fallbacks:9d}"
