@@ -3,7 +3,8 @@
 Runs in the ENGINE environment:
     PYTHONPATH=. .venv/engine/bin/python scripts/tune_vote.py [--config C | --model M]
 
-Trains the NLU part of C (default config.yml) unless a trained model M is given, then
+Trains the NLU part of C (default config.yml), or with --full the whole model as
+`make model` does (the model that ships), unless a trained model M is given, then
 for every sentence of tests/nlu/dev.yml records DIET's ranking (the graph run up to
 DIET), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
 pure function of those (`engine_addons.intent_vote.blend`), so every weight from 0
@@ -31,6 +32,7 @@ from scripts.evaluate_nlu import (  # noqa: E402  (sets the engine's environment
     load_examples,
     score,
     train,
+    train_full,
 )
 
 DEV = ROOT / "tests" / "nlu" / "dev.yml"
@@ -132,13 +134,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     parser.add_argument("--model", type=Path, help="a trained model (--config is then unused)")
+    parser.add_argument(
+        "--full", action="store_true",
+        help="train C's whole model as `make model` does, not its NLU part alone",
+    )  # fmt: skip
     parser.add_argument("--set", type=Path, default=DEV)
     args = parser.parse_args()
     if "heldout" in args.set.name:
         sys.exit("the held-out set only measures; choose settings on the development set")
     examples = load_examples(args.set)
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or train(args.config, Path(tmp))[0]
+        model = args.model or (train_full if args.full else train)(args.config, Path(tmp))[0]
         observations, loaded = observe(model, examples)
     consistent = sum(label_at(o, loaded.weight, loaded) == o.parsed for o in observations)
     print(f"{len(examples)} sentences of {args.set.name}; the recomputed blend at the configured")
