@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from laikhe.vntext import fold_diacritics, normalize
@@ -79,13 +80,16 @@ def test_heldout_set_is_large_mixed_and_never_seen_in_training() -> None:
     assert leaked == []
 
 
-def test_development_set_covers_every_label_and_is_neither_trained_nor_held_out() -> None:
-    # tests/nlu/dev.yml is where settings are chosen (scripts/tune_vote.py), so that the
-    # held-out set only ever measures; it is useful only if training never saw it.
-    dev = _examples(ROOT / "tests" / "nlu" / "dev.yml")
+@pytest.mark.parametrize(("name", "size"), [("dev.yml", 300), ("dev2.yml", 150)])
+def test_development_sets_cover_every_label_and_are_neither_trained_nor_held_out(
+    name: str, size: int
+) -> None:
+    # The development sets are where settings are chosen (scripts/tune_vote.py), so that
+    # the held-out set only ever measures; they are useful only if training never saw them.
+    dev = _examples(ROOT / "tests" / "nlu" / name)
     assert set(dev) == CATALOG_INTENTS | {f"faq/{key}" for key in FAQ_KEYS}
     texts = [text for group in dev.values() for text in group]
-    assert len(texts) >= 300
+    assert len(texts) >= size
     seen = {normalize(t) for texts in _training().values() for t in texts}
     assert [t for t in texts if normalize(t) in seen] == []
     heldout = {
