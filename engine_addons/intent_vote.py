@@ -7,15 +7,24 @@ the same sparse features has no seed and errs on different sentences, so combini
 two distributions keeps what both agree on and lets the more certain one decide the
 rest.
 
-Put it after DIETClassifier in config.yml; it reads the ranking DIET left on the
-message and replaces ``intent`` and ``intent_ranking`` with the weighted geometric mean. A
-message no earlier classifier ranked keeps the regression's own distribution.
+Averaging two DIETs trained with different seeds lowers that luck further. A second
+DIETClassifier would overwrite the first one's ranking, so ``KeepRanking`` goes between
+them and sets the first ranking aside:
+
+    DIETClassifier (seed 57) -> KeepRanking -> DIETClassifier (seed 58) -> IntentVote
+
+IntentVote reads every ranking set aside plus the one on the message, and replaces
+``intent`` and ``intent_ranking`` with their weighted geometric mean with the
+regression. A message no earlier classifier ranked keeps the regression's own
+distribution.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -31,32 +40,40 @@ INVERSE_REGULARISATION = "C"
 # Probability given to an intent a classifier left out (DIET cuts its ranking), so
 # one silent classifier cannot veto an intent outright.
 MISSING = 1e-4
+# Message attribute holding the rankings KeepRanking set aside; not part of the parse.
+KEPT_RANKINGS = "kept_intent_rankings"
 
 
 def blend(
-    earlier: list[dict[str, Any]], own: dict[str, float], weight: float
+    opinions: Sequence[list[dict[str, Any]]], own: dict[str, float], weight: float
 ) -> list[dict[str, Any]]:
-    """Weighted geometric mean of two intent distributions, renormalised, best first.
+    """Weighted geometric mean of intent distributions, renormalised, best first.
 
-    A geometric rather than arithmetic mean: where both classifiers agree the result
+    A geometric rather than arithmetic mean: where the classifiers agree the result
     stays as confident as they are, so the fallback threshold keeps its meaning; where
     they disagree the confidence drops and the fallback asks the resident.
 
-    ``earlier`` is a Rasa ``intent_ranking``, possibly cut to its top entries: an
-    intent missing from it gets the floor ``MISSING``. ``own`` maps every intent to
-    the regression's probability. With no earlier ranking the regression's
-    distribution is returned.
+    ``opinions`` are Rasa ``intent_ranking`` lists (one per DIET), possibly cut to
+    their top entries: an intent missing from one gets the floor ``MISSING``. They share
+    ``1 - weight`` equally. ``own`` maps every intent to the regression's probability
+    and gets ``weight``. With no non-empty opinion the regression's distribution is
+    returned.
     """
-    if not earlier:
+    rankings = [ranking for ranking in opinions if ranking]
+    if not rankings:
         combined = dict(own)
     else:
-        previous = {entry["name"]: float(entry["confidence"]) for entry in earlier}
-        names = previous.keys() | own.keys()
-        scores = {
-            name: max(previous.get(name, 0.0), MISSING) ** (1.0 - weight)
-            * max(own.get(name, 0.0), MISSING) ** weight
-            for name in names
-        }
+        share = (1.0 - weight) / len(rankings)
+        tables = [
+            {entry["name"]: float(entry["confidence"]) for entry in ranking} for ranking in rankings
+        ]
+        names = own.keys() | {name for table in tables for name in table}
+        scores = {}
+        for name in names:
+            score = max(own.get(name, 0.0), MISSING) ** weight
+            for table in tables:
+                score *= max(table.get(name, 0.0), MISSING) ** share
+            scores[name] = score
         total = sum(scores.values())
         combined = {name: score / total for name, score in scores.items()}
     ranking = [{"name": name, "confidence": confidence} for name, confidence in combined.items()]
@@ -65,9 +82,39 @@ def blend(
     return ranking
 
 
+def opinions_on(message: Message) -> list[list[dict[str, Any]]]:
+    """The rankings KeepRanking set aside, then the one on the message now."""
+    return [*(message.get(KEPT_RANKINGS) or []), message.get(INTENT_RANKING_KEY) or []]
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class KeepRanking(GraphComponent):
+    """Sets the current intent ranking aside so the next classifier cannot overwrite it."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KeepRanking:
+        """Nothing to configure or train."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Appends each message's ranking to its kept rankings."""
+        for message in messages:
+            ranking = message.get(INTENT_RANKING_KEY)
+            if ranking:
+                kept = [*(message.get(KEPT_RANKINGS) or []), [dict(e) for e in ranking]]
+                message.set(KEPT_RANKINGS, kept)
+        return messages
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentVote(LogisticRegressionClassifier):
-    """Rasa's LogisticRegressionClassifier, combined with the ranking already set."""
+    """Rasa's LogisticRegressionClassifier, combined with the rankings already made."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -102,14 +149,14 @@ class IntentVote(LogisticRegressionClassifier):
             raise ValueError(f"IntentVote: C must be positive, got {strength}")
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Replaces the intent and ranking with the blend of DIET's and ours."""
+        """Replaces the intent and ranking with the blend of the DIETs' and ours."""
         if not messages or not hasattr(self.clf, "classes_"):
             # Untrained (no intent examples): leave the earlier classifier's answer.
             return messages
         probabilities = self.clf.predict_proba(self._create_X(messages))
         for message, row in zip(messages, probabilities, strict=True):
             own = {str(name): float(p) for name, p in zip(self.clf.classes_, row, strict=True)}
-            ranking = blend(message.get(INTENT_RANKING_KEY) or [], own, self.config[WEIGHT])
+            ranking = blend(opinions_on(message), own, self.config[WEIGHT])
             if self.config[RANKING_LENGTH] > 0:
                 ranking = ranking[: self.config[RANKING_LENGTH]]
             message.set(INTENT, ranking[0], add_to_output=True)

@@ -5,8 +5,8 @@ Runs in the ENGINE environment:
 
 Trains the NLU part of C (default config.yml), or with --full the whole model as
 `make model` does (the model that ships), unless a trained model M is given, then
-for every sentence of tests/nlu/dev.yml records DIET's ranking (the graph run up to
-DIET), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
+for every sentence of tests/nlu/dev.yml records the DIETs' rankings (the graph run up to
+IntentVote), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
 pure function of those (`engine_addons.intent_vote.blend`), so every weight from 0
 (DIET alone) to 1 (regression alone) is scored from one training, with the
 model's own FallbackClassifier deciding the fallback as in the pipeline. Prints one line per weight:
@@ -41,7 +41,7 @@ WEIGHTS = [round(step / 10, 1) for step in range(11)]
 
 @dataclass(frozen=True)
 class Observation:
-    diet: list[dict[str, Any]]  # DIET's intent_ranking, as IntentVote receives it
+    opinions: list[list[dict[str, Any]]]  # the DIETs' rankings, as IntentVote receives them
     regression: dict[str, float]  # IntentVote's own distribution
     faq_key: str  # the ResponseSelector's full retrieval intent, e.g. "faq/privacy"
     parsed: str  # the label the whole pipeline gives, for a consistency check
@@ -73,21 +73,20 @@ def observe(model: Path, examples: list[Example]) -> tuple[list[Observation], Lo
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
-    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
     from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
     from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.nlu.constants import INTENT_RANKING_KEY
     from rasa.utils.log_utils import configure_structlog
     from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
-    from engine_addons.intent_vote import WEIGHT, IntentVote
+    from engine_addons.intent_vote import WEIGHT, IntentVote, opinions_on
 
     configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     assert agent.processor is not None
     runner = agent.processor.graph_runner
-    diet_node = node_named(runner, DIETClassifier)
-    vote = runner._instantiated_nodes[node_named(runner, IntentVote)]._component
+    vote_node = node_named(runner, IntentVote)
+    before_vote = runner._graph_schema.nodes[vote_node].needs["messages"]
+    vote = runner._instantiated_nodes[vote_node]._component
     fallback = runner._instantiated_nodes[node_named(runner, FallbackClassifier)]._component
     loaded = Loaded(float(vote.config[WEIGHT]), int(vote.config[RANKING_LENGTH]), fallback)
 
@@ -100,8 +99,8 @@ def observe(model: Path, examples: list[Example]) -> tuple[list[Observation], Lo
             PLACEHOLDER_MESSAGE: [UserMessage(example.text)],
             PLACEHOLDER_TRACKER: DialogueStateTracker.from_events("tune", []),
         }
-        message = runner.run(inputs=inputs, targets=[diet_node])[diet_node][0]
-        diet = [dict(entry) for entry in message.get(INTENT_RANKING_KEY) or []]
+        message = runner.run(inputs=inputs, targets=[before_vote])[before_vote][0]
+        opinions = [[dict(entry) for entry in ranking] for ranking in opinions_on(message)]
         row = vote.clf.predict_proba(vote._create_X([message]))[0]
         regression = {str(n): float(p) for n, p in zip(vote.clf.classes_, row, strict=True)}
         parsed = asyncio.run(parse(example.text))
@@ -109,7 +108,7 @@ def observe(model: Path, examples: list[Example]) -> tuple[list[Observation], Lo
         faq_key = str(selected.get("intent_response_key") or "faq")
         label = parsed["intent"]["name"]
         observations.append(
-            Observation(diet, regression, faq_key, faq_key if label == "faq" else str(label))
+            Observation(opinions, regression, faq_key, faq_key if label == "faq" else str(label))
         )
     return observations, loaded
 
@@ -120,7 +119,7 @@ def label_at(observation: Observation, weight: float, loaded: Loaded) -> str:
 
     from engine_addons.intent_vote import blend
 
-    ranking = blend(observation.diet, observation.regression, weight)
+    ranking = blend(observation.opinions, observation.regression, weight)
     if loaded.ranking_length > 0:
         ranking = ranking[: loaded.ranking_length]
     message = Message(data={TEXT: "", INTENT: ranking[0], INTENT_RANKING_KEY: ranking})

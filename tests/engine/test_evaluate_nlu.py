@@ -1,0 +1,33 @@
+"""The NLU report's seed variants: only the seeds move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from scripts.evaluate_nlu import shift_seeds
+
+CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
+
+
+def seeds_of(config: dict) -> list[int]:  # type: ignore[type-arg]
+    return [c["random_seed"] for c in config["pipeline"] if "random_seed" in c]
+
+
+def test_shifting_moves_every_seed_of_the_shipped_config_and_nothing_else() -> None:
+    text = CONFIG.read_text(encoding="utf-8")
+    committed = yaml.safe_load(text)
+    shifted = yaml.safe_load(shift_seeds(text, 2))
+    assert len(seeds_of(committed)) >= 2  # DIET and ResponseSelector at least
+    assert seeds_of(shifted) == [seed + 2 for seed in seeds_of(committed)]
+    for before, after in zip(committed["pipeline"], shifted["pipeline"], strict=True):
+        assert {k: v for k, v in before.items() if k != "random_seed"} == {
+            k: v for k, v in after.items() if k != "random_seed"
+        }
+    assert committed["policies"] == shifted["policies"]
+
+
+def test_other_numbers_stay() -> None:
+    text = "  - name: DIETClassifier\n    epochs: 57\n    random_seed: 57\n"
+    assert shift_seeds(text, 1) == "  - name: DIETClassifier\n    epochs: 57\n    random_seed: 58\n"
