@@ -7,11 +7,15 @@ the same sparse features has no seed and errs on different sentences, so combini
 two distributions keeps what both agree on and lets the more certain one decide the
 rest.
 
-Averaging two DIETs trained with different seeds lowers that luck further. A second
+Two DIETs trained with different seeds can be averaged too. A second
 DIETClassifier would overwrite the first one's ranking, so ``KeepRanking`` goes between
 them and sets the first ranking aside:
 
     DIETClassifier (seed 57) -> KeepRanking -> DIETClassifier (seed 58) -> IntentVote
+
+config.yml ships one DIET: two, with seeds N and N+100, did not score better on the
+development sets (2026-11-27, docs/nlu-report.md), and cost a second TensorFlow model
+in memory. KeepRanking stays so that comparison can be rerun.
 
 IntentVote reads every ranking set aside plus the one on the message, and replaces
 ``intent`` and ``intent_ranking`` with their weighted geometric mean with the
