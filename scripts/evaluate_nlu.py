@@ -369,7 +369,11 @@ def main() -> None:
             model, seconds = train_full(variant, Path(tmp))
             scores = score(examples, predict(model, examples))
             seeds.append((shift, scores, seconds))
-            print(f"[seeds +{shift}]", quick_summary(examples, scores, seconds), flush=True)
+            print(
+                f"[seeds +{shift}]",
+                quick_summary(examples, scores, seconds, "full model training"),
+                flush=True,
+            )
     text = report(examples, results["ours"], results["stock"], times, seeds)
     print(text)
     if args.write:
