@@ -152,14 +152,20 @@ class IntentVote(LogisticRegressionClassifier):
         if float(strength) <= 0.0:
             raise ValueError(f"IntentVote: C must be positive, got {strength}")
 
+    def own_distributions(self, messages: list[Message]) -> list[dict[str, float]]:
+        """The regression's probability of every intent, one mapping per message."""
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        return [
+            {str(name): float(p) for name, p in zip(self.clf.classes_, row, strict=True)}
+            for row in probabilities
+        ]
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent and ranking with the blend of the DIETs' and ours."""
         if not messages or not hasattr(self.clf, "classes_"):
             # Untrained (no intent examples): leave the earlier classifier's answer.
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(messages))
-        for message, row in zip(messages, probabilities, strict=True):
-            own = {str(name): float(p) for name, p in zip(self.clf.classes_, row, strict=True)}
+        for message, own in zip(messages, self.own_distributions(messages), strict=True):
             ranking = blend(opinions_on(message), own, self.config[WEIGHT])
             if self.config[RANKING_LENGTH] > 0:
                 ranking = ranking[: self.config[RANKING_LENGTH]]

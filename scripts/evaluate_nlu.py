@@ -32,6 +32,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -309,6 +310,19 @@ def quick_summary(
     return "\n".join(lines)
 
 
+def train_and_score(
+    trainer: Callable[[Path, Path], tuple[Path, float]],
+    config: Path,
+    out: Path,
+    examples: list[Example],
+) -> tuple[Scores, float, str]:
+    """Trains config with trainer, scores it on examples: scores, seconds, summary."""
+    model, seconds = trainer(config, out)
+    scores = score(examples, predict(model, examples))
+    trained = "full model training" if trainer is train_full else "NLU training"
+    return scores, seconds, quick_summary(examples, scores, seconds, trained)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", type=Path, help="write the markdown report here")
@@ -340,10 +354,8 @@ def main() -> None:
         return
     if args.quick:
         with tempfile.TemporaryDirectory() as tmp:
-            model, seconds = (train_full if args.full else train)(args.config, Path(tmp))
-            scores = score(examples, predict(model, examples))
-            trained = "full model training" if args.full else "NLU training"
-            print(quick_summary(examples, scores, seconds, trained))
+            trainer = train_full if args.full else train
+            print(train_and_score(trainer, args.config, Path(tmp), examples)[2])
         return
     results: dict[str, Scores] = {}
     times: dict[str, float] = {}
@@ -354,26 +366,20 @@ def main() -> None:
             ("ours", ROOT / "config.yml", train_full),
             ("stock", ROOT / "scripts" / "stock_config.yml", train),
         ):
-            model, seconds = trainer(config, Path(tmp))
-            times[name] = seconds
-            results[name] = score(examples, predict(model, examples))
+            results[name], times[name], summary = train_and_score(
+                trainer, config, Path(tmp), examples
+            )
             # Progress for a run of half an hour: each pipeline's aggregates.
-            trained = "full model training" if trainer is train_full else "NLU training"
-            print(f"[{name}]", quick_summary(examples, results[name], seconds, trained), flush=True)
+            print(f"[{name}]", summary, flush=True)
         seeds = [(0, results["ours"], times["ours"])]
         committed = (ROOT / "config.yml").read_text(encoding="utf-8")
         for shift in SEED_SHIFTS:
             # Beside config.yml, never in it; its stem names the model and the cache.
             variant = Path(tmp) / f"config-seed-shift-{shift}.yml"
             variant.write_text(shift_seeds(committed, shift), encoding="utf-8")
-            model, seconds = train_full(variant, Path(tmp))
-            scores = score(examples, predict(model, examples))
+            scores, seconds, summary = train_and_score(train_full, variant, Path(tmp), examples)
             seeds.append((shift, scores, seconds))
-            print(
-                f"[seeds +{shift}]",
-                quick_summary(examples, scores, seconds, "full model training"),
-                flush=True,
-            )
+            print(f"[seeds +{shift}]", summary, flush=True)
     text = report(examples, results["ours"], results["stock"], times, seeds)
     print(text)
     if args.write:

@@ -101,8 +101,7 @@ def observe(model: Path, examples: list[Example]) -> tuple[list[Observation], Lo
         }
         message = runner.run(inputs=inputs, targets=[before_vote])[before_vote][0]
         opinions = [[dict(entry) for entry in ranking] for ranking in opinions_on(message)]
-        row = vote.clf.predict_proba(vote._create_X([message]))[0]
-        regression = {str(n): float(p) for n, p in zip(vote.clf.classes_, row, strict=True)}
+        regression = vote.own_distributions([message])[0]
         parsed = asyncio.run(parse(example.text))
         selected = parsed.get("response_selector", {}).get("faq", {}).get("response", {})
         faq_key = str(selected.get("intent_response_key") or "faq")

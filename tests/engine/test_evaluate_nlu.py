@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -11,7 +12,7 @@ from scripts.evaluate_nlu import shift_seeds
 CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
 
 
-def seeds_of(config: dict) -> list[int]:  # type: ignore[type-arg]
+def seeds_of(config: dict[str, Any]) -> list[int]:
     return [c["random_seed"] for c in config["pipeline"] if "random_seed" in c]
 
 

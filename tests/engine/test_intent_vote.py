@@ -163,8 +163,7 @@ def test_process_replaces_the_ranking_with_the_blend(
 ) -> None:
     storage, featurizer, vote = trained
     message = parse("tam biet nhe", storage, featurizer)
-    probabilities = vote.clf.predict_proba(vote._create_X([message]))[0]
-    own = dict(zip(vote.clf.classes_, probabilities, strict=True))
+    own = vote.own_distributions([message])[0]
     assert max(own, key=own.__getitem__) == "goodbye"
     # DIET leaning the wrong way is outvoted when the regression is surer of the right one.
     diet = [{"name": "greet", "confidence": 0.55}, {"name": "goodbye", "confidence": 0.45}]
@@ -173,7 +172,7 @@ def test_process_replaces_the_ranking_with_the_blend(
 
     vote.process([message])
 
-    expected = blend([diet], {str(k): float(v) for k, v in own.items()}, 0.5)
+    expected = blend([diet], own, 0.5)
     assert message.get(INTENT_RANKING_KEY) == expected
     assert message.get(INTENT) == expected[0]
     assert message.get(INTENT)["name"] == "goodbye"
@@ -185,8 +184,7 @@ def test_process_blends_the_kept_ranking_with_the_current_one(
 ) -> None:
     storage, featurizer, vote = trained
     message = parse("giup toi voi", storage, featurizer)
-    probabilities = vote.clf.predict_proba(vote._create_X([message]))[0]
-    own = {str(k): float(v) for k, v in zip(vote.clf.classes_, probabilities, strict=True)}
+    own = vote.own_distributions([message])[0]
     first = [{"name": "greet", "confidence": 0.7}, {"name": "help", "confidence": 0.3}]
     second = [{"name": "help", "confidence": 0.8}, {"name": "greet", "confidence": 0.2}]
     message.set(INTENT_RANKING_KEY, first)
