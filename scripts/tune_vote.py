@@ -2,6 +2,7 @@
 
 Runs in the ENGINE environment:
     PYTHONPATH=. .venv/engine/bin/python scripts/tune_vote.py [--config C | --model M]
+        [--full] [--seed-shift K] [--set S]
 
 Trains the NLU part of C (default config.yml), or with --full the whole model as
 `make model` does (the model that ships), unless a trained model M is given, then
@@ -31,6 +32,7 @@ from scripts.evaluate_nlu import (  # noqa: E402  (sets the engine's environment
     Example,
     load_examples,
     score,
+    shift_seeds,
     train,
     train_full,
 )
@@ -136,13 +138,23 @@ def main() -> None:
         "--full", action="store_true",
         help="train C's whole model as `make model` does, not its NLU part alone",
     )  # fmt: skip
+    parser.add_argument(
+        "--seed-shift", type=int, default=0,
+        help="train C with every random_seed moved by this (as make nlu-report's other seeds)",
+    )  # fmt: skip
     parser.add_argument("--set", type=Path, default=DEV)
     args = parser.parse_args()
     if "heldout" in args.set.name:
         sys.exit("the held-out set only measures; choose settings on the development set")
     examples = load_examples(args.set)
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or (train_full if args.full else train)(args.config, Path(tmp))[0]
+        config = args.config
+        if args.seed_shift:
+            # Beside C, never in it; its stem names the model and the cache.
+            config = Path(tmp) / f"{args.config.stem}-seed-shift-{args.seed_shift}.yml"
+            text = args.config.read_text(encoding="utf-8")
+            config.write_text(shift_seeds(text, args.seed_shift), encoding="utf-8")
+        model = args.model or (train_full if args.full else train)(config, Path(tmp))[0]
         observations, loaded = observe(model, examples)
     consistent = sum(label_at(o, loaded.weight, loaded) == o.parsed for o in observations)
     print(f"{len(examples)} sentences of {args.set.name}; the recomputed blend at the configured")
