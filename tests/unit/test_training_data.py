@@ -80,7 +80,7 @@ def test_heldout_set_is_large_mixed_and_never_seen_in_training() -> None:
     assert leaked == []
 
 
-@pytest.mark.parametrize(("name", "size"), [("dev.yml", 300), ("dev2.yml", 150)])
+@pytest.mark.parametrize(("name", "size"), [("dev.yml", 300), ("dev2.yml", 150), ("dev3.yml", 200)])
 def test_development_sets_cover_every_label_and_are_neither_trained_nor_held_out(
     name: str, size: int
 ) -> None:
