@@ -88,6 +88,16 @@ def shift_seeds(config_text: str, shift: int) -> str:
     return re.sub(r"(random_seed:\s*)(\d+)", lambda m: f"{m[1]}{int(m[2]) + shift}", config_text)
 
 
+def write_seed_shifted(config: Path, shift: int, directory: Path) -> Path:
+    """Writes config with its seeds moved by ``shift`` into directory, never over config.
+
+    The copy's stem names the trained model and its cache, so it carries the shift.
+    """
+    variant = directory / f"{config.stem}-seed-shift-{shift}.yml"
+    variant.write_text(shift_seeds(config.read_text(encoding="utf-8"), shift), encoding="utf-8")
+    return variant
+
+
 def train(config: Path, out: Path) -> tuple[Path, float]:
     from rasa.model_training import train_nlu
 
@@ -372,11 +382,8 @@ def main() -> None:
             # Progress for a run of half an hour: each pipeline's aggregates.
             print(f"[{name}]", summary, flush=True)
         seeds = [(0, results["ours"], times["ours"])]
-        committed = (ROOT / "config.yml").read_text(encoding="utf-8")
         for shift in SEED_SHIFTS:
-            # Beside config.yml, never in it; its stem names the model and the cache.
-            variant = Path(tmp) / f"config-seed-shift-{shift}.yml"
-            variant.write_text(shift_seeds(committed, shift), encoding="utf-8")
+            variant = write_seed_shifted(ROOT / "config.yml", shift, Path(tmp))
             scores, seconds, summary = train_and_score(train_full, variant, Path(tmp), examples)
             seeds.append((shift, scores, seconds))
             print(f"[seeds +{shift}]", summary, flush=True)

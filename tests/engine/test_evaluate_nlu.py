@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from scripts.evaluate_nlu import shift_seeds
+from scripts.evaluate_nlu import shift_seeds, write_seed_shifted
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
 
@@ -32,3 +32,10 @@ def test_shifting_moves_every_seed_of_the_shipped_config_and_nothing_else() -> N
 def test_other_numbers_stay() -> None:
     text = "  - name: DIETClassifier\n    epochs: 57\n    random_seed: 57\n"
     assert shift_seeds(text, 1) == "  - name: DIETClassifier\n    epochs: 57\n    random_seed: 58\n"
+
+
+def test_the_shifted_copy_is_written_beside_never_over_the_config(tmp_path: Path) -> None:
+    variant = write_seed_shifted(CONFIG, 1, tmp_path)
+    assert variant == tmp_path / "config-seed-shift-1.yml"
+    text = CONFIG.read_text(encoding="utf-8")
+    assert variant.read_text(encoding="utf-8") == shift_seeds(text, 1) != text
