@@ -257,3 +257,17 @@ class Sender:
                     raise DeliveryFailed(replace(outcome, kind="failed"))
                 logger.warning("send retried in %.1fs: %s", delay, outcome.error)
                 await asyncio.sleep(delay)
+
+
+# One Sender per Bot object, so handlers that only hold a Message (message.get_bot()) and
+# the outbox dispatcher share one per-chat order and one flood pause. Keyed by identity:
+# a Bot's hash changes once it is initialised.
+_SENDERS: dict[int, tuple[Bot, Sender]] = {}
+
+
+def sender_for(bot: Bot) -> Sender:
+    entry = _SENDERS.get(id(bot))
+    if entry is None or entry[0] is not bot:
+        entry = (bot, Sender(bot))
+        _SENDERS[id(bot)] = entry
+    return entry[1]
