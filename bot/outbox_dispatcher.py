@@ -1,8 +1,10 @@
 """Delivers the outbox from inside the bot process, with retries and backoff.
 
-One loop: claim due rows (committed), send each, settle it at once (sent / retry later /
-failed for good). A restart picks up whatever is still pending; a row caught mid-request
-by a crash is never resent blindly (see services.outbox.expire_stale_claims).
+One loop: claim due rows (committed), renew the claim and send each through the bot's
+one sending path (bot.sender), settle it at once (sent / retry later / failed for good /
+unknown). A restart picks up whatever is still pending; a row caught mid-request by a
+crash, or whose answer was lost after the request was written, is never resent blindly
+(see services.outbox.expire_stale_claims): staff are told and decide.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ class DispatchSettings:
     backoff_max: float = 300.0
     # Transient failures before giving up (about a day with the 5-minute cap).
     max_attempts: int = 300
-    # A claim older than this is treated as interrupted (requests time out well before).
+    # A claim not renewed for this long is treated as interrupted. The claimant renews
+    # its batch before each send, so only one request must fit: 20 s read timeout plus
+    # connect/write/pool timeouts (5 s each by default) stay well within it.
     lease: timedelta = timedelta(minutes=2)
     read_timeout: float = 20.0
 
