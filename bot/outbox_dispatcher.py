@@ -1,8 +1,10 @@
 """Delivers the outbox from inside the bot process, with retries and backoff.
 
-One loop: claim due rows (committed), send each, settle it at once (sent / retry later /
-failed for good). A restart picks up whatever is still pending; a row caught mid-request
-by a crash is never resent blindly (see services.outbox.expire_stale_claims).
+One loop: claim due rows (committed), renew the claim and send each through the bot's
+one sending path (bot.sender), settle it at once (sent / retry later / failed for good /
+unknown). A restart picks up whatever is still pending; a row caught mid-request by a
+crash, or whose answer was lost after the request was written, is never resent blindly
+(see services.outbox.expire_stale_claims): staff are told and decide.
 """
 
 from __future__ import annotations
@@ -11,26 +13,16 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram import Bot, InlineKeyboardMarkup
 
+from bot.sender import Outcome, Outgoing, Sender, backoff, classify
 from db.models import Office, OutboxMessage, OutboxStatus, Ticket, TicketEvent
 from services import outbox
 from services.notifications import resident_chat
@@ -47,7 +39,9 @@ class DispatchSettings:
     backoff_max: float = 300.0
     # Transient failures before giving up (about a day with the 5-minute cap).
     max_attempts: int = 300
-    # A claim older than this is treated as interrupted (requests time out well before).
+    # A claim not renewed for this long is treated as interrupted. The claimant renews
+    # its batch before each send, so only one request must fit: 20 s read timeout plus
+    # connect/write/pool timeouts (5 s each by default) stay well within it.
     lease: timedelta = timedelta(minutes=2)
     read_timeout: float = 20.0
 
@@ -62,70 +56,34 @@ class DispatchSettings:
         )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    kind: str  # sent | retry | failed | unknown
-    message_id: int | None = None
-    delay: float = 0.0
-    error: str = ""
-    new_chat_id: int | None = None
-    count_attempt: bool = True
-    flood: bool = False  # 429: the whole bot must wait
-
-
-def _seconds(value: object) -> float:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)  # type: ignore[arg-type]
-
-
-def classify(error: TelegramError) -> Outcome:
-    """What a Telegram error means for a message that was not (knowingly) delivered."""
-    if isinstance(error, RetryAfter):
-        return Outcome("retry", delay=_seconds(error.retry_after), error=str(error), flood=True)
-    if isinstance(error, ChatMigrated):
-        # A group upgraded to a supergroup: same people, new id.
-        return Outcome(
-            "retry", new_chat_id=int(error.new_chat_id), error=str(error), count_attempt=False
-        )
-    if isinstance(error, Forbidden):
-        return Outcome("failed", error=f"bị chặn hoặc không còn trong nhóm: {error.message}")
-    if isinstance(error, BadRequest):
-        return Outcome("failed", error=f"Telegram từ chối: {error.message}")
-    if isinstance(error, TimedOut):
-        cause = error.__cause__
-        if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)) or "Pool timeout" in str(
-            error
-        ):
-            return Outcome("retry", error=f"hết thời gian kết nối: {error}")
-        # The request reached Telegram and the answer did not come back: it may have
-        # been delivered, and there is no idempotency key to ask. Not resent.
-        return Outcome("unknown", error=f"không nhận được phản hồi: {error}")
-    if isinstance(error, NetworkError):
-        # Connection refused/reset and 5xx answers: nothing was delivered.
-        return Outcome("retry", error=f"lỗi mạng hoặc máy chủ Telegram: {error.message}")
-    return Outcome("retry", error=f"lỗi Telegram: {error}")
-
-
 PeriodicTask = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
+
+__all__ = ["DispatchSettings", "OutboxDispatcher", "Outcome", "classify"]
+
+UNKNOWN_ALERT = "outbox_unknown"
+INSPECT_UNKNOWN = "python -m admin outbox list --status unknown"
 
 
 class OutboxDispatcher:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        bot: Bot,
+        bot: Bot | Sender,
         settings: DispatchSettings | None = None,
         periodic: list[tuple[float, PeriodicTask]] | None = None,
+        leaders_chat_id: int | None = None,
     ) -> None:
         self._sessions = sessions
-        self._bot = bot
         self._settings = settings or DispatchSettings()
+        # The bot process passes the Sender its conversation replies use, so both keep
+        # one order per chat and one flood pause.
+        timeout = self._settings.read_timeout
+        self._sender = bot if isinstance(bot, Sender) else Sender(bot, read_timeout=timeout)
+        self._leaders_chat_id = leaders_chat_id
         self._periodic = [(every, task, [0.0]) for every, task in periodic or []]
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._paused_until = 0.0  # flood control: Telegram asked the whole bot to wait
 
     def start(self) -> None:
         if self._task is None:
@@ -160,7 +118,7 @@ class OutboxDispatcher:
             if busy or self._stopping.is_set():
                 continue
             self._wake.clear()
-            wait = max(self._settings.poll_interval, self._paused_until - time.monotonic())
+            wait = max(self._settings.poll_interval, self._sender.flood_wait)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
         logger.info("outbox dispatcher stopped")
@@ -176,7 +134,7 @@ class OutboxDispatcher:
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One claim-and-send cycle; returns how many rows were attempted."""
-        if time.monotonic() < self._paused_until:
+        if self._sender.flood_wait > 0:
             return 0
         async with self._sessions() as session:
             stale = await outbox.expire_stale_claims(
@@ -184,7 +142,7 @@ class OutboxDispatcher:
             )
             for row in stale:
                 logger.error("outbox message %s interrupted mid-send: marked unknown", row.id)
-                await self._record_failure(session, row, outbox.INTERRUPTED)
+                await self._record_failure(session, row, outbox.INTERRUPTED, unknown=True)
             await session.commit()
             rows = await outbox.claim_batch(
                 session=session, limit=self._settings.batch_size, now=now
@@ -192,10 +150,16 @@ class OutboxDispatcher:
         attempted = 0
         try:
             for row in rows:
-                if self._stopping.is_set() or time.monotonic() < self._paused_until:
+                if self._stopping.is_set() or self._sender.flood_wait > 0:
                     break
                 attempted += 1
                 async with self._sessions() as session:
+                    # Right before the request: the batch's lease is renewed, and a row
+                    # this dispatcher no longer owns (its lease ran out while it was
+                    # stalled, so another one marked it unknown) is not sent.
+                    if not await outbox.renew_claim(session=session, row=row, now=now):
+                        logger.warning("outbox message %s: claim lost, not sent", row.id)
+                        continue
                     await self._deliver(session, row)
         finally:
             # Claims never attempted (stopping, a flood pause, or a database error just
@@ -214,50 +178,50 @@ class OutboxDispatcher:
             # They stay "sending" and are reported as unknown after the lease.
             logger.exception("could not release %d outbox claims", len(rows))
 
-    async def _send(self, row: OutboxMessage) -> Message:
+    def _outgoing(self, row: OutboxMessage) -> Outgoing:
         markup = (
-            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._bot)
+            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._sender.bot)
             if row.reply_markup
             else None
         )
-        timeout = self._settings.read_timeout
-        if row.method == "sendPhoto":
-            return await self._bot.send_photo(
-                row.chat_id, row.file_id or "", caption=row.text, reply_markup=markup,
-                read_timeout=timeout,
-            )  # fmt: skip
-        if row.method == "sendDocument":
-            return await self._bot.send_document(
-                row.chat_id, row.file_id or "", caption=row.text, reply_markup=markup,
-                read_timeout=timeout,
-            )  # fmt: skip
-        return await self._bot.send_message(
-            row.chat_id, row.text or "", reply_markup=markup, read_timeout=timeout
+        return Outgoing(
+            chat_id=row.chat_id,
+            text=row.text,
+            method=row.method,
+            file_id=row.file_id,
+            reply_markup=markup,
         )
-
-    def _backoff(self, attempts: int) -> float:
-        delay: float = min(self._settings.backoff_base * 2.0**attempts, self._settings.backoff_max)
-        return delay * random.uniform(0.8, 1.2)
 
     async def _deliver(self, session: AsyncSession, row: OutboxMessage) -> None:
         try:
-            sent = await self._send(row)
-        except TelegramError as error:
-            outcome = classify(error)
-        except Exception as error:  # a bug or an unexpected client failure: retry later
-            logger.exception("outbox message %s: unexpected error", row.id)
-            outcome = Outcome("retry", error=f"lỗi không xác định: {error!r}")
+            outgoing = self._outgoing(row)
+        except Exception as error:  # a stored keyboard that does not parse: a bug
+            logger.exception("outbox message %s: cannot be built", row.id)
+            outcome = Outcome("failed", error=f"tin nhắn hỏng: {type(error).__name__}")
         else:
-            await outbox.mark_sent(session=session, row=row, telegram_message_id=sent.message_id)
-            logger.info("outbox message %s (%s) sent to %s", row.id, row.purpose, row.chat_id)
+            # A conversation reply being retried in the same chat keeps its turn: this
+            # row waits (unattempted) instead of the whole outbox waiting behind it.
+            outcome, _ = await self._sender.attempt(outgoing, wait=False)
+        if outcome.kind == "sent":
+            await outbox.mark_sent(session=session, row=row, telegram_message_id=outcome.message_id)
+            logger.info("outbox message %s (%s) sent", row.id, row.purpose)
+            return
+        if outcome.kind == "busy":
+            delay = max(self._settings.poll_interval, self._sender.flood_wait)
+            await outbox.mark_retry(
+                session=session,
+                row=row,
+                delay=timedelta(seconds=delay),
+                error=outcome.error,
+                count_attempt=False,
+            )
             return
         if outcome.kind == "retry" and row.attempts + 1 >= self._settings.max_attempts:
             outcome = Outcome("failed", error=f"hết số lần thử: {outcome.error}")
         if outcome.kind == "retry":
-            delay = outcome.delay if outcome.delay else self._backoff(row.attempts)
-            if outcome.flood:
-                # 429 is flood control for the whole bot, not only this chat.
-                self._paused_until = max(self._paused_until, time.monotonic() + outcome.delay)
+            delay = outcome.delay or backoff(
+                row.attempts, self._settings.backoff_base, self._settings.backoff_max
+            )
             await outbox.mark_retry(
                 session=session,
                 row=row,
@@ -266,22 +230,29 @@ class OutboxDispatcher:
                 chat_id=outcome.new_chat_id,
                 count_attempt=outcome.count_attempt,
             )
-            logger.warning(
-                "outbox message %s to %s: retry in %.1fs (%s)",
-                row.id, row.chat_id, delay, outcome.error,
-            )  # fmt: skip
+            logger.warning("outbox message %s: retry in %.1fs (%s)", row.id, delay, outcome.error)
             return
-        status = OutboxStatus.FAILED if outcome.kind == "failed" else OutboxStatus.UNKNOWN
-        await outbox.mark_failed(session=session, row=row, error=outcome.error, status=status)
-        logger.error("outbox message %s to %s %s: %s", row.id, row.chat_id, status, outcome.error)
-        await self._record_failure(session, row, outcome.error)
+        unknown = outcome.kind == "unknown"
+        status = OutboxStatus.UNKNOWN if unknown else OutboxStatus.FAILED
+        if not await outbox.mark_failed(
+            session=session, row=row, error=outcome.error, status=status
+        ):
+            return
+        logger.error("outbox message %s %s: %s", row.id, status.value, outcome.error)
+        await self._record_failure(session, row, outcome.error, unknown=unknown)
         await session.commit()
 
-    async def _record_failure(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
+    async def _record_failure(
+        self, session: AsyncSession, row: OutboxMessage, error: str, *, unknown: bool
+    ) -> None:
         """Staff see a failed message in the ticket's history and in their group."""
-        if row.ticket_id is None:
-            return
-        ticket = await session.scalar(select(Ticket).where(Ticket.id == row.ticket_id))
+        ticket = (
+            await session.scalar(select(Ticket).where(Ticket.id == row.ticket_id))
+            if row.ticket_id is not None
+            else None
+        )
+        if unknown:
+            await self._alert_unknown(session, row, ticket)
         if ticket is None:
             return
         to_resident = resident_chat(ticket) == row.chat_id
@@ -298,9 +269,8 @@ class OutboxDispatcher:
             )
         )
         await session.flush()
-        if to_resident:
-            office = await session.get(Office, ticket.office_id)
-            group = office.staff_chat_id if office is not None else None
+        if to_resident and not unknown:
+            group = await self._office_group(session, ticket)
             if group is not None and group != row.chat_id:
                 await outbox.enqueue(
                     session=session,
@@ -309,3 +279,34 @@ class OutboxDispatcher:
                     text=f"⚠ {note}",
                     ticket_id=ticket.id,
                 )
+
+    @staticmethod
+    async def _office_group(session: AsyncSession, ticket: Ticket) -> int | None:
+        office = await session.get(Office, ticket.office_id)
+        return office.staff_chat_id if office is not None else None
+
+    async def _alert_unknown(
+        self, session: AsyncSession, row: OutboxMessage, ticket: Ticket | None
+    ) -> None:
+        """Nobody reads logs: an 'unknown' message is told to the ticket's office group and
+        the leaders' chat, once (dedupe key), through the outbox itself. Only the message
+        number, the ticket code and the command to inspect it: no personal data."""
+        if row.purpose == UNKNOWN_ALERT:
+            return  # an alert about an alert would never end
+        about = f" của ý kiến {ticket.code}" if ticket is not None else f" ({row.purpose})"
+        text = (
+            f"⚠ Tin nhắn #{row.id}{about} có thể chưa đến nơi: kết nối bị ngắt giữa chừng "
+            f"nên hệ thống không tự gửi lại. Cán bộ quản trị kiểm tra bằng lệnh: "
+            f"{INSPECT_UNKNOWN}"
+        )
+        chats = [await self._office_group(session, ticket) if ticket is not None else None]
+        chats.append(self._leaders_chat_id)
+        for chat in dict.fromkeys(c for c in chats if c is not None):
+            await outbox.enqueue(
+                session=session,
+                chat_id=chat,
+                purpose=UNKNOWN_ALERT,
+                text=text,
+                ticket_id=ticket.id if ticket is not None else None,
+                dedupe_key=f"{UNKNOWN_ALERT}:{row.id}:{chat}",
+            )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
+from bot.sender import DeliveryFailed, Outgoing, sender_for
 from bot.staff_handling import (
     DISPATCHER_KEY,
     PROMPT_REPLY,
@@ -78,16 +79,20 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
 
 async def send_replies(message: Message, replies: list[Reply]) -> None:
+    """Through the one sending path (bot.sender): each message retried while Telegram
+    says it was not delivered (429, 5xx, no connection), one after the other."""
+    sender = sender_for(message.get_bot())
     for reply in replies:
         chunks = split_text(reply.text)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            # Plain text, no parse mode: whatever a resident typed is shown literally.
-            await message.get_bot().send_message(
-                chat_id=message.chat_id,
-                text=chunk,
-                reply_markup=keyboard_for(reply) if last else None,
-            )
+            markup = keyboard_for(reply) if last else None
+            await sender.deliver(Outgoing(message.chat_id, chunk, reply_markup=markup))
+
+
+async def send_text(bot: Bot, chat_id: int, text: str) -> None:
+    """One plain message to a chat, through the same path as the replies."""
+    await sender_for(bot).deliver(Outgoing(chat_id, text))
 
 
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
@@ -131,7 +136,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     payload = photo_payload(message.photo[-1].file_id)
     if payload is None:
-        await message.get_bot().send_message(chat_id=message.chat_id, text=ONLY_TEXT)
+        await send_text(message.get_bot(), message.chat_id, ONLY_TEXT)
         return
     replies = await _conversation(context).handle_payload(str(message.chat_id), payload)
     await send_replies(message, replies)
@@ -140,7 +145,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is not None:
-        await message.get_bot().send_message(chat_id=message.chat_id, text=ONLY_TEXT)
+        await send_text(message.get_bot(), message.chat_id, ONLY_TEXT)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -193,9 +198,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, SOMETHING_WENT_WRONG)
-        except TelegramError:
-            logger.warning("could not tell chat %s about the failure", update.effective_chat.id)
+            await send_text(context.bot, update.effective_chat.id, SOMETHING_WENT_WRONG)
+        except (DeliveryFailed, TelegramError):
+            logger.warning("could not tell a chat about the failure")
 
 
 DIGEST_CHECK_SECONDS = 60.0
@@ -215,9 +220,10 @@ def _outbox_hooks(
     async def start(application: Application) -> None:  # type: ignore[type-arg]
         dispatcher = OutboxDispatcher(
             staff.sessions,
-            application.bot,
+            sender_for(application.bot),  # the replies' Sender: one order per chat
             dispatch,
             periodic=[(DIGEST_CHECK_SECONDS, check_digest)],
+            leaders_chat_id=staff.commune.commune.leaders_chat_id,
         )
         application.bot_data[DISPATCHER_KEY] = dispatcher
         dispatcher.start()

@@ -233,6 +233,38 @@ async def release(*, session: AsyncSession, row: OutboxMessage) -> bool:
 INTERRUPTED: Final = "gửi bị gián đoạn giữa chừng: không rõ đã đến hay chưa, không tự gửi lại"
 
 
+async def renew_claim(
+    *, session: AsyncSession, row: OutboxMessage, now: datetime | None = None
+) -> bool:
+    """Called by the claimant right before it sends `row`: renews the lease of its whole
+    batch and says whether it still owns `row`.
+
+    A live dispatcher's batch never expires however slow it is, and one whose claim was
+    expired meanwhile (it stalled past the lease and another dispatcher marked the row
+    unknown) learns it here instead of sending a message that staff may resend. Both
+    statements are conditional, so they cannot interleave wrongly with the expiry.
+    """
+    now = as_utc(now or utcnow())
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.claim_token == row.claim_token,
+            OutboxMessage.status == OutboxStatus.SENDING.value,
+        )
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    owned = await session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.claim_token == row.claim_token,
+            OutboxMessage.status == OutboxStatus.SENDING.value,
+        )
+    )
+    await session.commit()
+    return owned is not None
+
+
 async def expire_stale_claims(
     *, session: AsyncSession, lease: timedelta, now: datetime | None = None
 ) -> list[OutboxMessage]:
@@ -241,23 +273,28 @@ async def expire_stale_claims(
     Telegram has no idempotency key, so such a message may already be in the chat;
     sending it again could duplicate it. They become UNKNOWN (visible to staff, who can
     requeue them with `python -m admin outbox retry`) rather than being resent blindly.
+    One conditional UPDATE: a claim renewed meanwhile by its live owner is left alone.
     """
     cutoff = as_utc(now or utcnow()) - lease
-    rows = list(
-        (
-            await session.scalars(
-                select(OutboxMessage).where(
-                    OutboxMessage.status == OutboxStatus.SENDING.value,
-                    OutboxMessage.claimed_at < cutoff,
-                )
-            )
-        ).all()
+    stale = (
+        OutboxMessage.status == OutboxStatus.SENDING.value,
+        OutboxMessage.claimed_at < cutoff,
     )
-    for row in rows:
-        row.status = OutboxStatus.UNKNOWN
-        row.last_error = INTERRUPTED
+    if await session.scalar(select(OutboxMessage.id).where(*stale).limit(1)) is None:
+        await session.rollback()  # the usual case: no write lock taken
+        return []
+    token = str(uuid.uuid4())
+    await session.execute(
+        update(OutboxMessage)
+        .where(*stale)
+        .values(status=OutboxStatus.UNKNOWN.value, claim_token=token, last_error=INTERRUPTED)
+        .execution_options(synchronize_session=False)
+    )
     await session.commit()
-    return rows
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id)
+    )
+    return list(rows.all())
 
 
 async def requeue(*, session: AsyncSession, message_id: int, now: datetime | None = None) -> bool:

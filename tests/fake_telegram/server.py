@@ -891,7 +891,7 @@ class RequestRecord:
     used; ``params`` are decoded the same way for JSON, form and multipart bodies (uploaded files
     appear as ``{"filename", "content_type", "size"}``); ``time`` is the arrival time; ``status``
     is the HTTP status returned (0 when the connection was dropped on purpose); ``injected`` is
-    ``"error"``, ``"drop"`` or ``"delay"`` when a fault injected by the test applied.
+    ``"error"``, ``"drop"``, ``"delay"`` or ``"accept_drop"`` when an injected fault applied.
     Records are appended when the response is sent, so a long poll shows up when it returns.
     """
 
@@ -1041,7 +1041,7 @@ class _CallbackQuery:
 class _Fault:
     method: str
     remaining: int
-    action: Literal["error", "drop", "delay"]
+    action: Literal["error", "drop", "delay", "accept_drop"]
     status: int = 0
     description: str = ""
     retry_after: int | None = None
@@ -1601,7 +1601,8 @@ class FakeTelegramServer:
             if fault.action == "error":
                 injected_error = ApiError(fault.status, fault.description, fault.retry_after)
                 return respond_error(injected_error, params, injected)
-            await self._sleep(fault.delay)
+            if fault.action == "delay":
+                await self._sleep(fault.delay)
 
         if spec is None:
             unknown = ApiError(
@@ -1611,6 +1612,10 @@ class FakeTelegramServer:
             return respond_error(unknown, params, injected)
 
         def respond_ok(result: Any) -> web.Response:
+            if injected == "accept_drop" and request.transport is not None:
+                # Done and logged as a success, then the answer is lost on the way: the
+                # client sees a reset although Telegram delivered the message.
+                request.transport.abort()
             self._record(
                 method=method,
                 params=params,
@@ -3113,6 +3118,14 @@ class FakeTelegramServer:
         but Telegram delivered the message", the case that causes duplicate messages on retry.
         """
         self._add_fault(_Fault(method.lower(), count, "delay", delay=seconds, chat_id=chat_id))
+
+    def drop_connection_after_next(
+        self, method: str, count: int = 1, *, chat_id: int | None = None
+    ) -> None:
+        """Handles the next ``count`` calls of ``method`` (they take effect) and then closes
+        the connection without the response: "the connection was reset after Telegram
+        accepted the message" (PTB raises NetworkError), the case a retry duplicates."""
+        self._add_fault(_Fault(method.lower(), count, "accept_drop", chat_id=chat_id))
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -363,6 +363,23 @@ async def test_injected_failures_surface_as_ptb_errors(
     ]
 
 
+@pytest.mark.asyncio
+async def test_a_reset_after_the_call_took_effect_delivers_but_fails_on_the_client(
+    fake: FakeTelegramServer,
+) -> None:
+    async with make_bot(fake) as bot:
+        fake.drop_connection_after_next("sendMessage", chat_id=CHAT)
+        with pytest.raises(NetworkError) as reset:
+            await bot.send_message(CHAT, "delivered, answer lost")
+        assert isinstance(reset.value.__cause__, httpx.RemoteProtocolError)
+        await bot.send_message(CHAT, "next")
+    assert [m.text for m in fake.messages(CHAT)] == ["delivered, answer lost", "next"]
+    assert [(r.status, r.injected) for r in fake.requests("sendMessage")] == [
+        (200, "accept_drop"),
+        (200, None),
+    ]
+
+
 # ------------------------------------------------------------------------------------------
 # Files
 # ------------------------------------------------------------------------------------------

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.outbox_dispatcher import classify
 from services.notifications import resident_op, satisfaction_keyboard
@@ -17,6 +25,14 @@ def _timed_out(cause: Exception) -> TimedOut:
     try:
         raise TimedOut() from cause
     except TimedOut as error:
+        return error
+
+
+def _network(cause: Exception) -> NetworkError:
+    """What python-telegram-bot's HTTPXRequest raises for a transport error."""
+    try:
+        raise NetworkError(f"httpx.{type(cause).__name__}: {cause}") from cause
+    except NetworkError as error:
         return error
 
 
@@ -32,6 +48,38 @@ def _timed_out(cause: Exception) -> TimedOut:
     ],
 )
 def test_errors_are_classified(error: Exception, kind: str) -> None:
+    assert classify(error).kind == kind  # type: ignore[arg-type]
+
+
+def _status_with_unreadable_body() -> NetworkError:
+    try:
+        raise NetworkError("Bad Gateway (502). Parsing the server response failed") from (
+            TelegramError("Invalid server response")
+        )
+    except NetworkError as error:
+        return error
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        # Surely not sent: the request never fully left, or Telegram answered "failed".
+        (_network(httpx.ConnectError("refused")), "retry"),
+        (_timed_out(httpx.PoolTimeout("pool")), "retry"),
+        (_network(httpx.WriteError("reset while writing")), "retry"),
+        (_timed_out(httpx.WriteTimeout("write")), "retry"),
+        (NetworkError("Bad Gateway"), "retry"),
+        (NetworkError("Service Unavailable (503)"), "retry"),
+        (_status_with_unreadable_body(), "retry"),
+        (RetryAfter(1), "retry"),
+        # Maybe sent: the request was written and the answer was lost.
+        (_network(httpx.RemoteProtocolError("Server disconnected without a response")), "unknown"),
+        (_network(httpx.ReadError("Connection reset by peer")), "unknown"),
+        (_network(RuntimeError("unexpected client failure")), "unknown"),
+        (TelegramError("Invalid server response"), "unknown"),  # status 200, body unreadable
+    ],
+)
+def test_surely_not_sent_is_retried_and_maybe_sent_is_unknown(error: Exception, kind: str) -> None:
     assert classify(error).kind == kind  # type: ignore[arg-type]
 
 
