@@ -296,7 +296,9 @@ async def apply(
         await session.scalars(
             select(Ticket)
             .options(selectinload(Ticket.events), selectinload(Ticket.attachments))
-            .where(Ticket.id.in_(ids))
+            # Checked again under the lock: a second bot process purging at the same
+            # moment finds them already anonymised and leaves them alone.
+            .where(Ticket.id.in_(ids), Ticket.anonymised_at.is_(None))
             .with_for_update()
         )
     ).all()

@@ -3,6 +3,7 @@ each period stay, rows just outside go, and the dry run changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -453,3 +454,24 @@ async def test_admin_retention_dry_run_then_apply(
     ticket, _ = await load(sessions, old)
     assert (ticket.contact_name, ticket.content) == (None, retention.EXPIRED_CONTENT)
     assert "đã xóa 0 mục" in run().stdout
+
+
+async def test_two_bot_processes_purging_at_once_anonymise_once(
+    sessions: Sessions, commune: CommuneConfig, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL (SQLite writers are serialised as a whole)")
+    code = await new_ticket(sessions, commune)
+    await move(sessions, code, TicketState.CLOSED, TICKET_CUTOFF - MARGIN)
+    config = _config(None)
+    async with sessions() as first, sessions() as second:
+        assert (await retention.apply(first, NOW, config)).tickets == 1
+        # The second process found the same ticket expired and now waits for the lock.
+        racing = asyncio.create_task(retention.apply(second, NOW, config))
+        await asyncio.sleep(0.5)
+        assert not racing.done()
+        await first.commit()
+        assert (await racing).tickets == 0
+        await second.commit()
+    _, events = await load(sessions, code)
+    assert [e.actor for e in events].count(retention.RETENTION_ACTOR) == 1
