@@ -10,6 +10,7 @@ python -m admin tickets export --from 2026-01-01 --to 2026-06-15 [--office KT] [
 python -m admin config load [--file config/commune.yml]
 python -m admin outbox list [--status failed]
 python -m admin outbox retry 42
+python -m admin retention [--dry-run]       # purge what outlived config/commune.yml retention
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import argparse
 import asyncio
 import io
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from db.session import session_scope, sessionmaker_for
 from laikhe.commune import load_commune_config
 from laikhe.labels import STATE_LABELS
 from laikhe.settings import get_settings
-from services import outbox
+from services import outbox, retention
 from services.commune_config import apply_commune_config
 from services.staff import StaffError, list_staff, register_staff, remove_staff
 from services.ticket_queries import (
@@ -38,6 +39,7 @@ from services.ticket_queries import (
     search_tickets,
     ticket_history,
 )
+from services.tickets import VIETNAM
 
 
 class UsageError(Exception):
@@ -98,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=int, default=50)
     retry = outbox_commands.add_parser("retry", help="send a failed or unknown message again")
     retry.add_argument("id", type=int)
+
+    purge = groups.add_parser(
+        "retention", help="remove personal data older than the periods in config/commune.yml"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only count, change nothing")
+    purge.add_argument("--file", type=Path, help="default: COMMUNE_CONFIG or config/commune.yml")
     return parser
 
 
@@ -193,7 +201,24 @@ async def _outbox(session: AsyncSession, args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"staff": _staff, "tickets": _tickets, "config": _config, "outbox": _outbox}
+async def _retention(session: AsyncSession, args: argparse.Namespace) -> int:
+    settings = get_settings()
+    config = load_commune_config(args.file or settings.commune_config).retention
+    now = datetime.now(VIETNAM)
+    run = retention.plan if args.dry_run else retention.apply
+    report = await run(session, now, config, tracker_store_url=settings.tracker_store_url)
+    cutoffs = retention.Cutoffs.at(now, config)
+    print(retention.describe(report, cutoffs, applied=not args.dry_run))
+    return 0
+
+
+HANDLERS = {
+    "staff": _staff,
+    "tickets": _tickets,
+    "config": _config,
+    "outbox": _outbox,
+    "retention": _retention,
+}
 
 
 async def _run(args: argparse.Namespace) -> int:

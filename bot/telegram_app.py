@@ -38,6 +38,7 @@ from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from bot.update_processor import PerChatUpdateProcessor
 from laikhe.settings import Settings
 from services.digest import queue_digest_if_due
+from services.retention import DailyRetention
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ DIGEST_CHECK_SECONDS = 60.0
 
 
 def _outbox_hooks(
-    staff: StaffContext, dispatch: DispatchSettings
+    staff: StaffContext, dispatch: DispatchSettings, tracker_store_url: str
 ) -> tuple[
     Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
     Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
@@ -217,12 +218,16 @@ def _outbox_hooks(
             sessions=sessions, leaders_chat_id=staff.commune.commune.leaders_chat_id
         )
 
+    # The retention periods of config/commune.yml, once a day (no JobQueue here: the
+    # dispatcher's periodic tasks are this process's scheduler).
+    purge = DailyRetention(staff.commune.retention, tracker_store_url)
+
     async def start(application: Application) -> None:  # type: ignore[type-arg]
         dispatcher = OutboxDispatcher(
             staff.sessions,
             sender_for(application.bot),  # the replies' Sender: one order per chat
             dispatch,
-            periodic=[(DIGEST_CHECK_SECONDS, check_digest)],
+            periodic=[(DIGEST_CHECK_SECONDS, check_digest), (DIGEST_CHECK_SECONDS, purge)],
             leaders_chat_id=staff.commune.commune.leaders_chat_id,
         )
         application.bot_data[DISPATCHER_KEY] = dispatcher
@@ -246,7 +251,9 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    start_outbox, stop_outbox = _outbox_hooks(staff, dispatch or DispatchSettings())
+    start_outbox, stop_outbox = _outbox_hooks(
+        staff, dispatch or DispatchSettings(), settings.tracker_store_url
+    )
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())

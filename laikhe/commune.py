@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
 
 import yaml
@@ -55,6 +56,35 @@ class CommuneInfo(_Strict):
     events: list[EventConfig] = []
 
 
+class YearOverrides(_Strict):
+    """One year's official changes to the library's public holidays (public sector)."""
+
+    # Extra days off (a bridging day the government swapped with a Saturday).
+    days_off: list[date] = []
+    # Make-up working days: the Saturdays worked in exchange for those days off.
+    working_days: list[date] = []
+
+
+class RetentionConfig(_Strict):
+    """How long personal data is kept (what the consent notice promises residents)."""
+
+    # The engine's conversation (Rasa tracker store events).
+    conversation_days: int = Field(default=90, ge=1)
+    # The text, photo and buttons of sent or failed Telegram messages; the delivery
+    # record (when, to which chat, about which ticket) stays.
+    outbox_text_days: int = Field(default=90, ge=1)
+    # Finished tickets (closed, answered, rejected, forwarded, withdrawn, duplicate) are
+    # anonymised this many months after their last activity; the statistics stay.
+    ticket_months: int = Field(default=24, ge=1)
+    # Unanswered questions feed the six-monthly report: the current and the last period.
+    unanswered_question_days: int = Field(default=365, ge=1)
+    # Log files in log_directory (relative to the project root) not written for this long.
+    log_days: int = Field(default=30, ge=1)
+    log_directory: Path | None = Path("var/logs")
+    # When the bot runs the daily purge (commune time), outside office hours.
+    daily_at: time = time(2, 30)
+
+
 class CommuneConfig(_Strict):
     commune: CommuneInfo
     offices: list[OfficeConfig]
@@ -62,6 +92,9 @@ class CommuneConfig(_Strict):
     categories: list[CategoryConfig]
     kind_routing: dict[str, str] = {}
     due_working_days: dict[str, int] = {"default": 10}
+    # Per year: official days off and make-up working days on top of the holidays library.
+    holidays: dict[int, YearOverrides] = {}
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CommuneConfig:
@@ -81,6 +114,13 @@ class CommuneConfig(_Strict):
                 raise ValueError(f"kind_routing {kind}: unknown office {office}")
         if "default" not in self.due_working_days:
             raise ValueError("due_working_days needs a 'default'")
+        for year, overrides in self.holidays.items():
+            for day in (*overrides.days_off, *overrides.working_days):
+                if day.year != year:
+                    raise ValueError(f"holidays {year}: {day} is not in {year}")
+            both = set(overrides.days_off) & set(overrides.working_days)
+            if both:
+                raise ValueError(f"holidays {year}: both a day off and a working day: {both}")
         return self
 
     @property

@@ -3,7 +3,9 @@
 A known set of tickets is written with the ticket service and a history of state changes;
 every figure the report must show was worked out BY HAND from the table below (working
 days counted on a calendar with the 2025-2026 Vietnamese holidays: 01/01, Tết 16-20/02,
-27/04 (Hùng Kings, observed), 30/04, 01/05), never by calling the code under test.
+27/04 (Hùng Kings, observed), 30/04, 01/05, and the official 2026 swap in
+config/commune.yml: Friday 02/01 off, Saturday 10/01 worked), never by calling the code
+under test.
 
 Period 16/12/2025 - 15/06/2026, report made on 20/06/2026 (cut-off: end of 15/06).
 Due = 10 working days after the day received (20 for a complaint). wd = working days from
@@ -12,8 +14,8 @@ received to the FIRST answered/closed event. Categories and villages are in SPEC
 key  received    office  due    history (state at the cut-off)         handled  wd  on time sat
 T5   15/12 23:30 outside the period (answered 18/12, inside it): never counted              (1)
 T8   16/12 00:30 VP      30/12  forwarded 18/12                        .        .   .
-T10  31/12/2025  VP      15/01  answered 02/01, closed 05/01           02/01    1   yes     4
-T9   05/01/2026  VHXH    19/01  rejected 06/01                         .        .   .
+T10  31/12/2025  VP      15/01  answered 02/01, closed 05/01           02/01    0   yes     4
+T9   05/01/2026  VHXH    16/01  rejected 06/01                         .        .   .
 T17  12/01       VP      26/01  answered 14/01, reopened 20/01,        14/01    2   yes
                                 answered again 30/01
 T19  02/02       KT      23/02  answered 25/02, closed 27/02           25/02   12   NO      1
@@ -33,7 +35,7 @@ T6   16/06 00:30 outside the period (15/06 17:30 UTC: a UTC date filter would ta
 
 Holidays decide: T1 on time only because of Tết (without it due 27/02); T2 on time only
 because of 27/04-01/05 (without them due 04/05). Median handling time over the 8 handled
-(1, 2, 2, 5, 7, 9, 10, 12) = 6 working days; counting weekends only it would be 9, in
+(0, 2, 2, 5, 7, 9, 10, 12) = 6 working days; counting weekends only it would be 9, in
 calendar days 13.
 """
 
@@ -156,9 +158,9 @@ EXPECTED_LIST: list[tuple[str, tuple[Any, ...]]] = [
     ("T8", (d("16/12/2025"), "Kiến nghị", DVC, VP, "Thôn Mẫu 1",
             "Đã chuyển cơ quan có thẩm quyền", d("30/12/2025"), _, _, _, _)),
     ("T10", (d("31/12/2025"), "Phản ánh", "Chữ ký số, văn phòng điện tử", VP, "Thôn Mẫu 2",
-             "Đã đóng", d("15/01/2026"), d("02/01/2026"), 1, "Có", 4)),
+             "Đã đóng", d("15/01/2026"), d("02/01/2026"), 0, "Có", 4)),
     ("T9", (d("05/01/2026"), "Góp ý", "Kỹ năng số, Bình dân học vụ số", VHXH, _,
-            "Không tiếp nhận", d("19/01/2026"), _, _, _, _)),
+            "Không tiếp nhận", d("16/01/2026"), _, _, _, _)),
     ("T17", (d("12/01/2026"), "Góp ý", DVC, VP, "Thôn Mẫu 1", "Đã trả lời", d("26/01/2026"),
              d("14/01/2026"), 2, "Có", _)),
     ("T19", (d("02/02/2026"), "Phản ánh", HA_TANG, KT, "Thôn Mẫu 1", "Đã đóng",

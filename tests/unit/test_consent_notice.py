@@ -11,7 +11,7 @@ def test_notice_fits_a_phone_screen_and_says_what_the_law_asks() -> None:
         "số điện thoại/email",
         "ảnh",
         "xử lý và trả lời",
-        "đến khi xử lý xong và theo quy định lưu trữ của xã",
+        "lịch sử trò chuyện 90 ngày; ý kiến đến 24 tháng sau khi xử lý xong",
         "cán bộ phụ trách của xã",
         "«xóa dữ liệu của tôi»",
         "Anh/Chị",

@@ -1,0 +1,400 @@
+"""Retention: personal data is kept only as long as the consent notice says.
+
+Each day the bot (or `python -m admin retention`) removes what has outlived its period
+in config/commune.yml (`retention:`):
+
+- the engine's conversation: Rasa tracker store events older than `conversation_days`;
+- the text, photo and buttons of Telegram messages sent or failed more than
+  `outbox_text_days` ago (the delivery record stays: when, which chat, which ticket);
+- finished tickets (not being handled) whose last step is more than `ticket_months`
+  old: anonymised like «xóa dữ liệu của tôi» does (name, phone, e-mail, chat id,
+  photos, business identity, every free text), keeping code, kind, category, office,
+  village, state, dates and satisfaction for the six-monthly report;
+- unanswered questions older than `unanswered_question_days`;
+- log files under `log_directory` not written for `log_days`.
+
+`plan` counts what would go (counts only: a dry-run report must not itself show the
+personal data it is about); `apply` removes it and returns the same counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import logging
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from db.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Ticket,
+    TicketEvent,
+    TicketState,
+    UnansweredQuestion,
+)
+from laikhe.commune import RetentionConfig
+from laikhe.contact import platform_of
+from laikhe.settings import PROJECT_ROOT, to_sync_url
+from services.duplicates import OPEN_STATES
+from services.privacy import TRACKER_EVENTS_TABLE
+from services.tickets import VIETNAM
+
+logger = logging.getLogger(__name__)
+
+EXPIRED_CONTENT: Final = "[Nội dung đã xóa khi hết thời hạn lưu trữ]"
+EXPIRED_NOTE: Final = "Đã xóa dữ liệu cá nhân khi hết thời hạn lưu trữ"
+RETENTION_ACTOR: Final = "system:retention"
+# Messages whose fate is settled; pending, sending and unknown ones are still the
+# dispatcher's or the staff's business.
+SETTLED_OUTBOX: Final = (OutboxStatus.SENT.value, OutboxStatus.FAILED.value)
+# Only files a logger writes (bot.log, bot.log.1, bot.log.2026-11-30...), never the
+# generated configuration files that live beside them.
+LOG_FILE_PATTERN: Final = "*.log*"
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """Everything older than these goes. Times are aware; the tracker's is epoch seconds."""
+
+    conversation: datetime
+    outbox: datetime
+    tickets: datetime
+    unanswered: datetime
+    logs: datetime
+
+    @classmethod
+    def at(cls, now: datetime, config: RetentionConfig) -> Cutoffs:
+        local = now.astimezone(VIETNAM)
+        return cls(
+            conversation=local - timedelta(days=config.conversation_days),
+            outbox=local - timedelta(days=config.outbox_text_days),
+            tickets=months_before(local, config.ticket_months),
+            unanswered=local - timedelta(days=config.unanswered_question_days),
+            logs=local - timedelta(days=config.log_days),
+        )
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    conversation_events: int = 0
+    outbox_messages: int = 0
+    tickets: int = 0
+    unanswered_questions: int = 0
+    log_files: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same wall-clock time `months` calendar months earlier (31/03 -> 28 or 29/02)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def describe(report: RetentionReport, cutoffs: Cutoffs, *, applied: bool) -> str:
+    """A short report for staff; counts and dates only."""
+    verb = "đã xóa" if applied else "sẽ xóa"
+
+    def day(moment: datetime) -> str:
+        return moment.astimezone(VIETNAM).date().isoformat()
+
+    return "\n".join(
+        [
+            f"Thời hạn lưu trữ: {verb} {report.total} mục",
+            f"- lịch sử trò chuyện trước {day(cutoffs.conversation)}: "
+            f"{report.conversation_events} sự kiện",
+            f"- nội dung tin nhắn đã gửi trước {day(cutoffs.outbox)}: {report.outbox_messages} tin",
+            f"- ý kiến xong trước {day(cutoffs.tickets)} (ẩn danh hóa): {report.tickets}",
+            f"- câu hỏi chưa trả lời được trước {day(cutoffs.unanswered)}: "
+            f"{report.unanswered_questions}",
+            f"- tệp nhật ký không ghi từ {day(cutoffs.logs)}: {report.log_files}",
+        ]
+    )
+
+
+# --- tickets -----------------------------------------------------------------------
+
+
+def _expired_tickets(cutoff: datetime) -> sa.Select[tuple[int]]:
+    last_step = (
+        select(func.max(TicketEvent.at))
+        .where(TicketEvent.ticket_id == Ticket.id)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    return select(Ticket.id).where(
+        Ticket.state.not_in([state.value for state in OPEN_STATES]),
+        Ticket.anonymised_at.is_(None),
+        # The last thing that happened to it (answer, closing, rating, withdrawal...):
+        # a resident may still reopen or rate for a while after the answer. Vietnam
+        # wall-clock time: SQLite compares stored ticket times without their offset.
+        func.coalesce(last_step, Ticket.updated_at) < cutoff,
+    )
+
+
+def _anonymise(ticket: Ticket, *, now: datetime) -> None:
+    # The same fields «xóa dữ liệu của tôi» erases (services/privacy.py), for the same
+    # reasons; the state stays as it is, since the ticket is finished.
+    ticket.sender_id = None
+    ticket.contact_name = None
+    ticket.contact_phone = None
+    ticket.contact_email = None
+    ticket.business_name = None
+    ticket.tax_code = None
+    ticket.source = platform_of(ticket.source)
+    ticket.claim = None
+    ticket.content = EXPIRED_CONTENT
+    ticket.attachments.clear()
+    for event in ticket.events:
+        event.note = None
+    ticket.events.append(
+        TicketEvent(
+            at=now,
+            actor=RETENTION_ACTOR,
+            from_state=TicketState(ticket.state).value,
+            to_state=TicketState(ticket.state).value,
+            note=EXPIRED_NOTE,
+        )
+    )
+    ticket.anonymised_at = now
+    ticket.updated_at = now
+
+
+# --- outbox ------------------------------------------------------------------------
+
+
+def _expired_outbox(cutoff: datetime) -> list[sa.ColumnElement[bool]]:
+    return [
+        OutboxMessage.status.in_(SETTLED_OUTBOX),
+        # Outbox times are UTC (see the model); compare in UTC on SQLite too.
+        OutboxMessage.created_at < cutoff.astimezone(timezone.utc),
+        sa.or_(
+            OutboxMessage.text.is_not(None),
+            OutboxMessage.file_id.is_not(None),
+            OutboxMessage.reply_markup.is_not(None),
+        ),
+    ]
+
+
+# --- Rasa tracker store ------------------------------------------------------------
+
+
+def _tracker_events_sync(url: str, cutoff: float, *, purge: bool) -> int:
+    sync_url = to_sync_url(url)
+    # The engine may be writing to a SQLite tracker store at the same moment: wait.
+    connect_args = {"timeout": 30} if sync_url.startswith("sqlite") else {}
+    engine = sa.create_engine(sync_url, connect_args=connect_args)
+    try:
+        with engine.begin() as connection:
+            if not sa.inspect(connection).has_table(TRACKER_EVENTS_TABLE):
+                return 0
+            events = sa.table(TRACKER_EVENTS_TABLE, sa.column("timestamp", sa.Float))
+            old = events.c.timestamp < cutoff
+            if purge:
+                return connection.execute(sa.delete(events).where(old)).rowcount or 0
+            return connection.execute(
+                select(func.count()).select_from(events).where(old)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+async def _tracker_events(url: str | None, cutoff: datetime, *, purge: bool) -> int:
+    if url is None:
+        return 0
+    # Rasa stores each event's time as epoch seconds.
+    return await asyncio.to_thread(_tracker_events_sync, url, cutoff.timestamp(), purge=purge)
+
+
+# --- log files ---------------------------------------------------------------------
+
+
+def _old_log_files(directory: Path | None, cutoff: datetime) -> list[Path]:
+    if directory is None or not directory.is_dir():
+        return []
+    limit = cutoff.timestamp()
+    return sorted(
+        path
+        for path in directory.rglob(LOG_FILE_PATTERN)
+        if path.is_file() and not path.is_symlink() and path.stat().st_mtime < limit
+    )
+
+
+def _log_directory(config: RetentionConfig, root: Path) -> Path | None:
+    if config.log_directory is None:
+        return None
+    return (
+        config.log_directory if config.log_directory.is_absolute() else root / config.log_directory
+    )
+
+
+# --- plan and apply ----------------------------------------------------------------
+
+
+async def plan(
+    session: AsyncSession,
+    now: datetime,
+    config: RetentionConfig,
+    *,
+    tracker_store_url: str | None = None,
+    root: Path = PROJECT_ROOT,
+) -> RetentionReport:
+    """What `apply` would remove at `now`, counted; changes nothing."""
+    cutoffs = Cutoffs.at(now, config)
+    expired = _expired_tickets(cutoffs.tickets).subquery()
+    return RetentionReport(
+        conversation_events=await _tracker_events(
+            tracker_store_url, cutoffs.conversation, purge=False
+        ),
+        outbox_messages=await session.scalar(
+            select(func.count(OutboxMessage.id)).where(*_expired_outbox(cutoffs.outbox))
+        )
+        or 0,
+        tickets=await session.scalar(select(func.count()).select_from(expired)) or 0,
+        unanswered_questions=await session.scalar(
+            select(func.count(UnansweredQuestion.id)).where(
+                UnansweredQuestion.at < cutoffs.unanswered
+            )
+        )
+        or 0,
+        log_files=len(
+            await asyncio.to_thread(_old_log_files, _log_directory(config, root), cutoffs.logs)
+        ),
+    )
+
+
+async def apply(
+    session: AsyncSession,
+    now: datetime,
+    config: RetentionConfig,
+    *,
+    tracker_store_url: str | None = None,
+    root: Path = PROJECT_ROOT,
+) -> RetentionReport:
+    """Remove what has outlived its period. Idempotent: a second run finds nothing.
+
+    Flushes the ticket database only; the caller commits. The tracker store and the
+    log files are separate stores and are purged at once.
+    """
+    cutoffs = Cutoffs.at(now, config)
+    local_now = now.astimezone(VIETNAM)
+
+    ids = (await session.scalars(_expired_tickets(cutoffs.tickets))).all()
+    tickets = (
+        await session.scalars(
+            select(Ticket)
+            .options(selectinload(Ticket.events), selectinload(Ticket.attachments))
+            # Checked again under the lock: a second bot process purging at the same
+            # moment finds them already anonymised and leaves them alone.
+            .where(Ticket.id.in_(ids), Ticket.anonymised_at.is_(None))
+            .with_for_update()
+        )
+    ).all()
+    for ticket in tickets:
+        _anonymise(ticket, now=local_now)
+
+    outbox = await session.execute(
+        update(OutboxMessage)
+        .where(*_expired_outbox(cutoffs.outbox))
+        .values(text=None, file_id=None, reply_markup=None)
+        .returning(OutboxMessage.id)
+    )
+    outbox_count = len(outbox.all())
+    questions = await session.execute(
+        delete(UnansweredQuestion)
+        .where(UnansweredQuestion.at < cutoffs.unanswered)
+        .returning(UnansweredQuestion.id)
+    )
+    questions_count = len(questions.all())
+    await session.flush()
+
+    conversation = await _tracker_events(tracker_store_url, cutoffs.conversation, purge=True)
+    old_logs = await asyncio.to_thread(_old_log_files, _log_directory(config, root), cutoffs.logs)
+    removed_logs = 0
+    for path in old_logs:
+        try:
+            await asyncio.to_thread(path.unlink)
+            removed_logs += 1
+        except OSError as error:
+            logger.warning("retention: could not remove a log file: %s", error.strerror)
+    return RetentionReport(
+        conversation_events=conversation,
+        outbox_messages=outbox_count,
+        tickets=len(tickets),
+        unanswered_questions=questions_count,
+        log_files=removed_logs,
+    )
+
+
+# --- daily run in the bot ----------------------------------------------------------
+
+
+def retention_due(now: datetime, config: RetentionConfig, last_run: date | None) -> bool:
+    """Once a commune day, from `daily_at` (commune time) on."""
+    local = now.astimezone(VIETNAM)
+    return local.time() >= config.daily_at and last_run != local.date()
+
+
+async def run_retention(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    config: RetentionConfig,
+    tracker_store_url: str | None,
+    now: datetime | None = None,
+    root: Path = PROJECT_ROOT,
+) -> RetentionReport:
+    now = now or datetime.now(VIETNAM)
+    async with sessions() as session:
+        report = await apply(session, now, config, tracker_store_url=tracker_store_url, root=root)
+        await session.commit()
+    # Counts only: nothing personal in the log.
+    logger.info(
+        "retention: %s conversation events, %s message texts, %s tickets anonymised, "
+        "%s unanswered questions, %s log files",
+        report.conversation_events,
+        report.outbox_messages,
+        report.tickets,
+        report.unanswered_questions,
+        report.log_files,
+    )
+    return report
+
+
+class DailyRetention:
+    """The bot's periodic task: runs `run_retention` once a day at `daily_at`.
+
+    The bot has no JobQueue (python-telegram-bot without the job-queue extra); its
+    outbox dispatcher already runs periodic tasks (the morning digest), so this is one
+    of them. Run by every bot process; a second run the same day finds nothing.
+    """
+
+    def __init__(self, config: RetentionConfig, tracker_store_url: str | None) -> None:
+        self._config = config
+        self._tracker_store_url = tracker_store_url
+        self._last_run: date | None = None
+
+    async def __call__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        now = datetime.now(VIETNAM)
+        if not retention_due(now, self._config, self._last_run):
+            return
+        # Marked first: a failing purge is logged by the dispatcher and retried tomorrow,
+        # not every minute.
+        self._last_run = now.date()
+        await run_retention(
+            sessions=sessions,
+            config=self._config,
+            tracker_store_url=self._tracker_store_url,
+            now=now,
+        )
