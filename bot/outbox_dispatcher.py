@@ -249,7 +249,7 @@ class OutboxDispatcher:
             outcome = Outcome("retry", error=f"lỗi không xác định: {error!r}")
         else:
             await outbox.mark_sent(session=session, row=row, telegram_message_id=sent.message_id)
-            logger.info("outbox message %s (%s) sent to %s", row.id, row.purpose, row.chat_id)
+            logger.info("outbox message %s (%s) sent", row.id, row.purpose)
             return
         if outcome.kind == "retry" and row.attempts + 1 >= self._settings.max_attempts:
             outcome = Outcome("failed", error=f"hết số lần thử: {outcome.error}")
@@ -267,13 +267,13 @@ class OutboxDispatcher:
                 count_attempt=outcome.count_attempt,
             )
             logger.warning(
-                "outbox message %s to %s: retry in %.1fs (%s)",
-                row.id, row.chat_id, delay, outcome.error,
+                "outbox message %s: retry in %.1fs (%s)",
+                row.id, delay, outcome.error,
             )  # fmt: skip
             return
         status = OutboxStatus.FAILED if outcome.kind == "failed" else OutboxStatus.UNKNOWN
         await outbox.mark_failed(session=session, row=row, error=outcome.error, status=status)
-        logger.error("outbox message %s to %s %s: %s", row.id, row.chat_id, status, outcome.error)
+        logger.error("outbox message %s %s: %s", row.id, status, outcome.error)
         await self._record_failure(session, row, outcome.error)
         await session.commit()
 

@@ -35,6 +35,7 @@ from bot.staff_handling import (
 )
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from bot.update_processor import PerChatUpdateProcessor
+from laikhe.logsafe import pseudonym
 from laikhe.settings import Settings
 from services.digest import queue_digest_if_due
 
@@ -195,7 +196,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await context.bot.send_message(update.effective_chat.id, SOMETHING_WENT_WRONG)
         except TelegramError:
-            logger.warning("could not tell chat %s about the failure", update.effective_chat.id)
+            logger.warning(
+                "could not tell chat %s about the failure", pseudonym(update.effective_chat.id)
+            )
 
 
 DIGEST_CHECK_SECONDS = 60.0
