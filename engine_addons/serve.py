@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from engine_addons import action_validation
@@ -28,7 +29,7 @@ TOKEN_ENV = "RASA_TOKEN"
 _KEPT_EVENT_KEYS = frozenset({"event", "event_key", "event_info", "log_level", "timestamp"})
 
 
-def _argv_with_token(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
+def _argv_with_token(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     if "--enable-api" not in argv:
         return argv
     if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in argv):
