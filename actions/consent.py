@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime
+from laikhe.logsafe import pseudonym
 from services.consent import (
     CONSENT_NOTICE,
     CONSENT_NOTICE_VERSION,
@@ -42,7 +43,7 @@ async def chat_has_consent(sender_id: str) -> bool:
         async with get_runtime().sessions() as session:
             return await has_consent(session=session, sender_id=sender_id, purpose=PURPOSE_FEEDBACK)
     except SQLAlchemyError:
-        logger.exception("consent look-up failed for %s", sender_id)
+        logger.exception("consent look-up failed for %s", pseudonym(sender_id))
         return False
 
 
@@ -60,7 +61,7 @@ async def store_consent(tracker: Tracker, *, granted: bool) -> bool:
             )
             await session.commit()
     except SQLAlchemyError:
-        logger.exception("consent could not be stored for %s", tracker.sender_id)
+        logger.exception("consent could not be stored for %s", pseudonym(tracker.sender_id))
         return False
     return True
 

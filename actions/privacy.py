@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime
+from laikhe.logsafe import pseudonym
 from services.privacy import erase_personal_data
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class DeleteMyData(Action):
                 )
                 await session.commit()
         except SQLAlchemyError:
-            logger.exception("erasure failed for %s", tracker.sender_id)
+            logger.exception("erasure failed for %s", pseudonym(tracker.sender_id))
             dispatcher.utter_message(
                 text=(
                     "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên dữ liệu chưa được xóa. "

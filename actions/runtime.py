@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.session import sessionmaker_for
+from laikhe import logsafe
 from laikhe.commune import CommuneConfig, load_commune_config
 from laikhe.settings import get_settings
 from services.tickets import NewTicket, TicketError, TicketPolicy, create_ticket
@@ -72,7 +73,9 @@ async def save_ticket(ticket: NewTicket) -> SavedTicket | None:
             row = await create_ticket(session=session, policy=runtime.policy, ticket=ticket)
             saved = SavedTicket(row.code, row.office.name, row.due_date)
             await session.commit()
-    except (SQLAlchemyError, TicketError):
-        logger.exception("ticket creation failed for %s", ticket.sender_id)
+    except (SQLAlchemyError, TicketError) as error:
+        # Type and frames only: a database error's message can quote the row (a driver's
+        # DETAIL line names the values), i.e. the resident's name, phone and words.
+        logger.error("ticket creation failed\n%s", logsafe.safe_traceback(error))
         return None
     return saved

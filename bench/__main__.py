@@ -83,7 +83,7 @@ def start_bot(stack: Stack, telegram: FakeTelegramServer, log_dir: Path) -> subp
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_API_BASE_URL=telegram.base_url,
         TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
-        RASA_URL=stack.engine_url,
+        **stack.client_env(),
         DATABASE_URL=stack.database_url,
     )
     log = (log_dir / "bot.log").open("ab")
@@ -143,10 +143,14 @@ async def run_cases(args: argparse.Namespace, stack: Stack, telegram: FakeTelegr
                     pids: dict[str, int], cases: dict[str, Any]) -> None:  # fmt: skip
     """Fills `cases` case by case, so an interrupted run keeps what it measured."""
     telegram_residents = TelegramResidents(telegram, args.timeout, args.think)
-    rest_residents = RestResidents(stack.engine_url, args.timeout, args.think)
+    rest_residents = RestResidents(
+        stack.engine_url, args.timeout, args.think, headers=stack.client_headers
+    )
     parse_texts = [s.text for s in RESIDENT if s.text and "{" not in s.text]
     # Warm-up: the first messages pay for graph tracing and connection set-up.
-    await RestResidents(stack.engine_url, args.timeout).run(["warm-rest"], RESIDENT)
+    await RestResidents(stack.engine_url, args.timeout, headers=stack.client_headers).run(
+        ["warm-rest"], RESIDENT
+    )
     await TelegramResidents(telegram, args.timeout).run([9_000_000], RESIDENT)
 
     next_chat = 10_000_000
@@ -158,7 +162,13 @@ async def run_cases(args: argparse.Namespace, stack: Stack, telegram: FakeTelegr
             say(args.quiet, f"N={residents} run {run + 1}/{args.runs} ...")
             load_before = load_average()
             latencies, errors, wall = await parse_load(
-                stack.engine_url, stack.rasa_token, parse_texts, residents, 2, args.timeout
+                stack.engine_url,
+                stack.rasa_token,
+                parse_texts,
+                residents,
+                2,
+                args.timeout,
+                headers=stack.client_headers,
             )
             raw["parse"].append(
                 {
@@ -277,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
             engine_port=free_port(),
             action_port=free_port(),
             engine_module=results["engine"],
+            enable_api=True,  # the NLU-only case calls /model/parse
         )
         say(args.quiet, "starting engine, action server and bot ...")
         # The bot needs neither to start: it loads while the engine does.

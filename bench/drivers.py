@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,15 +160,22 @@ class TelegramResidents:
 class RestResidents:
     """The same residents talking to the engine's REST channel directly (no bot)."""
 
-    def __init__(self, engine_url: str, timeout: float, think: float = 0.0) -> None:
+    def __init__(
+        self,
+        engine_url: str,
+        timeout: float,
+        think: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self._engine_url = engine_url
         self._timeout = timeout
         self._think = think
+        self._headers = dict(headers or {})  # the shared secret the engine requires
 
     async def run(self, sender_ids: Sequence[str], steps: Sequence[Step]) -> list[Outcome]:
         limits = httpx.Limits(max_connections=len(sender_ids), max_keepalive_connections=100)
         async with httpx.AsyncClient(
-            base_url=self._engine_url, timeout=self._timeout, limits=limits
+            base_url=self._engine_url, timeout=self._timeout, limits=limits, headers=self._headers
         ) as client:
             return list(
                 await asyncio.gather(*(self._resident(client, s, steps) for s in sender_ids))
@@ -217,7 +224,13 @@ class RestResidents:
 
 
 async def parse_load(
-    engine_url: str, token: str, texts: Sequence[str], clients: int, rounds: int, timeout: float
+    engine_url: str,
+    token: str,
+    texts: Sequence[str],
+    clients: int,
+    rounds: int,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[list[float], int, float]:
     """/model/parse alone (NLU only): latencies, errors, wall seconds."""
     latencies: list[float] = []
@@ -238,7 +251,9 @@ async def parse_load(
                     errors += 1
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=100)
-    async with httpx.AsyncClient(base_url=engine_url, timeout=timeout, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=engine_url, timeout=timeout, limits=limits, headers=dict(headers or {})
+    ) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(clients)))
         wall = time.perf_counter() - started

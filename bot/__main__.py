@@ -14,6 +14,7 @@ from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
 from db.session import sessionmaker_for
+from laikhe import logsafe
 from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
 from services.privacy import erase_conversation
@@ -26,8 +27,14 @@ async def eraser_for(tracker_store_url: str, sender_id: str) -> int:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logsafe.install()  # exceptions logged by type and frames, never their messages
     settings = get_settings()
-    engine = EngineClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    secret = settings.internal_secret
+    engine = EngineClient(
+        settings.rasa_url,
+        settings.rasa_timeout_seconds,
+        secret=secret.get_secret_value() if secret else None,
+    )
     eraser = functools.partial(eraser_for, settings.tracker_store_url)
     if settings.telegram_bot_token is None:
         asyncio.run(run_terminal_chat(Conversation(engine, "terminal", eraser)))

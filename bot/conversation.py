@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine_client import EngineClient, EngineUnavailable
+from laikhe.logsafe import pseudonym
 
 logger = logging.getLogger(__name__)
 
@@ -136,11 +137,13 @@ class Conversation:
             return
         self._to_erase.discard(sender_id)
         if self._erase_conversation is None:
-            logger.error("conversation of %s not erased: no tracker store configured", sender_id)
+            logger.error(
+                "conversation of %s not erased: no tracker store configured", pseudonym(sender_id)
+            )
             return
         try:
             await self._erase_conversation(sender_id)
         except Exception:
             # The ticket data is already erased; the conversation rows stay until the
             # resident asks again. Logged for the operator, never shown as a trace.
-            logger.exception("could not erase the conversation of %s", sender_id)
+            logger.exception("could not erase the conversation of %s", pseudonym(sender_id))

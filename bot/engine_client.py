@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from laikhe.internal_auth import HEADER as SECRET_HEADER
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,9 +27,11 @@ KEEP_ALIVE_SECONDS = ENGINE_KEEP_ALIVE_SECONDS - 1.5
 
 
 class EngineClient:
-    def __init__(self, base_url: str, timeout_seconds: float) -> None:
+    def __init__(self, base_url: str, timeout_seconds: float, secret: str | None = None) -> None:
         self._client = httpx.AsyncClient(
             base_url=base_url,
+            # The engine (and HAProxy before it) refuses requests without the shared secret.
+            headers={SECRET_HEADER: secret} if secret else None,
             timeout=httpx.Timeout(timeout_seconds, connect=3.0),
             # A refused connection (engine restarting) is retried; a sent message never is.
             transport=httpx.AsyncHTTPTransport(
@@ -51,7 +55,7 @@ class EngineClient:
             response.raise_for_status()
             payload = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            logger.warning("engine call failed for %s: %r", sender_id, error)
+            logger.warning("engine call failed: %s", type(error).__name__)
             raise EngineUnavailable(str(error)) from error
         if not isinstance(payload, list):
             raise EngineUnavailable(f"unexpected engine answer: {type(payload).__name__}")

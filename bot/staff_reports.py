@@ -14,6 +14,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from laikhe.commune import CommuneConfig
+from laikhe.logsafe import pseudonym
 from reports.periods import PeriodError, parse_iso_date, requested_period
 from reports.service import build_report
 from services.report_requests import decide_report_scope
@@ -59,7 +60,7 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             private_chat=chat.type == ChatType.PRIVATE,
         )
     if not decision.allowed:
-        logger.warning("report refused: user %s in chat %s", user.id, chat.id)
+        logger.warning("report refused: user %s in chat %s", pseudonym(user.id), pseudonym(chat.id))
         await message.reply_text(decision.refusal or FAILED)
         return
     scope = f"của {decision.office_code}" if decision.office_code else "toàn xã"
@@ -80,5 +81,5 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                     await context.bot.send_document(chat.id, handle, filename=path.name)
     except Exception:
         # Whatever failed, staff get a clear sentence, never a stack trace.
-        logger.exception("report failed for chat %s", chat.id)
+        logger.exception("report failed for chat %s", pseudonym(chat.id))
         await message.reply_text(FAILED)

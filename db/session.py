@@ -18,9 +18,11 @@ from laikhe.settings import get_settings, to_async_url
 
 
 def make_engine(database_url: str) -> AsyncEngine:
+    """`hide_parameters`: a failed statement's error message (logged) would otherwise list
+    its bound values: residents' names, phones and texts."""
     async_url = to_async_url(database_url)
     if async_url.startswith("sqlite"):
-        engine = create_async_engine(async_url, connect_args={"timeout": 30})
+        engine = create_async_engine(async_url, connect_args={"timeout": 30}, hide_parameters=True)
 
         # SQLite needs foreign keys switched on per connection; WAL lets the bot read
         # while the action server writes.
@@ -33,7 +35,9 @@ def make_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(async_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_async_engine(
+        async_url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True
+    )
 
 
 @lru_cache(maxsize=1)

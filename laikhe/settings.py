@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Rasa engine (REST channel). Loopback only; the API token protects the HTTP API.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr | None = None
+    # Shared secret the engine, the action server and HAProxy require of their callers
+    # (laikhe/internal_auth.py); sent to the engine as the X-Laikhe-Secret header.
+    internal_secret: SecretStr | None = None
     rasa_timeout_seconds: float = 15.0
     action_server_port: int = 5055
     # Rasa's SQL tracker store (the same URL the engine gets): the bot erases a chat's

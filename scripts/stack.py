@@ -5,10 +5,19 @@ the benchmark, so tests exercise exactly the processes a commune runs. With repl
 (`engine_replicas`/`action_replicas` > 1) HAProxy from Debian is the one entry point in
 front of each kind, engines share a Redis lock store and the tracker store, as in a
 province deployment (docs/deployment.md).
+
+Every process listens on loopback only and takes its secrets from the environment, never
+from argv (`ps` shows argv to every user): the shared secret `INTERNAL_SECRET` that the
+engine, the action server and HAProxy require of their callers (laikhe/internal_auth.py),
+and the engine's API token `RASA_TOKEN` when the HTTP API is on (the benchmark's NLU-only
+case; the bot needs only the REST channel). The children's output goes to size-rotated
+files in `log_dir`.
 """
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 import secrets
 import shutil
@@ -16,17 +25,24 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
+
+from laikhe.internal_auth import ENV as SECRET_ENV
+from laikhe.internal_auth import HEADER as SECRET_HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "app" / "bin" / "python"
 ENGINE_PYTHON = ROOT / ".venv" / "engine" / "bin" / "python"
 HAPROXY = "haproxy"
+LOG_MAX_BYTES = 10 * 1024 * 1024  # per file; LOG_BACKUPS older files are kept
+LOG_BACKUPS = 5
 
 
 def free_port() -> int:
@@ -41,7 +57,12 @@ def haproxy_config(
     """Engines by conversation, action servers round robin (they are stateless). A replica
     that fails three health checks in a row gets no traffic; a busy engine can take seconds
     to answer a check on a loaded machine, so the check timeout is generous: a replica is
-    out when it is gone, not when it is slow."""
+    out when it is gone, not when it is slow.
+
+    Both entry points refuse (403) a request without the shared secret header; HAProxy
+    reads the secret from its environment (`"${INTERNAL_SECRET}"` is expanded when the
+    configuration is loaded), so the file holds no secret. Health checks go to the
+    replicas' liveness paths, which need none."""
 
     def backend(name: str, ports: list[int], check: str, balance: str) -> str:
         servers = "\n".join(
@@ -61,13 +82,19 @@ def haproxy_config(
         "  hash-type consistent\n"
     )
 
+    require_secret = (
+        "  http-request deny deny_status 403 unless "
+        f'{{ req.hdr({SECRET_HEADER.lower()}) -m str "${{{SECRET_ENV}}}" }}\n'
+    )
     return (
         "global\n  maxconn 2000\n"
         "defaults\n  mode http\n  option http-server-close\n"
         "  timeout connect 3s\n  timeout client 120s\n  timeout server 120s\n"
         "  timeout check 10s\n  retries 3\n  option redispatch\n"
-        f"frontend engine_entry\n  bind 127.0.0.1:{engine_port}\n  default_backend engines\n"
-        f"frontend action_entry\n  bind 127.0.0.1:{action_port}\n  default_backend actions\n"
+        f"frontend engine_entry\n  bind 127.0.0.1:{engine_port}\n{require_secret}"
+        "  default_backend engines\n"
+        f"frontend action_entry\n  bind 127.0.0.1:{action_port}\n{require_secret}"
+        "  default_backend actions\n"
         + backend("engines", engines, "/", by_conversation)
         + backend("actions", actions, "/health", "  balance roundrobin\n")
         + f"listen stats\n  bind 127.0.0.1:{stats_port}\n  stats enable\n  stats uri /stats\n"
@@ -94,7 +121,11 @@ class Stack:
     log_dir: Path
     engine_port: int = 5005  # the entry point: the engine itself, or the balancer
     action_port: int = 5055
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The engine's HTTP API (/model/parse, /conversations, ...) is off unless asked for:
+    # its token reads every conversation. The bot needs only the REST channel.
+    enable_api: bool = False
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    internal_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     extra_env: dict[str, str] = field(default_factory=dict)
     engine_replicas: int = 1
     action_replicas: int = 1
@@ -138,6 +169,15 @@ class Stack:
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
 
+    @property
+    def client_headers(self) -> dict[str, str]:
+        """What a client of the engine (the bot, a test) sends with every request."""
+        return {SECRET_HEADER: self.internal_secret}
+
+    def client_env(self) -> dict[str, str]:
+        """Environment for a bot process talking to this stack."""
+        return {"RASA_URL": self.engine_url, SECRET_ENV: self.internal_secret}
+
     @staticmethod
     def _name(kind: str, index: int) -> str:
         return kind if index == 0 else f"{kind}-{index + 1}"
@@ -176,20 +216,31 @@ class Stack:
             **lock_store,
             **self.extra_env,
         )
+        env[SECRET_ENV] = self.internal_secret
+        env.pop("RASA_TOKEN", None)  # only the engine gets it, and only with the API on
         return env
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(
+        self, name: str, command: list[str], extra_env: dict[str, str] | None = None
+    ) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{name}.log").open("ab")
         self._spawned_at[name] = time.monotonic()
-        self.processes[name] = subprocess.Popen(
+        process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self._env(),
-            stdout=log,
+            env={**self._env(), **(extra_env or {})},
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.processes[name] = process
+        assert process.stdout is not None
+        threading.Thread(
+            target=_copy_to_rotating_log,
+            args=(process.stdout, self.log_dir / f"{name}.log"),
+            name=f"log-{name}",
+            daemon=True,
+        ).start()
 
     def start(
         self, timeout: float = 180.0, while_engine_loads: Callable[[], None] | None = None
@@ -239,17 +290,23 @@ class Stack:
         self.wait_ready(timeout)
 
     def _spawn_engine(self, index: int) -> None:
+        # `rasa run` through our launcher (engine_addons/serve.py): it installs the secret
+        # check and the log protections, and our performance fix unless --stock.
+        launcher = ["-m", "engine_addons.serve"]
+        if self.engine_module == "rasa":
+            launcher.append("--stock")
+        api = ["--enable-api"] if self.enable_api else []
         self._spawn(
             self._name("engine", index),
             [
-                # `rasa run`, by default with our fixes installed (engine_addons/serve.py)
-                str(ENGINE_PYTHON), "-m", self.engine_module, "run",
+                str(ENGINE_PYTHON), *launcher, "run",
                 "--model", str(self.model),
                 "--interface", "127.0.0.1", "--port", str(self.engine_ports[index]),
-                "--enable-api", "--auth-token", self.rasa_token,
+                *api,
                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
                 "--response-timeout", "60",
             ],
+            {"RASA_TOKEN": self.rasa_token} if self.enable_api else None,
         )  # fmt: skip
 
     def _checks(self) -> dict[str, str]:
@@ -257,8 +314,12 @@ class Stack:
         for index, port in enumerate(self.action_ports):
             checks[self._name("actions", index)] = f"http://127.0.0.1:{port}/health"
         for index, port in enumerate(self.engine_ports):
+            # Rasa loads the model before it listens: `/` answers once the model is in.
+            # With the API on, `/status` also names the model file.
             checks[self._name("engine", index)] = (
                 f"http://127.0.0.1:{port}/status?token={self.rasa_token}"
+                if self.enable_api
+                else f"http://127.0.0.1:{port}/"
             )
         if self.balanced:
             checks["balancer"] = f"http://127.0.0.1:{self.stats_port}/stats;csv"
@@ -273,7 +334,7 @@ class Stack:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited early; see {self.log_dir / (name + '.log')}")
                 try:
-                    response = httpx.get(url, timeout=2.0)
+                    response = httpx.get(url, timeout=2.0, headers=self.client_headers)
                     if response.status_code == 200 and self._serving(name, response):
                         del pending[name]
                         self.ready_seconds[name] = time.monotonic() - self._spawned_at[name]
@@ -287,7 +348,9 @@ class Stack:
     @staticmethod
     def _serving(name: str, response: httpx.Response) -> bool:
         if name.startswith("engine"):
-            return bool(response.json().get("model_file"))
+            if response.headers.get("content-type", "").startswith("application/json"):
+                return bool(response.json().get("model_file"))
+            return response.text.startswith("Hello from Rasa")
         if name == "balancer":  # every replica passed HAProxy's own health check
             return all(row["status"] == "UP" for row in _stats_rows(response.text))
         return True
@@ -309,6 +372,22 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+
+
+def _copy_to_rotating_log(stream: IO[bytes], path: Path) -> None:
+    """A child's output, line by line, into `path` rotated by size: a commune server's
+    disk must not fill up with months of engine logs."""
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    try:
+        for line in stream:
+            text = line.decode("utf-8", errors="replace").rstrip("\n")
+            handler.emit(logging.makeLogRecord({"msg": text, "levelno": logging.INFO}))
+    finally:
+        handler.close()
+        stream.close()
 
 
 def prepare_database() -> None:
@@ -347,9 +426,7 @@ def main() -> None:
         raise
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     try:
-        env = stack._env()
-        env["RASA_URL"] = stack.engine_url
-        env["RASA_TOKEN"] = stack.rasa_token
+        env = stack._env() | stack.client_env()
         subprocess.run([str(APP_PYTHON), "-m", "bot"], cwd=ROOT, env=env, check=False)
     except KeyboardInterrupt:
         pass

@@ -157,7 +157,7 @@ def _erase_conversation_sync(url: str, sender_id: str) -> int:
     sync_url = to_sync_url(url)
     # The engine may be writing to a SQLite tracker store at the same moment: wait.
     connect_args = {"timeout": 30} if sync_url.startswith("sqlite") else {}
-    engine = sa.create_engine(sync_url, connect_args=connect_args)
+    engine = sa.create_engine(sync_url, connect_args=connect_args, hide_parameters=True)
     try:
         with engine.begin() as connection:
             if not sa.inspect(connection).has_table(TRACKER_EVENTS_TABLE):

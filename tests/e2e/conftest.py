@@ -83,7 +83,7 @@ def bot(
         TELEGRAM_BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_API_BASE_URL=telegram.base_url,
         TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
-        RASA_URL=stack.engine_url,
+        **stack.client_env(),
         DATABASE_URL=stack.database_url,
         # The bot erases a chat's conversation there when the resident deletes their data.
         TRACKER_STORE_URL=stack.tracker_store_url,

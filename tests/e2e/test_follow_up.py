@@ -287,7 +287,7 @@ async def test_terminal_chat_erases_its_conversation_too(stack: Stack) -> None:
         )
 
     lines = scripted()
-    engine = EngineClient(stack.engine_url, timeout_seconds=30)
+    engine = EngineClient(stack.engine_url, timeout_seconds=30, secret=stack.internal_secret)
     await run_terminal_chat(
         Conversation(engine, "terminal", eraser),
         read_line=lambda _prompt: next(lines),

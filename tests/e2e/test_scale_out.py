@@ -94,7 +94,7 @@ def webhook_bot(
         TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
         TELEGRAM_WEBHOOK_PORT=str(port),
         TELEGRAM_WEBHOOK_SECRET="scale-out-secret",
-        RASA_URL=cluster.engine_url,
+        **cluster.client_env(),
         # Correctness, not speed, is tested here: a loaded CI machine must not time out.
         RASA_TIMEOUT_SECONDS="120",
         DATABASE_URL=cluster.database_url,
@@ -144,7 +144,9 @@ async def burst(cluster: Stack, sender: str) -> list[int]:
     open-source Redis lock store alone lost one of three such messages when they reached
     both engines (RasaHQ/rasa#9213), so the entry point sends a conversation to one engine
     and the lock store serialises it there."""
-    async with httpx.AsyncClient(base_url=cluster.engine_url, timeout=120) as client:
+    async with httpx.AsyncClient(
+        base_url=cluster.engine_url, timeout=120, headers=cluster.client_headers
+    ) as client:
         responses = await asyncio.gather(
             *(
                 client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})

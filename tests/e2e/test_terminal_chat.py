@@ -52,7 +52,7 @@ async def test_terminal_chat_submits_a_ticket(
         raise AssertionError(f"no button {title!r} in:\n{block}")
 
     lines = scripted()
-    engine = EngineClient(stack.engine_url, timeout_seconds=30)
+    engine = EngineClient(stack.engine_url, timeout_seconds=30, secret=stack.internal_secret)
     await run_terminal_chat(
         Conversation(engine, channel="terminal"),
         read_line=lambda _prompt: next(lines),

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.engine_client import EngineClient
+from bot.engine_client import EngineClient, EngineUnavailable
+from laikhe.internal_auth import HEADER
 
 
 @pytest.fixture
@@ -52,3 +53,38 @@ async def test_messages_share_one_connection(engine: tuple[str, list[int]]) -> N
         await client.aclose()
     assert len(set(ports[:3])) == 1
     assert len(set(ports)) <= 3
+
+
+async def test_the_shared_secret_goes_with_every_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The engine refuses a message without the secret (403): the client sends it, and a
+    refusal is logged without the sender id."""
+    secret = "s" * 32
+
+    async def webhook(request: web.Request) -> web.Response:
+        if request.headers.get(HEADER) != secret:
+            return web.json_response({"error": "forbidden"}, status=403)
+        return web.json_response([{"recipient_id": "1", "text": "ok"}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with_secret, without = EngineClient(url, 5, secret=secret), EngineClient(url, 5)
+    try:
+        assert await with_secret.send(sender_id="777001", message="a", channel="t") == [
+            {"recipient_id": "1", "text": "ok"}
+        ]
+        with pytest.raises(EngineUnavailable):
+            await without.send(sender_id="777001", message="a", channel="t")
+    finally:
+        await with_secret.aclose()
+        await without.aclose()
+        await runner.cleanup()
+    assert "engine call failed" in caplog.text
+    assert "777001" not in caplog.text
