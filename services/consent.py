@@ -47,7 +47,12 @@ async def record_consent(
     granted: bool,
     now: datetime | None = None,
 ) -> ConsentRecord:
-    """Store one consent act; a refusal also marks earlier consents as withdrawn."""
+    """Store one consent act; a refusal also marks earlier consents as withdrawn.
+
+    A refusal is stored without the sender id: refusing is how a resident sends an
+    anonymous suggestion, so the record of it must not name the chat. What the refusal
+    changes for this chat is written on its earlier consents (withdrawn_at).
+    """
     now = now or datetime.now(VIETNAM)
     if not granted:
         # Stamping the earlier rows keeps the audit trail readable on its own: each
@@ -64,7 +69,7 @@ async def record_consent(
         )
     record = ConsentRecord(
         channel=channel,
-        sender_id=sender_id,
+        sender_id=sender_id if granted else None,
         purpose=purpose,
         notice_version=notice_version,
         granted=granted,

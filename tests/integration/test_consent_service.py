@@ -175,3 +175,17 @@ def test_the_notice_version_follows_the_text() -> None:
         "pdp-" + hashlib.sha256(CONSENT_NOTICE.encode()).hexdigest()[:16]
     ) == CONSENT_NOTICE_VERSION
     assert len(CONSENT_NOTICE_VERSION) <= 32  # consent_records.notice_version
+
+
+async def test_a_refusal_is_stored_without_the_chat_id(sessions: Sessions) -> None:
+    """Refusing is how a resident sends an anonymous suggestion: the record of the refusal
+    must not name the chat, and still ends the chat's earlier consent."""
+    async with sessions() as session:
+        await _record(session, True, T0)
+        await _record(session, False, T0 + timedelta(hours=1))
+        await session.commit()
+    async with sessions() as session:
+        rows = (await session.scalars(select(ConsentRecord).order_by(ConsentRecord.id))).all()
+        assert [(r.sender_id, r.granted) for r in rows] == [("1001", True), (None, False)]
+        assert rows[0].withdrawn_at is not None
+        assert not await has_consent(session=session, sender_id="1001", purpose=PURPOSE_FEEDBACK)
