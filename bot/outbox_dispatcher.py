@@ -214,7 +214,13 @@ class OutboxDispatcher:
             # They stay "sending" and are reported as unknown after the lease.
             logger.exception("could not release %d outbox claims", len(rows))
 
-    async def _send(self, row: OutboxMessage) -> Message:
+    async def _send(self, row: OutboxMessage) -> Message | None:
+        if row.method == outbox.DELETE_METHOD:
+            # A card about a resident who erased their data (services.privacy).
+            await self._bot.delete_message(
+                row.chat_id, row.telegram_message_id or 0, read_timeout=self._settings.read_timeout
+            )
+            return None
         markup = (
             InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._bot)
             if row.reply_markup
@@ -248,7 +254,11 @@ class OutboxDispatcher:
             logger.exception("outbox message %s: unexpected error", row.id)
             outcome = Outcome("retry", error=f"lỗi không xác định: {error!r}")
         else:
-            await outbox.mark_sent(session=session, row=row, telegram_message_id=sent.message_id)
+            await outbox.mark_sent(
+                session=session,
+                row=row,
+                telegram_message_id=row.telegram_message_id if sent is None else sent.message_id,
+            )
             logger.info("outbox message %s (%s) sent to %s", row.id, row.purpose, row.chat_id)
             return
         if outcome.kind == "retry" and row.attempts + 1 >= self._settings.max_attempts:
