@@ -8,6 +8,11 @@ name. Confidential complaint tickets are erased the same way: the bot's record i
 the formal complaint file (that goes through the legal channels the bot points to and
 is archived by the authority), and the most sensitive record is the last one to keep
 against a wish to erase it.
+
+Links count as much as contents: an outbox row addressed to the sender's chat, or tied
+to one of their tickets, says who wrote what; a card in an office group still shows the
+content in Telegram; an unanswered question is the sender's own words. Those go too
+(the group cards as far as Telegram lets a bot delete its messages: 48 hours).
 """
 
 from __future__ import annotations
