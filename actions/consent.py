@@ -41,7 +41,13 @@ async def chat_has_consent(sender_id: str) -> bool:
     """False when the database cannot tell: asking again is the safe side."""
     try:
         async with get_runtime().sessions() as session:
-            return await has_consent(session=session, sender_id=sender_id, purpose=PURPOSE_FEEDBACK)
+            # Only a consent to the notice shown now counts (a changed notice is asked again).
+            return await has_consent(
+                session=session,
+                sender_id=sender_id,
+                purpose=PURPOSE_FEEDBACK,
+                notice_version=CONSENT_NOTICE_VERSION,
+            )
     except SQLAlchemyError:
         logger.exception("consent look-up failed for %s", pseudonym(sender_id))
         return False

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.privacy import ERASE_CONVERSATION_SIGNAL
 from actions.runtime import channel_of, get_runtime, save_ticket
 from actions.ticket_forms import (
     AskConsent,
@@ -416,4 +417,9 @@ class SubmitFeedback(Action):
         dispatcher.utter_message(
             text=submitted_text(saved, what="ý kiến", answer_here=not anonymous)
         )
+        if anonymous:
+            # "Không lưu ... mã cuộc trò chuyện": the engine keeps this conversation (the
+            # content typed, under the chat id) until the bot erases it, as for «xóa dữ
+            # liệu của tôi», once this reply is delivered.
+            dispatcher.utter_message(json_message=dict(ERASE_CONVERSATION_SIGNAL))
         return reset_slots(FORM)

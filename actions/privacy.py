@@ -19,12 +19,47 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime
 from laikhe.logsafe import pseudonym
-from services.privacy import erase_personal_data
+from services.privacy import ErasureReport, erase_personal_data
 
 logger = logging.getLogger(__name__)
 
 # The contract with bot/conversation.py.
 ERASE_CONVERSATION_SIGNAL: Final = {"erase_conversation": True}
+
+
+def erasure_summary(report: ErasureReport) -> str:
+    """What was erased and, as truthfully, what was not and why."""
+    lines = ["Đã xóa dữ liệu cá nhân của Anh/Chị:"]
+    if report.tickets:
+        lines.append(f"• {report.tickets} ý kiến đã được xóa nội dung và thông tin liên hệ.")
+    if report.withdrawn:
+        lines.append(f"• {report.withdrawn} ý kiến đang xử lý đã được rút lại.")
+    if report.attachments:
+        lines.append(f"• {report.attachments} ảnh/tệp đã được xóa.")
+    if report.consent_records:
+        lines.append("• Các lần đồng ý xử lý dữ liệu đã được xóa.")
+    if report.group_messages_deleting:
+        lines.append(
+            f"• {report.group_messages_deleting} tin nhắn về ý kiến của Anh/Chị trong nhóm "
+            "cán bộ xã đang được gỡ."
+        )
+    # Erased by the bot once this reply is delivered (bot/__main__.eraser_for).
+    lines.append("• Lịch sử trò chuyện với trợ lý và các câu trợ lý chưa hiểu cũng được xóa.")
+    lines.append("Vẫn còn:")
+    if report.tickets:
+        lines.append(
+            "• Số liệu thống kê của ý kiến (loại, lĩnh vực, thôn, ngày, kết quả xử lý) "
+            "cho báo cáo của xã, không gắn với Anh/Chị."
+        )
+    if report.group_messages_kept:
+        lines.append(
+            f"• {report.group_messages_kept} tin nhắn cũ trong nhóm cán bộ xã: Telegram chỉ "
+            "cho trợ lý xóa tin gửi trong vòng 48 giờ."
+        )
+    if report.tickets:
+        lines.append("• Tin cán bộ tự viết, hoặc đã nhận riêng khi xem ý kiến (nếu có).")
+    lines.append("• Tin nhắn đang hiện trên máy của Anh/Chị: Anh/Chị tự xóa được.")
+    return "\n".join(lines)
 
 
 class DeleteMyData(Action):
@@ -53,19 +88,6 @@ class DeleteMyData(Action):
                 )
             )
             return reset
-        lines = ["Đã xóa dữ liệu cá nhân của Anh/Chị:"]
-        if report.tickets:
-            lines.append(
-                f"• {report.tickets} ý kiến đã được xóa nội dung và thông tin liên hệ "
-                "(chỉ giữ số liệu thống kê, không gắn với Anh/Chị)."
-            )
-        if report.withdrawn:
-            lines.append(f"• {report.withdrawn} ý kiến đang xử lý đã được rút lại.")
-        if report.attachments:
-            lines.append(f"• {report.attachments} ảnh/tệp đã được xóa.")
-        if report.consent_records:
-            lines.append("• Các lần đồng ý xử lý dữ liệu đã được xóa.")
-        lines.append("• Lịch sử trò chuyện với trợ lý cũng được xóa.")
-        dispatcher.utter_message(text="\n".join(lines))
+        dispatcher.utter_message(text=erasure_summary(report))
         dispatcher.utter_message(json_message=dict(ERASE_CONVERSATION_SIGNAL))
         return reset

@@ -5,6 +5,11 @@ The chat id is kept to answer, so consent comes first (skipped when this chat al
 agreed). The question is the one the assistant could not answer (`pending_question`),
 or asked for. The recent conversation is taken when the resident asks, before the form's
 own questions and answers enter the history.
+
+The copied conversation is for context only, and the ticket's card is posted in the
+intake group, so it never carries what a form collected: turns inside any form (the
+tracker's active_loop) are left out, and when the session holds a complaint nothing is
+copied at all (see `mentions_complaint`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ RESET: Final = ("human_consent", "human_question", "human_context", "pending_que
 # The unanswered question is the one to send only right after the assistant failed on it;
 # later it is stale and the resident is asked what to send.
 OFFERED_BY: Final = frozenset({"action_clarify", "action_offer_staff_question"})
+COMPLAINT_INTENT: Final = "file_complaint"
+COMPLAINT_FORM: Final = "complaint_form"
 
 
 def _trim(text: str, limit: int = MESSAGE_CHARS) -> str:
@@ -38,22 +45,63 @@ def _trim(text: str, limit: int = MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _intent(event: dict[str, Any]) -> str | None:
+    name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    return str(name) if name else None
+
+
+def mentions_complaint(events: list[dict[str, Any]]) -> bool:
+    """A complaint or denunciation was raised in this session (asked for, or its form run).
+
+    Its words may stand in the message that asked for it, before the form started, so
+    leaving form turns out is not enough. The whole copied context is then dropped rather
+    than the question ticket made confidential: a confidential copy would still put the
+    complaint in a second ticket, of the intake office instead of the complaint's own
+    handlers, and hide an ordinary question from the staff who answer it.
+    """
+    return any(
+        (event.get("event") == "user" and _intent(event) == COMPLAINT_INTENT)
+        or (event.get("event") == "active_loop" and event.get("name") == COMPLAINT_FORM)
+        for event in events
+    )
+
+
 def recent_conversation(events: list[dict[str, Any]], limit: int = RECENT_MESSAGES) -> str:
     """The last user/bot messages before the latest user message, one trimmed line each.
 
-    Button payloads ("/give_feedback") say nothing to a reader and are left out.
+    Button payloads ("/give_feedback") say nothing to a reader and are left out, and so
+    is every turn of a form: from the message that started it (the tracker's
+    `active_loop` event naming a form follows it) to the `active_loop` event naming none,
+    what was said is a form's question or the resident's answer (content, name, phone),
+    which belongs to that form's own ticket only.
     """
+    if mentions_complaint(events):
+        return ""
     latest_user = max(
         (i for i, event in enumerate(events) if event.get("event") == "user"), default=len(events)
     )
     lines: list[str] = []
+    in_form = False
+    turn_start = 0  # where the lines of the current user turn begin
     for event in events[:latest_user]:
-        text = str(event.get("text") or "").strip()
-        if not text or text.startswith("/"):
+        kind = event.get("event")
+        if kind == "active_loop":
+            if event.get("name") and not in_form:
+                # The message that started the form ("phản ánh đèn đường nhà tôi hỏng")
+                # may already carry its content: it belongs to the form too.
+                del lines[turn_start:]
+            in_form = bool(event.get("name"))
             continue
-        if event.get("event") == "user":
+        if kind in ("session_started", "restart"):
+            in_form = False
+        if kind == "user":
+            turn_start = len(lines)
+        text = str(event.get("text") or "").strip()
+        if in_form or not text or text.startswith("/"):
+            continue
+        if kind == "user":
             lines.append(f"Người dân: {_trim(text)}")
-        elif event.get("event") == "bot":
+        elif kind == "bot":
             lines.append(f"Trợ lý: {_trim(text)}")
     return "\n".join(lines[-limit:])
 

@@ -13,14 +13,22 @@ from bot.outbox_dispatcher import DispatchSettings
 from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
-from db.session import sessionmaker_for
+from db.session import session_scope, sessionmaker_for
 from laikhe import logsafe
 from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
-from services.privacy import erase_conversation
+from services.privacy import (
+    conversation_messages,
+    erase_conversation,
+    forget_unanswered_questions,
+)
 
 
 async def eraser_for(tracker_store_url: str, sender_id: str) -> int:
+    # The unanswered questions first: only the conversation links them to the sender.
+    said = await conversation_messages(tracker_store_url=tracker_store_url, sender_id=sender_id)
+    async with session_scope() as session:
+        await forget_unanswered_questions(session=session, messages=said)
     return await erase_conversation(tracker_store_url=tracker_store_url, sender_id=sender_id)
 
 

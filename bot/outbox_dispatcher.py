@@ -179,6 +179,11 @@ class OutboxDispatcher:
             logger.exception("could not release %d outbox claims", len(rows))
 
     def _outgoing(self, row: OutboxMessage) -> Outgoing:
+        if row.method == outbox.DELETE_METHOD:
+            # A card about a resident who erased their data (services.privacy).
+            return Outgoing(
+                chat_id=row.chat_id, method=row.method, message_id=row.telegram_message_id or 0
+            )
         markup = (
             InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._sender.bot)
             if row.reply_markup
@@ -203,7 +208,11 @@ class OutboxDispatcher:
             # row waits (unattempted) instead of the whole outbox waiting behind it.
             outcome, _ = await self._sender.attempt(outgoing, wait=False)
         if outcome.kind == "sent":
-            await outbox.mark_sent(session=session, row=row, telegram_message_id=outcome.message_id)
+            # A deleted card keeps the id of the message it removed.
+            message_id = (
+                row.telegram_message_id if outcome.message_id is None else outcome.message_id
+            )
+            await outbox.mark_sent(session=session, row=row, telegram_message_id=message_id)
             logger.info("outbox message %s (%s) sent", row.id, row.purpose)
             return
         if outcome.kind == "busy":

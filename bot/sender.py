@@ -134,6 +134,7 @@ class Outgoing:
     method: str = "sendMessage"  # or sendPhoto / sendDocument (text is the caption)
     file_id: str | None = None
     reply_markup: InlineKeyboardMarkup | None = None
+    message_id: int | None = None  # deleteMessage: the message to delete
 
 
 class DeliveryFailed(Exception):
@@ -177,8 +178,13 @@ class Sender:
             else:
                 self._chats[chat_id] = (lock, users - 1)
 
-    async def _call(self, message: Outgoing) -> Message:
+    async def _call(self, message: Outgoing) -> Message | None:
         timeout = self._read_timeout
+        if message.method == "deleteMessage":
+            await self.bot.delete_message(
+                message.chat_id, message.message_id or 0, read_timeout=timeout
+            )
+            return None
         if message.method == "sendPhoto":
             return await self.bot.send_photo(
                 message.chat_id, message.file_id or "", caption=message.text,
@@ -208,7 +214,7 @@ class Sender:
             logger.exception("unexpected error sending to a chat")
             outcome = Outcome("unknown", error=f"lỗi không xác định: {type(error).__name__}")
         else:
-            return Outcome("sent", message_id=sent.message_id), sent
+            return Outcome("sent", message_id=None if sent is None else sent.message_id), sent
         if outcome.flood:
             self._flood_until = max(self._flood_until, time.monotonic() + outcome.delay)
         return outcome, None

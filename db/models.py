@@ -211,7 +211,9 @@ class ConsentRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
-    sender_id: Mapped[str] = mapped_column(String(64), index=True)
+    # None for a refusal: refusing is how a resident sends an anonymous suggestion, and
+    # deciding consent never needs it (a refusal stamps the chat's consents withdrawn).
+    sender_id: Mapped[str | None] = mapped_column(String(64), index=True)
     purpose: Mapped[str] = mapped_column(String(64))
     notice_version: Mapped[str] = mapped_column(String(32))
     granted: Mapped[bool] = mapped_column(Boolean)

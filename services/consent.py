@@ -6,6 +6,7 @@ so the history shows which notice text was agreed to and when; the latest row de
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Final
 
@@ -15,9 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import ConsentRecord
 from services.tickets import VIETNAM
 
-# Change the version whenever the notice text changes in substance, so a record always
-# names the exact text the resident agreed to.
-CONSENT_NOTICE_VERSION: Final = "pdp-2026-11-v1"
 # Handling and answering an opinion (tickets with a name or a contact).
 PURPOSE_FEEDBACK: Final = "feedback"
 
@@ -35,6 +33,10 @@ CONSENT_NOTICE: Final = (
     "Anh/Chị có đồng ý không?"
 )
 
+# Derived from the text, so no edit of the notice can keep the old version by mistake: a
+# record names the exact text agreed to, and a changed text is asked again (has_consent).
+CONSENT_NOTICE_VERSION: Final = "pdp-" + hashlib.sha256(CONSENT_NOTICE.encode()).hexdigest()[:16]
+
 
 async def record_consent(
     *,
@@ -46,7 +48,12 @@ async def record_consent(
     granted: bool,
     now: datetime | None = None,
 ) -> ConsentRecord:
-    """Store one consent act; a refusal also marks earlier consents as withdrawn."""
+    """Store one consent act; a refusal also marks earlier consents as withdrawn.
+
+    A refusal is stored without the sender id: refusing is how a resident sends an
+    anonymous suggestion, so the record of it must not name the chat. What the refusal
+    changes for this chat is written on its earlier consents (withdrawn_at).
+    """
     now = now or datetime.now(VIETNAM)
     if not granted:
         # Stamping the earlier rows keeps the audit trail readable on its own: each
@@ -63,7 +70,7 @@ async def record_consent(
         )
     record = ConsentRecord(
         channel=channel,
-        sender_id=sender_id,
+        sender_id=sender_id if granted else None,
         purpose=purpose,
         notice_version=notice_version,
         granted=granted,
@@ -74,12 +81,24 @@ async def record_consent(
     return record
 
 
-async def has_consent(*, session: AsyncSession, sender_id: str, purpose: str) -> bool:
-    """True when the sender's latest record for this purpose is a consent still in force."""
+async def has_consent(
+    *,
+    session: AsyncSession,
+    sender_id: str,
+    purpose: str,
+    notice_version: str = CONSENT_NOTICE_VERSION,
+) -> bool:
+    """True when the sender's latest record for this purpose is a consent still in force
+    to the notice shown now: agreeing to an earlier text is not agreeing to this one."""
     latest = await session.scalar(
         select(ConsentRecord)
         .where(ConsentRecord.sender_id == sender_id, ConsentRecord.purpose == purpose)
         .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
         .limit(1)
     )
-    return latest is not None and latest.granted and latest.withdrawn_at is None
+    return (
+        latest is not None
+        and latest.granted
+        and latest.withdrawn_at is None
+        and latest.notice_version == notice_version
+    )

@@ -316,3 +316,38 @@ async def list_messages(
     if statuses:
         query = query.where(OutboxMessage.status.in_([s.value for s in statuses]))
     return list((await session.scalars(query)).all())
+
+
+# Telegram lets a bot delete its own messages in a group for 48 hours after sending.
+DELETE_METHOD: Final = "deleteMessage"
+DELETABLE_FOR: Final = timedelta(hours=48)
+
+
+async def enqueue_delete(
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    message_id: int,
+    purpose: str,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Queue the deletion of a message the bot sent (telegram_message_id names it).
+
+    Through the outbox like any send: committed with the change that asks for it,
+    retried on 429/5xx, in order after the chat's earlier messages. No ticket link: the
+    row must not tie the deleted message back to anyone.
+    """
+    now = as_utc(now or utcnow())
+    row = OutboxMessage(
+        created_at=now,
+        chat_id=chat_id,
+        method=DELETE_METHOD,
+        purpose=purpose,
+        telegram_message_id=message_id,
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row

@@ -8,17 +8,23 @@ name. Confidential complaint tickets are erased the same way: the bot's record i
 the formal complaint file (that goes through the legal channels the bot points to and
 is archived by the authority), and the most sensitive record is the last one to keep
 against a wish to erase it.
+
+Links count as much as contents: an outbox row addressed to the sender's chat, or tied
+to one of their tickets, says who wrote what; a card in an office group still shows the
+content in Telegram; an unanswered question is the sender's own words. Those go too
+(the group cards as far as Telegram lets a bot delete its messages: 48 hours).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,9 +35,11 @@ from db.models import (
     Ticket,
     TicketEvent,
     TicketState,
+    UnansweredQuestion,
 )
 from laikhe.contact import platform_of
 from laikhe.settings import to_sync_url
+from services import outbox
 from services.duplicates import OPEN_STATES
 from services.tickets import VIETNAM
 
@@ -39,6 +47,9 @@ ERASED_CONTENT: Final = "[Nội dung đã xóa theo yêu cầu của người g�
 ANONYMISED_NOTE: Final = "Đã xóa dữ liệu cá nhân theo yêu cầu của người gửi"
 # Rasa 3.6 SQLTrackerStore: one row per conversation event, keyed by sender_id.
 TRACKER_EVENTS_TABLE: Final = "events"
+# Group messages are deleted only while the deleteMessage can still reach Telegram within
+# its 48 hours: an hour is left for the queue (a bot restart, a 429 pause).
+DELETE_MARGIN: Final = outbox.DELETABLE_FOR - timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,10 @@ class ErasureReport:
     consent_records: int
     # Queued or sent Telegram messages to the sender's chat or about their tickets.
     outbox_messages: int = 0
+    # The bot's messages about these tickets in staff groups: young enough to be deleted
+    # (a deleteMessage is queued for each), or too old for Telegram to allow it.
+    group_messages_deleting: int = 0
+    group_messages_kept: int = 0
 
 
 def _scrub(ticket: Ticket, *, now: datetime) -> bool:
@@ -114,8 +129,12 @@ async def erase_personal_data(
         .where(ConsentRecord.channel == channel, ConsentRecord.sender_id == sender_id)
         .returning(ConsentRecord.id)
     )
-    outbox = await _erase_outbox(
-        session=session, channel=channel, sender_id=sender_id, ticket_ids=[t.id for t in tickets]
+    messages = await _erase_outbox(
+        session=session,
+        channel=channel,
+        sender_id=sender_id,
+        ticket_ids=[t.id for t in tickets],
+        now=now,
     )
     await session.flush()
     return ErasureReport(
@@ -123,34 +142,80 @@ async def erase_personal_data(
         withdrawn=withdrawn,
         attachments=attachments,
         consent_records=len(consents.all()),
-        outbox_messages=outbox,
+        outbox_messages=messages.erased,
+        group_messages_deleting=messages.deleting,
+        group_messages_kept=messages.kept,
     )
+
+
+@dataclass(frozen=True)
+class _OutboxErasure:
+    erased: int  # rows deleted or stripped
+    deleting: int  # group messages whose deletion is queued
+    kept: int  # group messages too old to delete
 
 
 async def _erase_outbox(
-    *, session: AsyncSession, channel: str, sender_id: str, ticket_ids: list[int]
-) -> int:
+    *,
+    session: AsyncSession,
+    channel: str,
+    sender_id: str,
+    ticket_ids: list[int],
+    now: datetime,
+) -> _OutboxErasure:
     """Messages to the sender's chat and about their tickets carry their words, name or
-    chat id: unsent ones are dropped, sent ones keep only their delivery record."""
+    chat id, and the row links the Telegram message back to them.
+
+    Rows to the sender's chat go (the chat id is the link; it cannot be blanked). Rows to
+    staff groups lose their text and their ticket, and keep only the delivery record; the
+    cards they posted are deleted from the group while Telegram still allows it.
+    """
+    resident_chat = (
+        int(sender_id) if channel == "telegram" and sender_id.lstrip("-").isdigit() else None
+    )
     about_sender: list[sa.ColumnElement[bool]] = []
     if ticket_ids:
         about_sender.append(OutboxMessage.ticket_id.in_(ticket_ids))
-    if channel == "telegram" and sender_id.lstrip("-").isdigit():
-        about_sender.append(OutboxMessage.chat_id == int(sender_id))
+    if resident_chat is not None:
+        about_sender.append(OutboxMessage.chat_id == resident_chat)
     if not about_sender:
-        return 0
-    dropped = await session.execute(
-        delete(OutboxMessage)
-        .where(or_(*about_sender), OutboxMessage.status == OutboxStatus.PENDING.value)
-        .returning(OutboxMessage.id)
-    )
-    blanked = await session.execute(
-        update(OutboxMessage)
-        .where(or_(*about_sender))
-        .values(text=None, file_id=None, reply_markup=None)
-        .returning(OutboxMessage.id)
-    )
-    return len(dropped.all()) + len(blanked.all())
+        return _OutboxErasure(0, 0, 0)
+    rows = (
+        await session.scalars(
+            select(OutboxMessage).where(or_(*about_sender)).order_by(OutboxMessage.id)
+        )
+    ).all()
+    deletable_since = outbox.as_utc(now) - DELETE_MARGIN
+    to_delete: list[tuple[int, int]] = []
+    kept = erased = 0
+    for row in rows:
+        erased += 1
+        if row.chat_id == resident_chat or row.status == OutboxStatus.PENDING.value:
+            await session.delete(row)
+            continue
+        if (
+            row.status == OutboxStatus.SENT.value
+            and row.method != outbox.DELETE_METHOD
+            and row.telegram_message_id is not None
+        ):
+            if row.sent_at is not None and outbox.as_utc(row.sent_at) > deletable_since:
+                to_delete.append((row.chat_id, row.telegram_message_id))
+            else:
+                kept += 1
+        row.text = None
+        row.file_id = None
+        row.reply_markup = None
+        row.ticket_id = None
+    await session.flush()
+    for chat_id, message_id in to_delete:
+        await outbox.enqueue_delete(
+            session=session,
+            chat_id=chat_id,
+            message_id=message_id,
+            purpose="erase_group_message",
+            now=now,
+        )
+    return _OutboxErasure(erased=erased, deleting=len(to_delete), kept=kept)
 
 
 def _erase_conversation_sync(url: str, sender_id: str) -> int:
@@ -179,3 +244,95 @@ async def erase_conversation(*, tracker_store_url: str, sender_id: str) -> int:
     # A blocking engine in a worker thread: the tracker store is not ours to give an
     # async driver, and one short DELETE does not justify a connection pool.
     return await asyncio.to_thread(_erase_conversation_sync, tracker_store_url, sender_id)
+
+
+# --- unanswered questions ---------------------------------------------------------------
+#
+# The fallback keeps what it did not understand without any link to the sender (for the
+# report), so the only link is the conversation itself: a logged question is this
+# sender's when its text is one of their messages and it was logged while that message
+# was being answered. Read before the conversation is erased.
+
+# The fallback logs a message while answering it; the window allows a slow engine and
+# clocks of different hosts (earlier by a minute).
+UNANSWERED_AFTER: Final = timedelta(minutes=10)
+UNANSWERED_BEFORE: Final = timedelta(minutes=1)
+# The fallback stores the first 500 characters (unanswered_questions.text).
+UNANSWERED_TEXT_CHARS: Final = 500
+
+
+@dataclass(frozen=True)
+class SaidMessage:
+    """One message the sender typed, as the engine stored it."""
+
+    text: str
+    at: datetime
+
+
+def _said_sync(url: str, sender_id: str) -> list[SaidMessage]:
+    sync_url = to_sync_url(url)
+    connect_args = {"timeout": 30} if sync_url.startswith("sqlite") else {}
+    # hide_parameters: a failed statement's log line would list the bound values.
+    engine = sa.create_engine(sync_url, connect_args=connect_args, hide_parameters=True)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table(TRACKER_EVENTS_TABLE):
+                return []
+            events = sa.table(
+                TRACKER_EVENTS_TABLE,
+                sa.column("sender_id"),
+                sa.column("type_name"),
+                sa.column("timestamp"),
+                sa.column("data"),
+            )
+            rows = connection.execute(
+                sa.select(events.c.timestamp, events.c.data).where(
+                    events.c.sender_id == sender_id, events.c.type_name == "user"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    said: list[SaidMessage] = []
+    for timestamp, data in rows:
+        try:
+            text = str(json.loads(data or "{}").get("text") or "").strip()
+        except (ValueError, AttributeError):
+            continue
+        if text and not text.startswith("/") and timestamp is not None:
+            said.append(SaidMessage(text, datetime.fromtimestamp(float(timestamp), VIETNAM)))
+    return said
+
+
+async def conversation_messages(*, tracker_store_url: str, sender_id: str) -> list[SaidMessage]:
+    """The sender's typed messages in the Rasa tracker store (every session)."""
+    return await asyncio.to_thread(_said_sync, tracker_store_url, sender_id)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back the local (Vietnam) wall time the fallback wrote, without zone.
+    return moment.replace(tzinfo=VIETNAM) if moment.tzinfo is None else moment
+
+
+async def forget_unanswered_questions(*, session: AsyncSession, messages: list[SaidMessage]) -> int:
+    """Delete the unanswered-question rows that are these messages; flushes only."""
+    limit = UNANSWERED_TEXT_CHARS
+    times: dict[str, list[datetime]] = {}
+    for message in messages:
+        times.setdefault(message.text[:limit], []).append(message.at)
+    if not times:
+        return 0
+    candidates = (
+        await session.scalars(
+            select(UnansweredQuestion).where(UnansweredQuestion.text.in_(list(times)))
+        )
+    ).all()
+    forgotten = 0
+    for row in candidates:
+        at = _aware(row.at)
+        if any(
+            said - UNANSWERED_BEFORE <= at <= said + UNANSWERED_AFTER for said in times[row.text]
+        ):
+            await session.delete(row)
+            forgotten += 1
+    await session.flush()
+    return forgotten

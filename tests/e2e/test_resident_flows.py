@@ -4,7 +4,9 @@ action server -> database. Every test checks the rows the flow left, not only th
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -89,9 +91,14 @@ def ticket_by_code(database_url: str, code: str) -> Ticket:
     return ticket
 
 
-def consents_of(database_url: str, chat_id: int) -> list[ConsentRecord]:
+def consents_of(database_url: str, chat_id: int | None) -> list[ConsentRecord]:
+    """The consent records of a chat; chat None: those kept without a chat id."""
+
     async def work(session: AsyncSession) -> list[ConsentRecord]:
-        query = select(ConsentRecord).where(ConsentRecord.sender_id == str(chat_id))
+        sender = ConsentRecord.sender_id
+        query = select(ConsentRecord).where(
+            sender.is_(None) if chat_id is None else sender == str(chat_id)
+        )
         return list((await session.scalars(query)).all())
 
     return on_database(database_url, work)
@@ -103,6 +110,16 @@ def tickets_of(database_url: str, chat_id: int) -> list[Ticket]:
         return list((await session.scalars(query)).all())
 
     return on_database(database_url, work)
+
+
+def tracker_rows(stack: Stack, chat_id: int) -> int:
+    """The engine's stored events of this chat (its SQL tracker store)."""
+    path = stack.tracker_store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path, timeout=30) as connection:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM events WHERE sender_id = ?", (str(chat_id),)
+        ).fetchone()
+    return int(count)
 
 
 def code_in(message: SentMessage) -> str:
@@ -128,8 +145,17 @@ def test_anonymous_suggestion_after_refusing_consent(
     assert ticket.kind == "gop_y" and ticket.anonymous
     assert ticket.sender_id is None and ticket.contact_name is None and ticket.contact_phone is None
     assert ticket.office.code == "VHXH" and ticket.content == content
-    [refusal] = consents_of(stack.database_url, 7201)
-    assert refusal.granted is False
+    # Nothing names the chat (#17 item 8): the refusal is kept without the chat id, and
+    # the engine's record of the conversation (the content typed, under the chat id) is
+    # erased by the bot once the confirmation is delivered.
+    assert consents_of(stack.database_url, 7201) == []
+    assert [r.granted for r in consents_of(stack.database_url, None)] == [False]
+    deadline = time.monotonic() + 15
+    while tracker_rows(stack, 7201) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert tracker_rows(stack, 7201) == 0
+    # The chat goes on as a new conversation.
+    resident.say("xin chào", "Xin chào")
 
 
 def test_formal_report_with_photo_bad_phone_and_a_correction(

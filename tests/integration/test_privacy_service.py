@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     AttachmentKind,
@@ -19,6 +21,7 @@ from db.models import (
     TicketAttachment,
     TicketKind,
     TicketState,
+    UnansweredQuestion,
 )
 from laikhe.commune import CommuneConfig
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK, record_consent
@@ -26,10 +29,13 @@ from services.outbox import enqueue
 from services.privacy import (
     ANONYMISED_NOTE,
     ERASED_CONTENT,
+    conversation_messages,
     erase_conversation,
     erase_personal_data,
+    forget_unanswered_questions,
 )
 from services.resident import add_attachment, add_information
+from services.tickets import VIETNAM
 from tests.conftest import PostgresDatabase
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
 
@@ -273,3 +279,181 @@ async def test_erasure_drops_unsent_messages_and_blanks_sent_ones(
     assert ids[0] not in rows  # never sent: dropped
     assert rows[ids[1]].text is None and rows[ids[1]].status == "sent"  # delivery record only
     assert rows[ids[2]].text == "Trả lời người khác"
+
+
+# --- links left behind (#17 item 7) ---------------------------------------------------
+
+GROUP = -100500
+OTHER_GROUP = -100600
+
+
+async def _sent(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    message_id: int,
+    at: datetime,
+    ticket_id: int | None = None,
+    method: str = "sendMessage",
+    purpose: str = "new_ticket",
+) -> OutboxMessage:
+    row = await enqueue(
+        session=session,
+        chat_id=chat_id,
+        purpose=purpose,
+        method=method,
+        text="Nguyễn Văn An, 0912345678: Wifi nhà văn hóa hỏng",
+        file_id="AgACAgUAAxkBAAIB" if method != "sendMessage" else None,
+        ticket_id=ticket_id,
+        now=at,
+    )
+    assert row is not None
+    row.status = OutboxStatus.SENT.value
+    row.sent_at = at
+    row.telegram_message_id = message_id
+    return row
+
+
+async def test_erasure_unlinks_the_outbox_and_deletes_the_young_group_cards(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    codes = await _sender_with_history(sessions, commune)
+    now = datetime.now(timezone.utc)
+    async with sessions() as session:
+        mine = (await session.scalars(select(Ticket.id).where(Ticket.sender_id == "1001"))).all()
+        other = await session.scalar(select(Ticket.id).where(Ticket.code == codes["other"]))
+        hour_ago, days_ago = now - timedelta(hours=1), now - timedelta(days=3)
+        await _sent(session, chat_id=GROUP, message_id=501, at=hour_ago, ticket_id=mine[0])
+        await _sent(
+            session,
+            chat_id=GROUP,
+            message_id=502,
+            at=hour_ago,
+            ticket_id=mine[0],
+            method="sendPhoto",
+            purpose="new_ticket_file",
+        )
+        # Forwarded: the other office's group got the card too.
+        await _sent(session, chat_id=OTHER_GROUP, message_id=77, at=hour_ago, ticket_id=mine[1])
+        await _sent(session, chat_id=GROUP, message_id=401, at=days_ago, ticket_id=mine[1])
+        # Answers delivered to the resident's own chat, with and without a ticket.
+        await _sent(
+            session, chat_id=1001, message_id=9, at=hour_ago, ticket_id=mine[0], purpose="answer"
+        )
+        await _sent(session, chat_id=1001, message_id=10, at=hour_ago, purpose="rating")
+        # Someone else's card and answer stay as they are.
+        await _sent(session, chat_id=GROUP, message_id=601, at=hour_ago, ticket_id=other)
+        await _sent(session, chat_id=2002, message_id=11, at=hour_ago, ticket_id=other)
+        await session.commit()
+
+    async with sessions() as session:
+        report = await erase_personal_data(
+            session=session, channel="telegram", sender_id="1001", now=now
+        )
+        await session.commit()
+
+    assert (report.group_messages_deleting, report.group_messages_kept) == (3, 1)
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    # Nothing is addressed to the resident's chat or tied to their tickets any more.
+    assert [r for r in rows if r.chat_id == 1001] == []
+    assert [r for r in rows if r.ticket_id in mine] == []
+    # The group deliveries stay as records without text.
+    kept = [
+        (r.chat_id, r.telegram_message_id, r.text)
+        for r in rows
+        if r.purpose != "erase_group_message"
+    ]
+    assert (
+        (GROUP, 501, None) in kept
+        and (GROUP, 401, None) in kept
+        and (OTHER_GROUP, 77, None) in kept
+    )
+    # The cards younger than 48 h are queued for deletion, by message id, with no ticket.
+    deletes = [
+        (r.chat_id, r.telegram_message_id, r.method, r.status, r.ticket_id, r.text)
+        for r in rows
+        if r.purpose == "erase_group_message"
+    ]
+    assert deletes == [
+        (GROUP, 501, "deleteMessage", "pending", None, None),
+        (GROUP, 502, "deleteMessage", "pending", None, None),
+        (OTHER_GROUP, 77, "deleteMessage", "pending", None, None),
+    ]
+    untouched = [(r.chat_id, r.telegram_message_id, r.ticket_id) for r in rows if r.ticket_id]
+    assert untouched == [(GROUP, 601, other), (2002, 11, other)]
+    assert all(r.text for r in rows if r.ticket_id == other)
+
+    # Asked again: nothing left to unlink, nothing queued twice.
+    async with sessions() as session:
+        again = await erase_personal_data(
+            session=session, channel="telegram", sender_id="1001", now=now
+        )
+        await session.commit()
+    assert (again.outbox_messages, again.group_messages_deleting) == (0, 0)
+
+
+def _tracker_with_texts(url: str, rows: list[tuple[str, str, float]]) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(TRACKER_DDL))
+            for index, (sender, text, ts) in enumerate(rows, start=1):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO events (id, sender_id, type_name, timestamp, data) "
+                        "VALUES (:id, :sender, 'user', :ts, :data)"
+                    ),
+                    {
+                        "id": index,
+                        "sender": sender,
+                        "ts": ts,
+                        "data": json.dumps({"event": "user", "text": text, "timestamp": ts}),
+                    },
+                )
+    finally:
+        engine.dispose()
+
+
+async def test_the_senders_unanswered_questions_are_forgotten_with_the_conversation(
+    sessions: Sessions, tracker_url: str
+) -> None:
+    """unanswered_questions keep no sender; the conversation is the link, read before it
+    is erased (what bot/__main__.eraser_for does)."""
+    asked = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+    later = asked + timedelta(days=2)
+    same = "cho hoi lop hoc dien thoai o dau"
+    _tracker_with_texts(
+        tracker_url,
+        [
+            ("1001", same, asked.timestamp()),
+            ("1001", "  nha toi o canh cong cho, ai sua duong  ", later.timestamp()),
+            ("1001", "/affirm", later.timestamp()),
+            ("2002", same, (asked + timedelta(days=5)).timestamp()),
+        ],
+    )
+    async with sessions() as session:
+        for text, at in (
+            (same, asked + timedelta(seconds=2)),  # 1001's
+            ("nha toi o canh cong cho, ai sua duong", later + timedelta(seconds=1)),  # 1001's
+            (same, asked + timedelta(days=5, seconds=3)),  # 2002's: same words, other time
+            ("mot cau khac", asked),
+        ):
+            session.add(UnansweredQuestion(text=text, channel="telegram", at=at))
+        await session.commit()
+
+    said = await conversation_messages(tracker_store_url=tracker_url, sender_id="1001")
+    assert [m.text for m in said] == [same, "nha toi o canh cong cho, ai sua duong"]
+    async with sessions() as session:
+        assert await forget_unanswered_questions(session=session, messages=said) == 2
+        await session.commit()
+    async with sessions() as session:
+        left = (
+            await session.execute(
+                select(UnansweredQuestion.text, UnansweredQuestion.at).order_by(
+                    UnansweredQuestion.id
+                )
+            )
+        ).all()
+    assert [text for text, _ in left] == [same, "mot cau khac"]
+    assert await erase_conversation(tracker_store_url=tracker_url, sender_id="1001") == 3
