@@ -70,6 +70,22 @@ class Reply:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
 
 
+# Telegram's limit for one text message.
+MAX_TELEGRAM_TEXT = 4096
+
+
+def split_text(text: str, limit: int = MAX_TELEGRAM_TEXT) -> list[str]:
+    """Text in pieces Telegram accepts, cut at a line end when one is not too far back."""
+    chunks = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    chunks.append(text)
+    return chunks
+
+
 def replies_from_engine(messages: list[dict[str, Any]]) -> list[Reply]:
     """Engine messages -> replies. Buttons attach to the text they came with."""
     replies: list[Reply] = []
