@@ -26,7 +26,7 @@ from actions.ticket_forms import (
 )
 from db.models import AttachmentKind, TicketKind
 from laikhe.labels import KIND_LABELS
-from laikhe.validators import match_choice, validate_feedback_text
+from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
 from services.duplicates import find_likely_duplicate
 from services.tickets import NewTicket, list_categories, list_villages
@@ -38,6 +38,12 @@ NO_VILLAGE: Final = "none"
 NO_DUPLICATE: Final = "none"
 PHOTOS_DONE: Final = "none"
 MAX_FORM_PHOTOS: Final = 5
+# A photo arrives as a Telegram file id; anything else (a URL, which Telegram would fetch
+# and post in the office group) was not sent as a photo and is dropped.
+NOT_A_PHOTO: Final = (
+    "Tôi chưa nhận được ảnh này. Anh/Chị gửi ảnh bằng biểu tượng đính kèm 📎, "
+    "hoặc bấm nút bên dưới."
+)
 # Formal feedback needs a name and a contact (Decree 20/2008 as amended by 92/2017); a
 # suggestion or a question is answered in this chat without them.
 FORMAL_KINDS: Final = frozenset({TicketKind.PHAN_ANH.value, TicketKind.KIEN_NGHI.value})
@@ -316,6 +322,10 @@ class ValidateFeedbackForm(TicketFormValidation):
     ) -> dict[str, Any]:
         photos = list(tracker.get_slot("feedback_photos") or [])
         photo = photo_id_of(tracker)
+        if photo is not None and not is_telegram_file_id(photo):
+            logger.warning("dropped a photo value that is not a Telegram file id")
+            dispatcher.utter_message(text=NOT_A_PHOTO)
+            return {"feedback_photos_done": None}
         if photo is not None:
             photos.append(photo)
             if len(photos) >= MAX_FORM_PHOTOS:
@@ -407,6 +417,7 @@ class SubmitFeedback(Action):
                 attachments=tuple(
                     (file_id, AttachmentKind.PHOTO)
                     for file_id in tracker.get_slot("feedback_photos") or ()
+                    if is_telegram_file_id(file_id)  # the slot is set only through the check
                 ),
             )
         )

@@ -20,6 +20,7 @@ from actions.consent import ask_consent, chat_has_consent, consent_value, store_
 from actions.runtime import SavedTicket
 from laikhe.contact import validate_person_name, validate_phone
 from laikhe.labels import format_date
+from laikhe.validators import clean_text
 
 # Every slot a ticket form fills, by form: reset together when a form ends or is cancelled.
 FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
@@ -145,8 +146,9 @@ def resolve_confirmation(value: Any, confirm_slot: str, editable: list[str]) -> 
 def check_text(
     slot: str, value: Any, check: TextCheck, dispatcher: CollectingDispatcher
 ) -> dict[str, Any]:
-    """Run a pure validator on typed text; its reason (if any) is the reply."""
-    cleaned, problem = check(str(value or ""))
+    """Run a pure validator on typed text; its reason (if any) is the reply. Control and
+    bidi characters are stripped first, whichever channel the text came through."""
+    cleaned, problem = check(clean_text(str(value or "")))
     if problem:
         dispatcher.utter_message(text=problem)
     return {slot: cleaned}

@@ -7,6 +7,9 @@ import functools
 import logging
 import os
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
 from bot.outbox_dispatcher import DispatchSettings
@@ -32,11 +35,24 @@ async def eraser_for(tracker_store_url: str, sender_id: str) -> int:
     return await erase_conversation(tracker_store_url=tracker_store_url, sender_id=sender_id)
 
 
+def _describe(problem: ErrorDetails) -> str:
+    """One configuration problem: the setting and what is wrong, never its value."""
+    where = ".".join(str(part) for part in problem["loc"]).upper()
+    message = problem["msg"].removeprefix("Value error, ")
+    return f"- {where}: {message}" if where else f"- {message}"
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logsafe.install()  # exceptions logged by type and frames, never their messages
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        # A configuration mistake: say what to fix, not a traceback (no values are shown).
+        raise SystemExit(
+            "Configuration error:\n" + "\n".join(_describe(problem) for problem in error.errors())
+        ) from None
     secret = settings.internal_secret
     engine = EngineClient(
         settings.rasa_url,
@@ -61,11 +77,13 @@ def main() -> None:
         if not settings.telegram_webhook_url:
             raise SystemExit("TELEGRAM_WEBHOOK_URL is required in webhook mode")
         secret = settings.telegram_webhook_secret
+        if secret is None:  # Settings refuses webhook mode without one
+            raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
         application.run_webhook(
             listen=settings.telegram_webhook_listen,
             port=settings.telegram_webhook_port,
             webhook_url=settings.telegram_webhook_url,
-            secret_token=secret.get_secret_value() if secret else None,
+            secret_token=secret.get_secret_value(),
         )
     else:
         application.run_polling()

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.engine_client import EngineClient, EngineUnavailable
 from laikhe.logsafe import pseudonym
+from laikhe.validators import clean_text, is_telegram_file_id
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +41,20 @@ ONLY_TEXT = (
 )
 
 
-# Telegram file ids are URL-safe base64; anything else is not put into a payload.
-_FILE_ID = re.compile(r"^[A-Za-z0-9_-]{10,200}$")
+# The engine reads a message that starts with "/" (after stripping whitespace) as an
+# intent payload with entities. Typed text never may: every leading run of slashes, their
+# look-alikes (fullwidth, division, fraction slash, ...) and spaces goes, however mixed.
+_PAYLOAD_PREFIX = re.compile(r"^[\s/\uff0f\u2215\u2044\u29f8\u2571\u3033\u30ce\u2cc6]+")
+
+
+def typed_text(text: str | None) -> str:
+    """What a resident typed, as the engine may see it: clean and never a payload."""
+    return _PAYLOAD_PREFIX.sub("", clean_text(text or "")).strip()
 
 
 def photo_payload(file_id: str) -> str | None:
     """The engine payload that hands a photo (by file id) to the current form step."""
-    if not _FILE_ID.match(file_id):
+    if not is_telegram_file_id(file_id):
         return None
     return f'/inform{{"photo":"{file_id}"}}'
 
@@ -61,6 +69,22 @@ class Button:
 class Reply:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+
+# Telegram's limit for one text message.
+MAX_TELEGRAM_TEXT = 4096
+
+
+def split_text(text: str, limit: int = MAX_TELEGRAM_TEXT) -> list[str]:
+    """Text in pieces Telegram accepts, cut at a line end when one is not too far back."""
+    chunks = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    chunks.append(text)
+    return chunks
 
 
 def replies_from_engine(messages: list[dict[str, Any]]) -> list[Reply]:
@@ -106,9 +130,8 @@ class Conversation:
         self._to_erase: set[str] = set()
 
     async def handle_text(self, sender_id: str, text: str | None) -> list[Reply]:
-        # A leading "/" would make the engine read typed text as an intent payload;
-        # only our own buttons may send payloads.
-        cleaned = (text or "").strip().lstrip("/").strip()
+        # Only our own buttons may send payloads (see typed_text).
+        cleaned = typed_text(text)
         if not cleaned:
             return [Reply(EMPTY_MESSAGE)]
         if len(cleaned) > MAX_MESSAGE_CHARS:

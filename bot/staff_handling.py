@@ -19,6 +19,7 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.conversation import split_text
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext
 from db.models import Office, Ticket, TicketState
 from services import handling
@@ -56,6 +57,11 @@ VIEW_USAGE: Final = "Cú pháp: /xem <mã ý kiến>"
 OPEN_PRIVATE_CHAT: Final = (
     "Anh/Chị mở chat riêng với trợ lý, bấm Start, rồi bấm lại nút này để đọc nội dung."
 )
+OPEN_PRIVATE_CHAT_TO_ANSWER: Final = (
+    "Ý kiến {code} được bảo mật nên được trả lời trong chat riêng. Anh/Chị mở chat riêng "
+    "với trợ lý, bấm Start, rồi bấm lại nút."
+)
+PROMPT_SENT_PRIVATELY: Final = "Trợ lý đã nhắn riêng cho Anh/Chị để trả lời ý kiến bảo mật."
 # Once a ticket is here, the group card has nothing left to do.
 _FINAL_STATES: Final = frozenset({TicketState.CLOSED, TicketState.REJECTED, TicketState.FORWARDED})
 
@@ -91,8 +97,9 @@ async def _run(context: ContextTypes.DEFAULT_TYPE, action: Action) -> ActionResu
 
 async def _check(
     context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str, action: str
-) -> str | None:
-    """None when the user may act on the ticket now, else the refusal to show."""
+) -> str | bool:
+    """The refusal to show, or (when the user may act on the ticket now) whether the
+    ticket is confidential."""
     try:
         async with _staff(context).sessions() as session:
             ticket = await handling.check_can_act(
@@ -100,9 +107,9 @@ async def _check(
             )
             if TicketState(ticket.state) not in handling.WORKING_STATES:
                 return f"Ý kiến {ticket.code} đã được xử lý xong, không {action} được nữa."
+            return bool(ticket.confidential)
     except StaffActionError as error:
         return error.message
-    return None
 
 
 async def _mark_card(message: Message, result: ActionResult) -> None:
@@ -152,13 +159,18 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
     elif op in (ANSWER, REJECT, FORWARD, VIEW):
         doing = {ANSWER: "trả lời", REJECT: "từ chối", FORWARD: "chuyển", VIEW: "xem"}[op]
-        refusal = await _check(context, user.id, code, doing) if op != VIEW else None
-        if refusal is not None:
-            await query.answer(refusal, show_alert=True)
+        checked = await _check(context, user.id, code, doing) if op != VIEW else False
+        if isinstance(checked, str):
+            await query.answer(checked, show_alert=True)
+            return
+        if message is None:
+            await query.answer()
+            return
+        if op in (ANSWER, REJECT) and checked and message.chat.type != ChatType.PRIVATE:
+            sent = await _ask_privately(context, message, user.id, code, op)
+            await query.answer(PROMPT_SENT_PRIVATELY if sent else None)
             return
         await query.answer()
-        if message is None:
-            return
         if op == VIEW:
             await _send_private_view(update, context, code)
         elif op == FORWARD:
@@ -184,7 +196,7 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             await _mark_card(message, result)
 
 
-async def _ask_for_text(message: Message, code: str, op: str) -> None:
+def _prompt(code: str, op: str) -> tuple[str, ForceReply]:
     prompt = ANSWER_PROMPT if op == ANSWER else REJECT_PROMPT
     hint = (
         "Anh/Chị trả lời (reply) tin nhắn này bằng nội dung gửi người dân; tin được ghi là "
@@ -192,12 +204,30 @@ async def _ask_for_text(message: Message, code: str, op: str) -> None:
         if op == ANSWER
         else "Anh/Chị trả lời (reply) tin nhắn này bằng lý do; người gửi sẽ nhận được lý do."
     )
-    await message.reply_text(
-        f"{prompt.format(code=code)}\n{hint}",
-        reply_markup=ForceReply(
-            input_field_placeholder="Nội dung trả lời" if op == ANSWER else "Lý do từ chối"
-        ),
+    return f"{prompt.format(code=code)}\n{hint}", ForceReply(
+        input_field_placeholder="Nội dung trả lời" if op == ANSWER else "Lý do từ chối"
     )
+
+
+async def _ask_for_text(message: Message, code: str, op: str) -> None:
+    text, markup = _prompt(code, op)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def _ask_privately(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, user_id: int, code: str, op: str
+) -> bool:
+    """The prompt for a confidential ticket goes to the cleared staff member's private chat:
+    an answer typed in the group would be read by the whole group. False if not sent."""
+    text, markup = _prompt(code, op)
+    try:
+        await context.bot.send_message(user_id, text, reply_markup=markup)
+    except Forbidden:
+        # Never started a private chat with the bot (or blocked it): say so in the group,
+        # with the code only.
+        await message.reply_text(OPEN_PRIVATE_CHAT_TO_ANSWER.format(code=code))
+        return False
+    return True
 
 
 async def _ask_forward_target(
@@ -234,7 +264,7 @@ async def _send_private_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     text = await _view_text(context, user.id, code)
     try:
-        await context.bot.send_message(user.id, text)
+        await _send_long(context, user.id, text)
     except Forbidden:
         if update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, OPEN_PRIVATE_CHAT)
@@ -255,18 +285,24 @@ async def _view_text(context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str
 
 
 class _PromptReply(filters.MessageFilter):
-    """A text reply to one of our answer / reason prompts."""
+    """A text reply to one of OUR answer / reason prompts: another bot in the group (or a
+    copy of our text) could post a look-alike prompt and have staff answer through it."""
 
     def filter(self, message: Message) -> bool:
         prompt = message.reply_to_message
-        return bool(
+        if not (
             message.text
             and prompt is not None
             and prompt.from_user is not None
-            and prompt.from_user.is_bot
             and prompt.text
             and _PROMPT_RE.match(prompt.text)
-        )
+        ):
+            return False
+        try:
+            ours = message.get_bot().id
+        except RuntimeError:  # no bot attached: not an update we received
+            return False
+        return prompt.from_user.id == ours
 
 
 PROMPT_REPLY: Final = _PromptReply()
@@ -333,13 +369,18 @@ async def _text_command(
         return
     if not text.strip():
         # "/traloi LK-2026-000001" alone: ask for the text with a prompt, here (a private
-        # chat works the same as the group).
+        # chat works the same as the group), privately for a confidential ticket.
         doing = "trả lời" if is_answer else "từ chối"
-        refusal = await _check(context, user.id, code, doing)
-        if refusal is not None:
-            await message.reply_text(refusal)
+        checked = await _check(context, user.id, code, doing)
+        if isinstance(checked, str):
+            await message.reply_text(checked)
             return
-        await _ask_for_text(message, code, ANSWER if is_answer else REJECT)
+        op = ANSWER if is_answer else REJECT
+        if checked and message.chat.type != ChatType.PRIVATE:
+            if await _ask_privately(context, message, user.id, code, op):
+                await message.reply_text(PROMPT_SENT_PRIVATELY)
+            return
+        await _ask_for_text(message, code, op)
         return
     await _answer_or_reject(context, message, user.id, code, text, is_answer)
 
@@ -356,4 +397,11 @@ async def on_view_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         # Details (and contacts) only in a private chat, never in a group.
         await message.reply_text(f"Anh/Chị nhắn riêng cho trợ lý «/xem {code}» để xem chi tiết.")
         return
-    await message.reply_text(await _view_text(context, user.id, code))
+    await _send_long(context, chat.id, await _view_text(context, user.id, code))
+
+
+async def _send_long(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    """A ticket's history can pass Telegram's 4,096 characters: several messages, cut at
+    line ends."""
+    for chunk in split_text(text):
+        await context.bot.send_message(chat_id, chunk)

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import MessageLimit
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -21,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload
+from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload, split_text
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from bot.sender import DeliveryFailed, Outgoing, sender_for
 from bot.staff_handling import (
@@ -37,6 +38,7 @@ from bot.staff_handling import (
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from bot.update_processor import PerChatUpdateProcessor
 from laikhe.settings import Settings
+from services.chat_migration import follow_chat_migration
 from services.digest import queue_digest_if_due
 from services.retention import DailyRetention
 
@@ -45,6 +47,7 @@ logger = logging.getLogger(__name__)
 CONVERSATION_KEY = "conversation"
 CALLBACK_DATA_MAX_BYTES = 64
 BUTTON_EXPIRED = "Nút này đã hết hiệu lực."
+NOT_OUR_BUTTON = "Nút này không hợp lệ. Anh/Chị gõ «hướng dẫn» để xem các mục."
 SOMETHING_WENT_WRONG = (
     "Xin lỗi Anh/Chị, đã có lỗi khi xử lý tin nhắn. Anh/Chị vui lòng thử lại sau ít phút."
 )
@@ -66,17 +69,6 @@ def keyboard_for(reply: Reply) -> InlineKeyboardMarkup | None:
         else:
             rows.append([button])
     return InlineKeyboardMarkup(rows)
-
-
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    chunks = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > limit // 2 else limit
-        chunks.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    chunks.append(text)
-    return chunks
 
 
 async def send_replies(message: Message, replies: list[Reply]) -> None:
@@ -171,6 +163,35 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _conversation(context).finish_turn(chat_id)
 
 
+def button_data(message: Message) -> set[str]:
+    """The callback data of the inline buttons a message carries."""
+    markup = message.reply_markup
+    return {
+        button.callback_data
+        for row in (markup.inline_keyboard if markup else ())
+        for button in row
+        if isinstance(button.callback_data, str)
+    }
+
+
+async def refuse_forged_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every other callback handler (resident and staff alike). A client can
+    send any callback data for a message; only the buttons we put on it are choices,
+    anything else would be a forged intent payload or staff operation: refused here, so
+    nothing reaches the engine or the staff services."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return  # an inaccessible message: the handlers below refuse or authorise as before
+    if query.data in button_data(query.message):
+        return
+    logger.warning("refused a callback whose data is not a button of its message")
+    try:
+        await query.answer(NOT_OUR_BUTTON, show_alert=True)
+    except TelegramError as error:
+        logger.info("could not answer a refused button: %s", error)
+    raise ApplicationHandlerStop
+
+
 async def _acknowledge(query: CallbackQuery, message: Message | None) -> None:
     """Stop the button's spinner, show what was chosen and remove the keyboard, so an
     old button is not pressed twice. A failure here is logged; the turn goes on."""
@@ -193,6 +214,58 @@ async def _acknowledge(query: CallbackQuery, message: Message | None) -> None:
             await query.edit_message_reply_markup(None)
     except TelegramError as error:
         logger.info("could not acknowledge a button: %s", error)
+
+
+EDITS_NOT_READ = (
+    "Tôi không đọc tin nhắn đã sửa. Anh/Chị gửi nội dung cần sửa trong một tin nhắn mới."
+)
+
+
+async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edit is not a new turn: handled as one it would answer twice, and for a form
+    step or a staff answer act on a message the conversation has already moved past.
+    The sender is told once per edit in a private chat, or when the edit is a staff reply
+    to one of our prompts; other group edits are left alone (the bot does not read group
+    chatter)."""
+    message = update.edited_message
+    if message is None:
+        return
+    if message.chat.type == ChatType.PRIVATE or PROMPT_REPLY.check_update(update):
+        try:
+            await message.reply_text(EDITS_NOT_READ)
+        except TelegramError as error:
+            logger.info("could not answer an edit: %s", error)
+
+
+async def on_chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group upgraded to a supergroup: its office follows it to the new chat id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    staff: StaffContext = context.application.bot_data[STAFF_CONTEXT_KEY]
+    async with staff.sessions() as session:
+        moved = await follow_chat_migration(session=session, old_chat_id=old, new_chat_id=new)
+        await session.commit()
+    if moved:
+        # Group ids, not people: the operator needs them to update config/commune.yml, or
+        # `make load-config` would put the old id back.
+        logger.warning(
+            "group %s became supergroup %s: offices %s now use it; set their staff_chat_id "
+            "in config/commune.yml",
+            old, new, ",".join(moved),
+        )  # fmt: skip
+    if staff.commune.commune.leaders_chat_id == old:
+        logger.warning(
+            "the leaders' group %s became supergroup %s: set commune.leaders_chat_id in "
+            "config/commune.yml and restart the bot",
+            old, new,
+        )  # fmt: skip
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -267,8 +340,13 @@ def build_application(
     application.bot_data[CONVERSATION_KEY] = conversation
     application.bot_data[STAFF_CONTEXT_KEY] = staff
     private = filters.ChatType.PRIVATE
+    # Before everything else: an edit is never a new turn (nor a command run again), and
+    # a group's upgrade to a supergroup is followed before its first new message.
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, on_edited_message))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_chat_migrated))
     # Staff handlers first: their buttons and replies must never reach the resident
     # conversation, whose catch-all handlers come below.
+    application.add_handler(CallbackQueryHandler(refuse_forged_button), group=-1)
     application.add_handler(CallbackQueryHandler(on_staff_button, pattern=STAFF_BUTTON_PATTERN))
     application.add_handler(MessageHandler(PROMPT_REPLY & ~filters.COMMAND, on_prompt_reply))
     application.add_handler(CommandHandler("traloi", on_answer_command))

@@ -6,14 +6,40 @@ environment. Local commune facts live in the commune configuration file, not her
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Telegram sends the webhook secret in a header with every update (1-256 characters of
+# A-Z a-z 0-9 _ -); without a long random one, anyone who reaches the URL can post updates
+# as any resident or staff member.
+MIN_WEBHOOK_SECRET_CHARS = 32
+_WEBHOOK_SECRET = re.compile(rf"[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET_CHARS},256}}")
+MAKE_WEBHOOK_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+WEBHOOK_SECRET_REQUIRED = (
+    "Webhook mode needs TELEGRAM_WEBHOOK_SECRET: a random string of "
+    f"{MIN_WEBHOOK_SECRET_CHARS} to 256 characters from A-Z a-z 0-9 _ - "
+    "(anyone who reaches the webhook URL without it could post updates as any user). "
+    f"Make one with: {MAKE_WEBHOOK_SECRET}"
+)
+
+
+def webhook_secret_problem(secret: str | None) -> str | None:
+    """None when the secret is fit for webhook mode, else why not and how to make one."""
+    if (
+        secret is None
+        or not _WEBHOOK_SECRET.fullmatch(secret)
+        # "aaaa..." or "abab..." has the length but is not random.
+        or len(set(secret)) < 12
+    ):
+        return WEBHOOK_SECRET_REQUIRED
+    return None
 
 
 class Settings(BaseSettings):
@@ -54,6 +80,15 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.telegram_mode == "webhook":
+            secret = self.telegram_webhook_secret
+            problem = webhook_secret_problem(secret.get_secret_value() if secret else None)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
     @property
     def async_database_url(self) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import Office, StaffMember, Ticket, TicketEvent, TicketState
 from laikhe.labels import STATE_LABELS, format_date
+from laikhe.validators import clean_text
 from services.access import can_read_ticket
 from services.calendar import add_working_days
 from services.notifications import (
@@ -151,7 +152,8 @@ def _record(
 
 
 def _clean(text: str, *, empty: str) -> str:
-    cleaned = text.strip()
+    # Sent to the resident and kept in the history: no control or bidi characters.
+    cleaned = clean_text(text).strip()
     if not cleaned:
         raise StaffActionError(empty)
     if len(cleaned) > MAX_ANSWER_CHARS:

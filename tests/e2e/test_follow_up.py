@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
+from bot.telegram_app import NOT_OUR_BUTTON
 from bot.terminal import run_terminal_chat
 from db.models import ConsentRecord, Ticket, TicketEvent, TicketState
 from db.session import sessionmaker_for
@@ -77,6 +78,15 @@ def consents(stack: Stack, chat: int) -> list[ConsentRecord]:
     return with_db(stack.database_url, query)
 
 
+def tickets_of(stack: Stack, chat: int) -> list[str]:
+    async def query(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session:
+            rows = await session.scalars(select(Ticket.code).where(Ticket.sender_id == str(chat)))
+            return list(rows.all())
+
+    return with_db(stack.database_url, query)
+
+
 def tracker_rows(stack: Stack, chat: int | str) -> int:
     path = stack.tracker_store_url.removeprefix("sqlite:///")
     with sqlite3.connect(path, timeout=30) as connection:
@@ -84,6 +94,18 @@ def tracker_rows(stack: Stack, chat: int | str) -> int:
             "SELECT count(*) FROM events WHERE sender_id = ?", (str(chat),)
         ).fetchone()
     return int(count)
+
+
+def refusal_of(telegram: FakeTelegramServer, query_id: str) -> str | None:
+    answer = telegram.wait_for(
+        lambda: next(
+            (a for a in telegram.callback_answers if a.callback_query_id == query_id), None
+        ),
+        timeout=TIMEOUT,
+        message=f"callback {query_id} not answered",
+    )
+    assert answer is not None and answer.show_alert
+    return answer.text
 
 
 def count(telegram: FakeTelegramServer, chat: int) -> int:
@@ -127,15 +149,17 @@ def test_status_from_the_owner_and_from_another_chat(
     assert "Mới tiếp nhận" in theirs.text and "Phòng Kinh tế" in theirs.text
     assert content not in theirs.text and theirs.button_texts == []
 
-    # The owner's withdraw button, pressed from the other chat: refused, nothing changes.
-    seen = count(telegram, stranger)
-    telegram.press_button(
+    # The owner's withdraw button, forged from the other chat: refused before the engine
+    # (it is no button of that message), nothing changes. The action's own ownership
+    # check is tested in tests/integration/test_follow_up_actions.py.
+    seen, events = count(telegram, stranger), tracker_rows(stack, stranger)
+    query = telegram.press_button(
         stranger, theirs.message_id, f'/ticket_op{{"op":"withdraw:{code}:ok"}}', force=True
     )
-    refused = wait_reply(telegram, stranger, seen, "không được gửi từ tài khoản này")
-    assert "Traceback" not in refused.text
+    assert refusal_of(telegram, query) == NOT_OUR_BUTTON
     ticket, history = load(stack, code)
     assert ticket.state == TicketState.NEW and len(history) == 1
+    assert count(telegram, stranger) == seen and tracker_rows(stack, stranger) == events
 
 
 def test_my_tickets_list_and_withdraw_with_confirmation(
@@ -147,6 +171,9 @@ def test_my_tickets_list_and_withdraw_with_confirmation(
     listing = say(telegram, chat, "ý kiến của tôi", code)
     assert listing.button_texts == [code]
     press(telegram, chat, code, "• Trạng thái")
+    # Asked twice: the first question's confirmation button stays, an old button.
+    old = press(telegram, chat, "Rút ý kiến", "chắc chắn muốn rút")
+    say(telegram, chat, f"tra cứu {code}", "• Trạng thái")
     press(telegram, chat, "Rút ý kiến", "chắc chắn muốn rút")
     assert load(stack, code)[0].state == TicketState.NEW  # asked, not yet done
     confirmation = press(telegram, chat, "Rút ý kiến", "Đã rút ý kiến")
@@ -158,12 +185,35 @@ def test_my_tickets_list_and_withdraw_with_confirmation(
 
     # The confirmation button pressed again (an old button): a clear reply, nothing changes.
     seen = count(telegram, chat)
-    last = telegram.messages(chat)[-1]
-    telegram.press_button(
-        chat, last.message_id, f'/ticket_op{{"op":"withdraw:{code}:ok"}}', force=True
-    )
+    telegram.press_button(chat, old.message_id, f'/ticket_op{{"op":"withdraw:{code}:ok"}}')
     wait_reply(telegram, chat, seen, "Ý kiến đã được rút trước đó")
     assert len(load(stack, code)[1]) == len(history)
+
+
+def test_forged_button_data_is_refused_and_reaches_nothing(
+    telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
+) -> None:
+    """A client can send any callback data for a message it sees. Data that is not one of
+    that message's buttons is refused before the engine: no confirmation skipped, no URL
+    slipped in as a photo, no form started."""
+    chat = 7110
+    code = new_ticket(stack, chat, content="Cột điện đầu thôn Mẫu 1 nghiêng sắp đổ")
+    status = say(telegram, chat, f"tra cứu {code}", "• Trạng thái")
+    assert status.button_texts == ["Bổ sung thông tin", "Rút ý kiến"]
+    seen, events = count(telegram, chat), tracker_rows(stack, chat)
+    for forged in (
+        f'/ticket_op{{"op":"withdraw:{code}:ok"}}',  # the confirmation, skipped
+        '/inform{"photo":"https://attacker.example/x.jpg"}',
+        "/give_feedback",
+    ):
+        query = telegram.press_button(chat, status.message_id, forged, force=True)
+        assert refusal_of(telegram, query) == NOT_OUR_BUTTON
+    ticket, history = load(stack, code)
+    assert ticket.state == TicketState.NEW and len(history) == 1
+    assert tickets_of(stack, chat) == [code]
+    assert count(telegram, chat) == seen and tracker_rows(stack, chat) == events
+    # The message's own buttons still work.
+    press(telegram, chat, "Rút ý kiến", "chắc chắn muốn rút")
 
 
 def test_add_information_then_reopen_an_answered_ticket_and_rate_it(

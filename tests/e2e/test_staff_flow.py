@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +19,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from db.models import OutboxMessage, TicketKind
+from bot.staff_handling import OPEN_PRIVATE_CHAT_TO_ANSWER, PROMPT_SENT_PRIVATELY
+from bot.telegram_app import EDITS_NOT_READ
+from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketKind
 from db.session import sessionmaker_for
 from laikhe.commune import load_commune_config
 from scripts.stack import ROOT
 from services.commune_config import apply_commune_config
 from services.digest import digest_due
 from services.tickets import VIETNAM
-from tests.fake_telegram import FakeTelegramServer, SentMessage
+from tests.fake_telegram import CallbackAnswer, FakeTelegramServer, SentMessage
 from tests.integration.staff_helpers import (
     KT_GROUP,
     KT_LEAD_CLEARED,
@@ -321,3 +324,246 @@ def test_forward_to_another_group_answer_in_private_and_confidential_view(
     )
     assert "Tố cáo cán bộ thôn" in wait_text(telegram, KT_LEAD_CLEARED, secret).content
     assert "Tố cáo cán bộ" not in "".join(m.content for m in telegram.messages(KT_GROUP))
+
+
+# --- hardening (#17) -----------------------------------------------------------------------
+
+
+def answer_of(telegram: FakeTelegramServer, query_id: str) -> CallbackAnswer:
+    return telegram.wait_for(
+        lambda: next(
+            (a for a in telegram.callback_answers if a.callback_query_id == query_id), None
+        ),
+        timeout=TIMEOUT,
+        message=f"callback {query_id} not answered",
+    )
+
+
+def history_of(database_url: str, code: str) -> list[tuple[str | None, str, str | None]]:
+    async def run() -> list[tuple[str | None, str, str | None]]:
+        factory = sessionmaker_for(database_url)
+        try:
+            async with factory() as session:
+                ticket = await session.scalar(select(Ticket).where(Ticket.code == code))
+                assert ticket is not None
+                rows = await session.scalars(
+                    select(TicketEvent)
+                    .where(TicketEvent.ticket_id == ticket.id)
+                    .order_by(TicketEvent.id)
+                )
+                return [(e.from_state, e.to_state, e.note) for e in rows.all()]
+        finally:
+            await factory.kw["bind"].dispose()
+
+    return asyncio.run(run())
+
+
+def test_confidential_ticket_is_answered_privately_never_in_the_group(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    secret = create_ticket(
+        prepared_db, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Tố cáo cán bộ thôn nhận tiền"
+    )
+    card = wait_text(telegram, KT_GROUP, secret)
+    query = telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Trả lời"), user_id=KT_LEAD_CLEARED
+    )
+    assert answer_of(telegram, query).text == PROMPT_SENT_PRIVATELY
+    prompt = wait_text(telegram, KT_LEAD_CLEARED, f"Trả lời ý kiến {secret}")
+    assert (prompt.sent_reply_markup or {}).get("force_reply") is True
+    answer = "Đơn đã được chuyển Ủy ban kiểm tra xem xét theo quy định."
+    telegram.send_text(KT_LEAD_CLEARED, answer, reply_to_message_id=prompt.message_id)
+    assert answer in wait_text(telegram, RESIDENT, "Trả lời của Phòng Kinh tế").content
+    wait_text(telegram, KT_LEAD_CLEARED, "Đã trả lời")
+    group = "\n".join(m.content for m in telegram.messages(KT_GROUP))
+    assert "Trả lời ý kiến" not in group and answer not in group
+
+    # A cleared lead who never opened a private chat with the bot (Telegram refuses the
+    # message): told in the group, with the code only, to open one; no prompt there.
+    other = create_ticket(
+        prepared_db, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Khiếu nại việc thu phí"
+    )
+    card = wait_text(telegram, KT_GROUP, other)
+    telegram.set_blocked(KT_LEAD_CLEARED)
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Từ chối"), user_id=KT_LEAD_CLEARED
+    )
+    told = wait_text(telegram, KT_GROUP, "mở chat riêng")
+    assert told.content == OPEN_PRIVATE_CHAT_TO_ANSWER.format(code=other)
+    group = "\n".join(m.content for m in telegram.messages(KT_GROUP))
+    assert "Lý do từ chối ý kiến" not in group and "thu phí" not in group
+    # The same through the command typed in the group.
+    telegram.set_blocked(KT_LEAD_CLEARED, False)
+    seen = len(telegram.messages(KT_LEAD_CLEARED))
+    telegram.send_command(KT_GROUP, f"/tuchoi {other}", user_id=KT_LEAD_CLEARED)
+    wait_text(telegram, KT_GROUP, PROMPT_SENT_PRIVATELY)
+    assert f"Lý do từ chối ý kiến {other}" in wait_text(telegram, KT_LEAD_CLEARED, other).content
+    assert len(telegram.messages(KT_LEAD_CLEARED)) == seen + 1
+    assert "Lý do từ chối ý kiến" not in "\n".join(m.content for m in telegram.messages(KT_GROUP))
+
+
+def test_a_history_longer_than_one_telegram_message_is_sent_in_pieces(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    code = create_ticket(prepared_db, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Tố cáo dài")
+    notes = [f"Bổ sung lần {n}: " + "chi tiết sự việc " * 30 for n in range(12)]
+
+    async def add_notes() -> None:
+        factory = sessionmaker_for(prepared_db)
+        async with factory() as session:
+            ticket = await session.scalar(select(Ticket).where(Ticket.code == code))
+            assert ticket is not None
+            for note in notes:
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id,
+                        at=datetime.now(VIETNAM),
+                        actor="resident:telegram",
+                        from_state=ticket.state,
+                        to_state=ticket.state,
+                        note=note,
+                    )
+                )
+            await session.commit()
+        await factory.kw["bind"].dispose()
+
+    asyncio.run(add_notes())
+    assert sum(len(n) for n in notes) > 4096
+    card = wait_text(telegram, KT_GROUP, code)
+    for ask in (
+        lambda: telegram.send_command(KT_LEAD_CLEARED, f"/xem {code}"),
+        lambda: telegram.press_button(
+            KT_GROUP, card.message_id, card.callback_data_for("Xem riêng"), user_id=KT_LEAD_CLEARED
+        ),
+    ):
+        seen = len(telegram.messages(KT_LEAD_CLEARED))
+        ask()
+        pieces = telegram.wait_for_messages(
+            KT_LEAD_CLEARED,
+            seen + 2,
+            timeout=TIMEOUT,
+            predicate=lambda ms: notes[-1] in ms[-1].content,
+        )[seen:]
+        assert len(pieces) >= 2 and all(len(p.content) <= 4096 for p in pieces)
+        assert pieces[0].content.startswith(code)
+        text = "\n".join(p.content for p in pieces)
+        assert all(note in text for note in notes)  # cut at line ends: no note split
+
+
+def test_a_reply_to_another_bots_look_alike_prompt_is_not_an_answer(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    code = create_ticket(prepared_db, content="Mất sóng điện thoại ở xóm Đông")
+    card = wait_text(telegram, KT_GROUP, code)
+    other_bot = {"id": 424242, "is_bot": True, "first_name": "Bot khác", "username": "khac_bot"}
+    fake_prompt = {
+        "message_id": 900001,
+        "from": other_bot,
+        "chat": {"id": KT_GROUP, "type": "supergroup", "title": "KT"},
+        "date": int(time.time()),
+        "text": f"✍️ Trả lời ý kiến {code}\nAnh/Chị trả lời (reply) tin nhắn này",
+    }
+    telegram.send_update(
+        {
+            "message": {
+                "message_id": 900002,
+                "from": {"id": KT_OFFICER, "is_bot": False, "first_name": "Kinh"},
+                "chat": fake_prompt["chat"],
+                "date": int(time.time()),
+                "text": "Nội dung do bot khác dẫn dắt",
+                "reply_to_message": fake_prompt,
+            }
+        }
+    )
+    # Then a real answer through our own prompt: once it is handled, the first was too.
+    telegram.press_button(
+        KT_GROUP, card.message_id, card.callback_data_for("Trả lời"), user_id=KT_OFFICER
+    )
+    prompt = wait_text(telegram, KT_GROUP, f"Trả lời ý kiến {code}")
+    telegram.send_text(
+        KT_GROUP, "Nhà mạng đã lắp thêm trạm.", user_id=KT_OFFICER,
+        reply_to_message_id=prompt.message_id,
+    )  # fmt: skip
+    answers = telegram.wait_for_messages(
+        RESIDENT,
+        1,
+        timeout=TIMEOUT,
+        predicate=lambda ms: any("Nhà mạng đã lắp thêm trạm." in m.content for m in ms),
+    )
+    assert not any("bot khác" in m.content for m in answers)
+    assert [n for _, to, n in history_of(prepared_db, code) if to == "answered"] == [
+        "Trả lời: Nhà mạng đã lắp thêm trạm."
+    ]
+
+
+def test_edited_messages_are_not_new_turns(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    # A resident (the engine is down in these tests: every turn gets the same apology).
+    sent = telegram.send_text(RESIDENT, "xin chào")
+    first = wait_text(telegram, RESIDENT, "trợ lý đang bận")
+    telegram.send_edited_message(RESIDENT, sent["message"]["message_id"], "xin chào trợ lý")
+    wait_text(telegram, RESIDENT, EDITS_NOT_READ)
+    assert [m.content for m in telegram.messages(RESIDENT)] == [first.content, EDITS_NOT_READ]
+
+    # Staff: an edited "/traloi" is not run again, and a group edit gets no reply.
+    code = create_ticket(prepared_db, content="Đèn đường xóm Tây không sáng")
+    wait_text(telegram, KT_GROUP, code)
+    command = telegram.send_text(
+        KT_GROUP, f"/traloi {code} Đã thay bóng đèn.", user_id=KT_OFFICER,
+        entities=[{"type": "bot_command", "offset": 0, "length": 7}],
+    )  # fmt: skip
+    wait_text(telegram, KT_GROUP, "Đã trả lời")
+    seen = len(telegram.messages(KT_GROUP))
+    telegram.send_edited_message(
+        KT_GROUP, command["message"]["message_id"], f"/traloi {code} Đã thay bóng đèn mới."
+    )
+    telegram.send_command(KT_GROUP, f"/xem {code}", user_id=KT_OFFICER)  # handled after it
+    wait_text(telegram, KT_GROUP, f"«/xem {code}»")
+    assert len(telegram.messages(KT_GROUP)) == seen + 1
+    assert [n for _, to, n in history_of(prepared_db, code) if to == "answered"] == [
+        "Trả lời: Đã thay bóng đèn."
+    ]
+
+
+def test_a_group_upgraded_to_a_supergroup_keeps_its_office(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    old, new = -4242, -1_004_242
+
+    async def set_group(chat: int) -> None:
+        factory = sessionmaker_for(prepared_db)
+        await configure_groups(factory, {"KT": chat})
+        await factory.kw["bind"].dispose()
+
+    asyncio.run(set_group(old))
+    telegram.register_chat(old, "group", title="Phòng Kinh tế")
+    telegram.send_update(
+        {
+            "message": {
+                "message_id": 1,
+                "from": {"id": KT_OFFICER, "is_bot": False, "first_name": "Kinh"},
+                "chat": {"id": old, "type": "group", "title": "Phòng Kinh tế"},
+                "date": int(time.time()),
+                "migrate_to_chat_id": new,
+            }
+        }
+    )
+    telegram.wait_for(
+        lambda: f"group {old} became supergroup {new}" in bot.log.read_text(encoding="utf-8"),
+        timeout=TIMEOUT,
+        message="migration not followed",
+    )
+    code = create_ticket(prepared_db, content="Trạm BTS thôn Mẫu 1 mất điện")
+    wait_text(telegram, new, code)
+    assert with_code(telegram, old, code) == []
+
+    # /baocao and the staff checks find the office by its new group.
+    async def office_chat() -> int | None:
+        factory = sessionmaker_for(prepared_db)
+        async with factory() as session:
+            chat = await session.scalar(select(Office.staff_chat_id).where(Office.code == "KT"))
+        await factory.kw["bind"].dispose()
+        return chat
+
+    assert asyncio.run(office_chat()) == new

@@ -287,3 +287,23 @@ async def test_resident_side_change_reaches_the_office_group(
         f"🔔 Ý kiến {secret}",
     ]
     assert "Nhận xử lý" in [text for text, _ in buttons(rows[0])]
+
+
+async def test_staff_answer_is_stored_and_sent_without_control_or_bidi_characters(
+    office_setup: Sessions, commune: CommuneConfig
+) -> None:
+    code = await new_ticket(office_setup, commune, sender_id=str(RESIDENT))
+    async with office_setup() as session:
+        await handling.answer(
+            session=session,
+            telegram_user_id=KT_OFFICER,
+            code=code,
+            text="\u202eĐã sửa\x00 xong\r\nngày mai\u2066 kiểm tra lại\x07",
+        )
+        await session.commit()
+    _, history = await load(office_setup, code)
+    assert history[-1].note == "Trả lời: Đã sửa xong\nngày mai kiểm tra lại"
+    to_resident = [r for r in await outbox_rows(office_setup) if r.chat_id == RESIDENT]
+    assert len(to_resident) == 1 and to_resident[0].text is not None
+    assert "Đã sửa xong\nngày mai kiểm tra lại" in to_resident[0].text
+    assert not any(ch in to_resident[0].text for ch in "\u202e\x00\u2066\x07\r")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from actions.business import SubmitBusiness, ValidateBusinessForm
 from actions.complaint import SubmitComplaint, ValidateComplaintForm, complaint_slots
 from actions.feedback import (
+    NOT_A_PHOTO,
     AskFeedbackConfirm,
     SubmitFeedback,
     ValidateFeedbackForm,
@@ -221,6 +222,51 @@ async def test_photos_are_collected_until_done(domain: dict[str, Any]) -> None:
         SlotSet("feedback_photos_done", "none"),
         SlotSet("requested_slot", "feedback_confirm"),
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://attacker.example/x.jpg",
+        "http://127.0.0.1/a",
+        "AgACAgIAAxkBAAIBQ2\n",
+        "../../etc/passwd",
+        "short",
+    ],
+)
+async def test_a_photo_that_is_not_a_telegram_file_id_is_dropped_with_a_reply(
+    domain: dict[str, Any], value: str
+) -> None:
+    """A typed or forged payload can put any value in the photo entity; a URL would be
+    fetched by Telegram and posted in the office group as the resident's photo."""
+    slots = {
+        **KNOWN,
+        "requested_slot": "feedback_photos_done",
+        "feedback_photos": ["AgACAgIAAxkBAAIBQ2"],
+    }
+    tracker = form_tracker(
+        "feedback_form",
+        slots=slots,
+        changed={"feedback_photos_done": value},
+        entities=[{"entity": "photo", "value": value}],
+    )
+    events, messages = await run(ValidateFeedbackForm(), tracker, domain)
+    assert events == [
+        SlotSet("feedback_photos_done", None),
+        SlotSet("requested_slot", "feedback_photos_done"),
+    ]
+    assert [m["text"] for m in messages] == [NOT_A_PHOTO]
+
+
+async def test_a_photo_slot_that_holds_a_url_attaches_nothing(
+    sessions: Sessions, domain: dict[str, Any]
+) -> None:
+    slots = {**KNOWN, "feedback_photos": ["https://attacker.example/x.jpg", "AgACAgIAAxkBAAIBQ3"]}
+    slots |= {"feedback_photos_done": "none", "feedback_confirm": "send"}
+    events, _ = await run(SubmitFeedback(), form_tracker("feedback_form", slots=slots), domain)
+    assert events == reset_slots("feedback_form")
+    [ticket] = await all_tickets(sessions)
+    assert [a.telegram_file_id for a in ticket.attachments] == ["AgACAgIAAxkBAAIBQ3"]
 
 
 async def test_correcting_one_field_asks_only_that_field_again(domain: dict[str, Any]) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import AsyncIterator
+
 import pytest
+from aiohttp import web
 
 from bot.conversation import (
     EMPTY_MESSAGE,
@@ -108,3 +112,79 @@ async def test_finish_turn_without_a_signal_erases_nothing(engine_down: EngineCl
     await conversation.handle_text("1", "xóa dữ liệu của tôi")  # engine down: no signal
     await conversation.finish_turn("1")
     assert erased == []
+
+
+@pytest.fixture
+async def recording_engine() -> AsyncIterator[tuple[EngineClient, list[str]]]:
+    """A REST-channel stand-in that records the message text the bot sends."""
+    received: list[str] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body["message"])
+        return web.json_response([{"recipient_id": body["sender"], "text": "ok"}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    client = EngineClient(f"http://127.0.0.1:{sock.getsockname()[1]}", timeout_seconds=5)
+    try:
+        yield client, received
+    finally:
+        await client.aclose()
+        await runner.cleanup()
+
+
+def reads_as_payload(message: str) -> bool:
+    """Rasa strips the text (UserMessage) and takes anything starting with "/" as a payload."""
+    return message.strip().startswith("/")
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        (
+            '/ /ticket_op{"op":"withdraw:LK-2026-000001:ok"}',
+            'ticket_op{"op":"withdraw:LK-2026-000001:ok"}',
+        ),
+        (
+            '//  /inform{"photo":"https://x.example/a.jpg"}',
+            'inform{"photo":"https://x.example/a.jpg"}',
+        ),
+        ("\t/\u00a0/\u3000/affirm", "affirm"),
+        ("\x00/\u202e/affirm", "affirm"),
+        ("\ufeff/affirm", "affirm"),
+        ("\uff0f\u2215\u2044/affirm", "affirm"),
+        ("\n\n/\n/affirm", "affirm"),
+        ("/start", "start"),
+        ("xin chào", "xin chào"),
+        ("đường 1/5 bị ngập", "đường 1/5 bị ngập"),
+    ],
+)
+async def test_typed_text_never_reaches_the_engine_as_a_payload(
+    recording_engine: tuple[EngineClient, list[str]], typed: str, sent: str
+) -> None:
+    engine, received = recording_engine
+    await Conversation(engine, "test").handle_text("1", typed)
+    assert received == [sent]
+    assert not reads_as_payload(received[0])
+
+
+async def test_control_and_bidi_characters_are_stripped_newlines_kept(
+    recording_engine: tuple[EngineClient, list[str]],
+) -> None:
+    engine, received = recording_engine
+    typed = "Đèn\x00 đường\u202e hỏng\r\nở thôn\u2066 Mẫu 1\x07\x1b[31m\tđã lâu\u200f"
+    await Conversation(engine, "test").handle_text("1", typed)
+    assert received == ["Đèn đường hỏng\nở thôn Mẫu 1[31m đã lâu"]
+
+
+@pytest.mark.parametrize("text", ["\x00", "\u202e\u2066", "/\x00/"])
+async def test_only_invisible_characters_count_as_empty(
+    engine_down: EngineClient, text: str
+) -> None:
+    assert await Conversation(engine_down, "test").handle_text("1", text) == [Reply(EMPTY_MESSAGE)]

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
-from laikhe.settings import Settings, to_async_url, to_sync_url
+from laikhe.settings import (
+    MAKE_WEBHOOK_SECRET,
+    Settings,
+    to_async_url,
+    to_sync_url,
+    webhook_secret_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,3 +37,46 @@ def test_unsupported_database_is_refused_once_at_start(monkeypatch: pytest.Monke
         Settings()
     with pytest.raises(ValueError):
         to_sync_url("not a url")
+
+
+GOOD_SECRET = "q7V-x2_Lm9PzR4tYc8WbN1kJ6hDfG3sA5eU0"
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        "",
+        "short-secret",
+        "a" * 40,  # long but not random
+        "abcdefghijklmnopqrstuvwxyz0123456789 +/",  # outside Telegram's alphabet
+        "x" * 300,
+    ],
+)
+def test_webhook_mode_refuses_a_missing_short_or_weak_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.setenv("TELEGRAM_MODE", "webhook")
+    if secret is None:
+        monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
+    with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET") as refused:
+        Settings(_env_file=None)
+    assert MAKE_WEBHOOK_SECRET in str(refused.value)
+
+
+def test_webhook_mode_accepts_a_long_random_secret_and_polling_needs_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_MODE", "webhook")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", GOOD_SECRET)
+    settings = Settings(_env_file=None)
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.get_secret_value() == GOOD_SECRET
+    # What the refusal tells the operator to run makes a secret that is accepted.
+    made = secrets.token_urlsafe(32)
+    assert webhook_secret_problem(made) is None
+    monkeypatch.setenv("TELEGRAM_MODE", "polling")
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
+    assert Settings(_env_file=None).telegram_webhook_secret is None

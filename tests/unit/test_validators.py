@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from laikhe.validators import MAX_FEEDBACK_CHARS, match_choice, validate_feedback_text
+from laikhe.validators import (
+    MAX_FEEDBACK_CHARS,
+    clean_text,
+    is_telegram_file_id,
+    match_choice,
+    validate_feedback_text,
+)
 
 CHOICES = {
     "dich_vu_cong": "Dịch vụ công trực tuyến",
@@ -46,3 +52,56 @@ def test_feedback_is_cleaned_and_kept_literally() -> None:
 def test_huge_feedback_is_refused() -> None:
     cleaned, reason = validate_feedback_text("nội dung " * (MAX_FEEDBACK_CHARS // 4))
     assert cleaned is None and reason is not None and str(MAX_FEEDBACK_CHARS) in reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("a\x00b", "ab"),
+        ("dòng 1\r\ndòng 2\rdòng 3\u2028dòng 4", "dòng 1\ndòng 2\ndòng 3\ndòng 4"),
+        ("tab\there", "tab here"),
+        ("\x1b[31mđỏ\x7f\x9b", "[31mđỏ"),
+        ("abc\u202egnp.exe\u202c", "abcgnp.exe"),
+        ("\u2066\u2067\u2068x\u2069\u200e\u200f\u061c", "x"),
+        ("\ufeffxin \ud800chào", "xin chào"),
+        ("Thôn Mẫu 1 😀 <b>", "Thôn Mẫu 1 😀 <b>"),
+    ],
+)
+def test_clean_text_strips_control_and_bidi_characters_but_keeps_newlines(
+    typed: str, kept: str
+) -> None:
+    assert clean_text(typed) == kept
+
+
+def test_feedback_text_keeps_no_control_or_bidi_character() -> None:
+    cleaned, reason = validate_feedback_text("Đèn\x00 đường\u202e thôn\u2066 Mẫu 1 hỏng\x07")
+    assert reason is None
+    assert cleaned == "Đèn đường thôn Mẫu 1 hỏng"
+    assert match_choice("Thôn\u202e Mẫu\x00 1", {"mau_1": "Thôn Mẫu 1"}) == "mau_1"
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("AgACAgIAAxkBAAIBQ2", True),
+        ("AgACAgIAAxkBAAIBQ2\n", False),
+        ("https://x.example/a.jpg", False),
+        ("short", False),
+        (None, False),
+    ],
+)
+def test_telegram_file_id_shape(value: object, ok: bool) -> None:
+    assert is_telegram_file_id(value) is ok
+
+
+def test_every_form_text_check_strips_control_characters() -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.ticket_forms import check_text
+    from laikhe.contact import validate_person_name
+
+    dispatcher = CollectingDispatcher()
+    assert check_text(
+        "contact_name", "Nguyễn\u202e Văn\x00 An", validate_person_name, dispatcher
+    ) == {"contact_name": "Nguyễn Văn An"}
+    assert dispatcher.messages == []
