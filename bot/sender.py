@@ -30,7 +30,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -42,6 +49,8 @@ from telegram.error import (
 )
 
 logger = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class Outgoing:
     text: str | None = None
     method: str = "sendMessage"  # or sendPhoto / sendDocument (text is the caption)
     file_id: str | None = None
-    reply_markup: InlineKeyboardMarkup | None = None
+    reply_markup: Markup | None = None
     message_id: int | None = None  # deleteMessage: the message to delete
 
 
@@ -277,3 +286,13 @@ def sender_for(bot: Bot) -> Sender:
         entry = (bot, Sender(bot))
         _SENDERS[id(bot)] = entry
     return entry[1]
+
+
+async def send_text(
+    bot: Bot, chat_id: int, text: str, reply_markup: Markup | None = None
+) -> Message | None:
+    """One plain message to a chat, through the same path as every other.
+
+    Raises DeliveryFailed when it cannot be delivered (blocked, never started, refused).
+    """
+    return await sender_for(bot).deliver(Outgoing(chat_id, text, reply_markup=reply_markup))

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.conversation import split_text
+from bot.sender import DeliveryFailed, Markup, send_text
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext
 from db.models import Office, Ticket, TicketState
 from services import handling
@@ -209,9 +210,13 @@ def _prompt(code: str, op: str) -> tuple[str, ForceReply]:
     )
 
 
+async def _reply(message: Message, text: str, reply_markup: Markup | None = None) -> None:
+    await send_text(message.get_bot(), message.chat_id, text, reply_markup=reply_markup)
+
+
 async def _ask_for_text(message: Message, code: str, op: str) -> None:
     text, markup = _prompt(code, op)
-    await message.reply_text(text, reply_markup=markup)
+    await _reply(message, text, reply_markup=markup)
 
 
 async def _ask_privately(
@@ -221,11 +226,11 @@ async def _ask_privately(
     an answer typed in the group would be read by the whole group. False if not sent."""
     text, markup = _prompt(code, op)
     try:
-        await context.bot.send_message(user_id, text, reply_markup=markup)
-    except Forbidden:
+        await send_text(context.bot, user_id, text, reply_markup=markup)
+    except DeliveryFailed:
         # Never started a private chat with the bot (or blocked it): say so in the group,
         # with the code only.
-        await message.reply_text(OPEN_PRIVATE_CHAT_TO_ANSWER.format(code=code))
+        await _reply(message, OPEN_PRIVATE_CHAT_TO_ANSWER.format(code=code))
         return False
     return True
 
@@ -253,8 +258,8 @@ async def _ask_forward_target(
             )
         ]
     )
-    await message.reply_text(
-        f"Chuyển ý kiến {code} đến đơn vị nào?", reply_markup=InlineKeyboardMarkup(rows)
+    await _reply(
+        message, f"Chuyển ý kiến {code} đến đơn vị nào?", reply_markup=InlineKeyboardMarkup(rows)
     )
 
 
@@ -265,9 +270,9 @@ async def _send_private_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
     text = await _view_text(context, user.id, code)
     try:
         await _send_long(context, user.id, text)
-    except Forbidden:
+    except DeliveryFailed:
         if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, OPEN_PRIVATE_CHAT)
+            await send_text(context.bot, update.effective_chat.id, OPEN_PRIVATE_CHAT)
 
 
 async def _view_text(context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str) -> str:
@@ -338,9 +343,9 @@ async def _answer_or_reject(
             lambda s: handling.reject(session=s, telegram_user_id=user_id, code=code, reason=text),
         )
     if isinstance(result, str):
-        await message.reply_text(result)
+        await _reply(message, result)
         return
-    await message.reply_text(f"Ý kiến {result.code}: {result.summary}")
+    await _reply(message, f"Ý kiến {result.code}: {result.summary}")
 
 
 def _code_and_text(args: list[str]) -> tuple[str | None, str]:
@@ -365,7 +370,7 @@ async def _text_command(
         return
     code, text = _code_and_text(list(context.args or []))
     if code is None:
-        await message.reply_text(ANSWER_USAGE if is_answer else REJECT_USAGE)
+        await _reply(message, ANSWER_USAGE if is_answer else REJECT_USAGE)
         return
     if not text.strip():
         # "/traloi LK-2026-000001" alone: ask for the text with a prompt, here (a private
@@ -373,12 +378,12 @@ async def _text_command(
         doing = "trả lời" if is_answer else "từ chối"
         checked = await _check(context, user.id, code, doing)
         if isinstance(checked, str):
-            await message.reply_text(checked)
+            await _reply(message, checked)
             return
         op = ANSWER if is_answer else REJECT
         if checked and message.chat.type != ChatType.PRIVATE:
             if await _ask_privately(context, message, user.id, code, op):
-                await message.reply_text(PROMPT_SENT_PRIVATELY)
+                await _reply(message, PROMPT_SENT_PRIVATELY)
             return
         await _ask_for_text(message, code, op)
         return
@@ -391,11 +396,11 @@ async def on_view_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     code, _ = _code_and_text(list(context.args or []))
     if code is None:
-        await message.reply_text(VIEW_USAGE)
+        await _reply(message, VIEW_USAGE)
         return
     if chat.type != ChatType.PRIVATE:
         # Details (and contacts) only in a private chat, never in a group.
-        await message.reply_text(f"Anh/Chị nhắn riêng cho trợ lý «/xem {code}» để xem chi tiết.")
+        await _reply(message, f"Anh/Chị nhắn riêng cho trợ lý «/xem {code}» để xem chi tiết.")
         return
     await _send_long(context, chat.id, await _view_text(context, user.id, code))
 
@@ -404,4 +409,4 @@ async def _send_long(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str
     """A ticket's history can pass Telegram's 4,096 characters: several messages, cut at
     line ends."""
     for chunk in split_text(text):
-        await context.bot.send_message(chat_id, chunk)
+        await send_text(context.bot, chat_id, chunk)

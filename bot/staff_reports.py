@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.sender import send_text
 from laikhe.commune import CommuneConfig
 from laikhe.logsafe import pseudonym
 from reports.periods import PeriodError, parse_iso_date, requested_period
@@ -49,7 +50,11 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             today=datetime.now(VIETNAM).date(),
         )
     except PeriodError as error:
-        await message.reply_text(f"{error}\n{USAGE}" if str(error) != USAGE else USAGE)
+        await send_text(
+            message.get_bot(),
+            message.chat_id,
+            f"{error}\n{USAGE}" if str(error) != USAGE else USAGE,
+        )
         return
     async with staff_context.sessions() as session:
         decision = await decide_report_scope(
@@ -61,10 +66,14 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         )
     if not decision.allowed:
         logger.warning("report refused: user %s in chat %s", pseudonym(user.id), pseudonym(chat.id))
-        await message.reply_text(decision.refusal or FAILED)
+        await send_text(message.get_bot(), message.chat_id, decision.refusal or FAILED)
         return
     scope = f"của {decision.office_code}" if decision.office_code else "toàn xã"
-    await message.reply_text(f"Đang lập báo cáo {scope} {period.label}, xin chờ giây lát...")
+    await send_text(
+        message.get_bot(),
+        message.chat_id,
+        f"Đang lập báo cáo {scope} {period.label}, xin chờ giây lát...",
+    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
             async with staff_context.sessions() as session:
@@ -82,4 +91,4 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     except Exception:
         # Whatever failed, staff get a clear sentence, never a stack trace.
         logger.exception("report failed for chat %s", pseudonym(chat.id))
-        await message.reply_text(FAILED)
+        await send_text(message.get_bot(), message.chat_id, FAILED)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload, split_text
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
-from bot.sender import DeliveryFailed, Outgoing, sender_for
+from bot.sender import DeliveryFailed, Outgoing, send_text, sender_for
 from bot.staff_handling import (
     DISPATCHER_KEY,
     PROMPT_REPLY,
@@ -81,11 +81,6 @@ async def send_replies(message: Message, replies: list[Reply]) -> None:
             last = index == len(chunks) - 1
             markup = keyboard_for(reply) if last else None
             await sender.deliver(Outgoing(message.chat_id, chunk, reply_markup=markup))
-
-
-async def send_text(bot: Bot, chat_id: int, text: str) -> None:
-    """One plain message to a chat, through the same path as the replies."""
-    await sender_for(bot).deliver(Outgoing(chat_id, text))
 
 
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
@@ -149,7 +144,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(message, Message) or not query.data:
         await _acknowledge(query, None)
         if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, BUTTON_EXPIRED)
+            await send_text(context.bot, update.effective_chat.id, BUTTON_EXPIRED)
         return
     chat_id = str(message.chat_id)
     # The acknowledgement (two Bot API calls) runs while the engine works on the
@@ -232,8 +227,8 @@ async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     if message.chat.type == ChatType.PRIVATE or PROMPT_REPLY.check_update(update):
         try:
-            await message.reply_text(EDITS_NOT_READ)
-        except TelegramError as error:
+            await send_text(message.get_bot(), message.chat_id, EDITS_NOT_READ)
+        except (DeliveryFailed, TelegramError) as error:
             logger.info("could not answer an edit: %s", error)
 
 
