@@ -304,6 +304,15 @@ async def apply(
     ).all()
     for ticket in tickets:
         _anonymise(ticket, now=local_now)
+    if tickets:
+        # Their delivery records name the resident's chat: after the period only the
+        # statistics stay, as the notice says.
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.ticket_id.in_([t.id for t in tickets]),
+                OutboxMessage.status.in_(SETTLED_OUTBOX),
+            )
+        )
 
     outbox = await session.execute(
         update(OutboxMessage)

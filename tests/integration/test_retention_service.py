@@ -280,6 +280,36 @@ async def test_apply_removes_just_what_outlived_its_period(
     assert again == retention.RetentionReport()
 
 
+async def test_an_anonymised_tickets_delivery_records_go_with_its_chat(
+    sessions: Sessions, commune: CommuneConfig, tmp_path: Path
+) -> None:
+    seeded = await _seed(sessions, commune)
+    async with sessions() as session:
+        for code in (seeded.expired_closed, seeded.kept_closed):
+            ticket_id = await session.scalar(select(Ticket.id).where(Ticket.code == code))
+            row = await enqueue(
+                session=session,
+                chat_id=1001,
+                purpose=f"answer {code}",
+                text="Trả lời",
+                ticket_id=ticket_id,
+                now=NOW - timedelta(days=1),
+            )
+            assert row is not None
+            row.status = OutboxStatus.SENT
+        await session.commit()
+    async with sessions() as session:
+        await retention.apply(session, NOW, _config(tmp_path / "logs"))
+        await session.commit()
+    async with sessions() as session:
+        purposes = (
+            await session.scalars(
+                select(OutboxMessage.purpose).where(OutboxMessage.ticket_id.is_not(None))
+            )
+        ).all()
+    assert purposes == [f"answer {seeded.kept_closed}"]
+
+
 async def test_a_reopened_ticket_is_not_anonymised(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
