@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,36 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 class TicketError(Exception):
     """A ticket operation that cannot be done; the message is for logs, not residents."""
+
+
+async def claim_ticket(
+    *, session: AsyncSession, ticket: Ticket, also: tuple[ColumnElement[bool], ...] = ()
+) -> bool:
+    """Make sure the ticket is still as it was read, and hold it until the commit.
+
+    Every change to a ticket reads it, checks its state, then writes. Between the read and
+    the write another transaction may commit a change (on SQLite the read takes no lock;
+    on PostgreSQL READ COMMITTED it sees only what was committed then). So before the
+    first write each operation runs this conditional UPDATE, restating what its check
+    relied on: the state it read (and `also`, e.g. who it was assigned to). One row
+    updated: nobody changed it, and this transaction now holds the row's write lock
+    (PostgreSQL row lock, SQLite database write lock) until it commits, so the plain ORM
+    writes that follow apply to exactly the state that was checked. No row: someone else
+    won; the caller re-reads and refuses as the new state requires.
+
+    One mechanism for both databases, rather than BEGIN IMMEDIATE on SQLite plus
+    FOR UPDATE on PostgreSQL: it needs no driver-level transaction tricks, leaves
+    read-only work unserialised, and its outcome is a row count a test can observe.
+    """
+    read_state = TicketState(ticket.state).value
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.state == read_state, *also)
+        .values(state=read_state)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
 
 
 @dataclass(frozen=True)
