@@ -55,6 +55,13 @@ class CommuneInfo(_Strict):
     events: list[EventConfig] = []
 
 
+class TicketLimitConfig(_Strict):
+    """At most `tickets` new tickets from one chat within `hours`."""
+
+    tickets: int = Field(ge=1)
+    hours: int = Field(ge=1)
+
+
 class CommuneConfig(_Strict):
     commune: CommuneInfo
     offices: list[OfficeConfig]
@@ -62,6 +69,11 @@ class CommuneConfig(_Strict):
     categories: list[CategoryConfig]
     kind_routing: dict[str, str] = {}
     due_working_days: dict[str, int] = {"default": 10}
+    # Every new ticket posts a card into an office group: one chat cannot flood them.
+    new_ticket_limits: list[TicketLimitConfig] = [
+        TicketLimitConfig(tickets=5, hours=1),
+        TicketLimitConfig(tickets=20, hours=24),
+    ]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CommuneConfig:

@@ -10,14 +10,9 @@ and the history has one row for the change.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.util import await_only
 
 from db.models import TicketState
 from services import handling
@@ -25,6 +20,7 @@ from services.handling import StaffActionError
 from services.resident import withdraw
 from services.resident_errors import WrongState
 from services.tickets import TicketPolicy
+from tests.integration.interleave import pause_before_first_write
 from tests.integration.staff_helpers import (
     KT_LEAD_CLEARED,
     KT_OFFICER,
@@ -35,29 +31,6 @@ from tests.integration.staff_helpers import (
 from tests.integration.ticket_helpers import T0, load, new_ticket
 
 RESIDENT = "1001"
-# Long enough for the other session to finish; it only expires if that session is blocked
-# by a lock the paused one holds (the test then fails instead of hanging).
-MEANWHILE_TIMEOUT_SECONDS = 15
-
-
-async def pause_before_first_write(
-    session: AsyncSession, meanwhile: Callable[[], Awaitable[None]]
-) -> list[str]:
-    """Run `meanwhile` to completion just before this session's first INSERT/UPDATE/DELETE."""
-    connection = (await session.connection()).sync_connection
-    assert connection is not None
-    fired: list[str] = []
-
-    def before_cursor_execute(*args: Any) -> None:
-        statement = str(args[2]).lstrip().upper()
-        if fired or not statement.startswith(("INSERT", "UPDATE", "DELETE")):
-            return
-        fired.append(statement.split()[0])
-        # Inside SQLAlchemy's greenlet: await the other session from here.
-        await_only(asyncio.wait_for(meanwhile(), MEANWHILE_TIMEOUT_SECONDS))
-
-    event.listen(connection, "before_cursor_execute", before_cursor_execute)
-    return fired
 
 
 async def staff_take(sessions: Sessions, code: str) -> None:
