@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime, save_ticket
+from actions.runtime import SavedTicket, channel_of, get_runtime
 from actions.ticket_forms import (
     AskConsent,
     TicketFormValidation,
@@ -20,7 +20,7 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
-    save_failed,
+    submit_form_ticket,
     submitted_text,
 )
 from db.models import AttachmentKind, TicketKind
@@ -223,14 +223,13 @@ class AskFeedbackConfirm(Action):
         fields = {slot: label for slot, label in EDITABLE_LABELS.items() if slot in required}
         if tracker.get_slot("feedback_consent") is False:
             fields.pop("feedback_kind", None)  # an anonymous opinion can only be a góp ý
-        ask_summary_or_edit(
+        return ask_summary_or_edit(
             dispatcher,
             tracker,
             confirm_slot="feedback_confirm",
             summary=await summary_text(tracker.slots),
             fields=fields,
         )
-        return []
 
 
 class ValidateFeedbackForm(TicketFormValidation):
@@ -392,7 +391,9 @@ class SubmitFeedback(Action):
             return reset_slots(FORM)
         anonymous = tracker.get_slot("feedback_consent") is not True
         village = tracker.get_slot("feedback_village")
-        saved = await save_ticket(
+        saved = await submit_form_ticket(
+            dispatcher,
+            tracker,
             NewTicket(
                 kind=TicketKind(tracker.get_slot("feedback_kind") or TicketKind.GOP_Y.value),
                 content=str(tracker.get_slot("feedback_content")),
@@ -407,12 +408,12 @@ class SubmitFeedback(Action):
                     (file_id, AttachmentKind.PHOTO)
                     for file_id in tracker.get_slot("feedback_photos") or ()
                 ),
-            )
+            ),
+            confirm_slot="feedback_confirm",
+            restart_payload="/give_feedback",
         )
-        if saved is None:
-            return save_failed(
-                dispatcher, confirm_slot="feedback_confirm", restart_payload="/give_feedback"
-            )
+        if not isinstance(saved, SavedTicket):
+            return saved
         dispatcher.utter_message(
             text=submitted_text(saved, what="ý kiến", answer_here=not anonymous)
         )
