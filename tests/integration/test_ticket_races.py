@@ -17,6 +17,7 @@ import pytest
 from db.models import TicketState
 from services import handling
 from services.handling import StaffActionError
+from services.privacy import erase_personal_data
 from services.resident import withdraw
 from services.resident_errors import WrongState
 from services.tickets import TicketPolicy
@@ -126,3 +127,22 @@ async def test_a_take_refuses_a_ticket_forwarded_to_another_office_meanwhile(
     ticket, events = await load(sessions, ticket_code)
     assert (ticket.state, ticket.assigned_staff_id) == (TicketState.NEW.value, None)
     assert [e.note for e in events][1:] == ["Chuyển từ KT sang VP"]
+
+
+async def test_an_erasure_records_the_state_a_take_committed_meanwhile(
+    sessions: Sessions, ticket_code: str
+) -> None:
+    """The erasure goes ahead; its history row starts from «assigned», not the «new» it read."""
+    async with sessions() as session:
+        fired = await pause_before_first_write(session, lambda: staff_take(sessions, ticket_code))
+        report = await erase_personal_data(session=session, channel="telegram", sender_id=RESIDENT)
+        await session.commit()
+    assert fired and (report.tickets, report.withdrawn) == (1, 1)
+
+    ticket, events = await load(sessions, ticket_code)
+    assert (ticket.state, ticket.sender_id) == (TicketState.WITHDRAWN.value, None)
+    assert [(e.from_state, e.to_state) for e in events] == [
+        (None, "new"),
+        ("new", "assigned"),
+        ("assigned", "withdrawn"),
+    ]
