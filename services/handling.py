@@ -4,8 +4,8 @@ Each operation checks who acts (services/access.py) and the ticket's state, clai
 row with a conditional update (services/tickets.claim_ticket: a change committed since
 the read makes it refuse instead of overwrite), writes the history event with the actor,
 and queues what the resident and the groups are told in the same transaction (the caller
-commits). Refusals raise StaffActionError whose
-`.message` is a short Vietnamese sentence the bot shows as it is.
+commits). Refusals raise StaffActionError whose `.message` is a short Vietnamese
+sentence the bot shows as it is.
 """
 
 from __future__ import annotations
