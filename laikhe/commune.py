@@ -74,6 +74,8 @@ class CommuneConfig(_Strict):
         TicketLimitConfig(tickets=5, hours=1),
         TicketLimitConfig(tickets=20, hours=24),
     ]
+    # Anonymous tickets keep no chat: they are limited all chats together.
+    anonymous_ticket_limits: list[TicketLimitConfig] = [TicketLimitConfig(tickets=20, hours=1)]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CommuneConfig:

@@ -38,15 +38,22 @@ class TicketError(Exception):
 
 
 class TicketLimitReached(Exception):
-    """Too many new tickets from one chat; `.message` is the Vietnamese reply."""
+    """Too many new tickets from one chat (or anonymous ones from all chats); `.message`
+    is the Vietnamese reply."""
 
-    def __init__(self, tickets: int, hours: int, retry_after: timedelta) -> None:
+    def __init__(
+        self, tickets: int, hours: int, retry_after: timedelta, *, anonymous: bool = False
+    ) -> None:
         window = f"{hours} giờ" if hours < 24 or hours % 24 else f"{hours // 24} ngày"
         minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
         wait = f"{minutes} phút" if minutes < 60 else f"{-(-minutes // 60)} giờ"
+        if anonymous:
+            reason = f"trong {window} qua xã đã nhận đủ {tickets} ý kiến ẩn danh"
+        else:
+            reason = f"mỗi cuộc trò chuyện gửi được tối đa {tickets} ý kiến trong {window}"
         super().__init__(
-            f"Xin lỗi Anh/Chị, mỗi cuộc trò chuyện gửi được tối đa {tickets} ý kiến trong "
-            f"{window}. Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» sau khoảng {wait} giúp."
+            f"Xin lỗi Anh/Chị, {reason}. Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» "
+            f"sau khoảng {wait} giúp."
         )
         self.message = str(self)
         self.tickets = tickets
@@ -93,6 +100,8 @@ class TicketPolicy:
     intake_office_code: str
     # (tickets, hours): at most that many new tickets from one chat within the hours.
     sender_limits: tuple[tuple[int, int], ...] = ()
+    # The same for anonymous tickets of all chats together (no chat is kept to count by).
+    anonymous_limits: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_config(cls, config: CommuneConfig) -> TicketPolicy:
@@ -102,6 +111,9 @@ class TicketPolicy:
             kind_routing=dict(config.kind_routing),
             intake_office_code=config.intake_office.code,
             sender_limits=tuple((limit.tickets, limit.hours) for limit in config.new_ticket_limits),
+            anonymous_limits=tuple(
+                (limit.tickets, limit.hours) for limit in config.anonymous_ticket_limits
+            ),
         )
 
     def working_days_for(self, kind: str) -> int:
@@ -209,25 +221,34 @@ async def _submitted(*, session: AsyncSession, submission_id: str | None) -> Tic
 async def _check_sender_limits(
     *, session: AsyncSession, policy: TicketPolicy, ticket: NewTicket, now: datetime
 ) -> None:
-    """Refuse before anything is written when this chat already sent its share."""
-    if ticket.anonymous or ticket.sender_id is None:
-        return  # nothing links an anonymous suggestion to its chat, by design
+    """Refuse before anything is written when this chat already sent its share.
+
+    Nothing links an anonymous ticket to its chat, by design, so anonymous tickets are
+    counted together: a flood that refuses consent still stops, at the cost of other
+    anonymous senders waiting while it lasts."""
+    anonymous = ticket.anonymous or ticket.sender_id is None
+    if anonymous:
+        limits = policy.anonymous_limits
+        whose: tuple[ColumnElement[bool], ...] = (Ticket.anonymous.is_(True),)
+    else:
+        limits = policy.sender_limits
+        whose = (Ticket.channel == ticket.channel, Ticket.sender_id == ticket.sender_id)
     local_now = now.astimezone(VIETNAM)
-    for tickets, hours in policy.sender_limits:
+    for tickets, hours in limits:
         window = timedelta(hours=hours)
         sent, oldest = (
             await session.execute(
                 select(func.count(), func.min(Ticket.created_at)).where(
-                    Ticket.channel == ticket.channel,
-                    Ticket.sender_id == ticket.sender_id,
-                    Ticket.created_at > local_now - window,
+                    *whose, Ticket.created_at > local_now - window
                 )
             )
         ).one()
         if sent >= tickets:
             # SQLite hands back the stored Vietnam wall-clock time without its offset.
             oldest = oldest.replace(tzinfo=VIETNAM) if oldest.tzinfo is None else oldest
-            raise TicketLimitReached(tickets, hours, retry_after=oldest + window - local_now)
+            raise TicketLimitReached(
+                tickets, hours, retry_after=oldest + window - local_now, anonymous=anonymous
+            )
 
 
 async def create_ticket(

@@ -179,3 +179,24 @@ async def test_a_repeated_submission_is_answered_even_at_the_limit(
         sessions, commune, opinion(submission_id=SUBMISSION), at=T0 + timedelta(minutes=5)
     )
     assert (again.created, again.ticket.code) == (False, fifth.ticket.code)
+
+
+async def test_anonymous_tickets_are_limited_all_chats_together(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    """No chat id is kept for them, so a flood that refuses consent is counted as one."""
+    assert [(x.tickets, x.hours) for x in commune.anonymous_ticket_limits] == [(20, 1)]
+    anonymous = opinion(kind=TicketKind.GOP_Y, sender_id=None, anonymous=True)
+    for second in range(20):
+        await submit(sessions, commune, anonymous, at=T0 + timedelta(seconds=second))
+    before = await counts(sessions)
+    with pytest.raises(TicketLimitReached) as refused:
+        await submit(sessions, commune, anonymous, at=T0 + timedelta(minutes=15))
+    assert refused.value.message == (
+        "Xin lỗi Anh/Chị, trong 1 giờ qua xã đã nhận đủ 20 ý kiến ẩn danh. "
+        "Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» sau khoảng 45 phút giúp."
+    )
+    assert await counts(sessions) == before
+    # A chat that keeps its id is counted on its own.
+    assert (await submit(sessions, commune, opinion(), at=T0 + timedelta(minutes=15))).created
+    assert (await submit(sessions, commune, anonymous, at=T0 + timedelta(hours=1))).created
