@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import channel_of, save_ticket
+from actions.runtime import SavedTicket, channel_of
 from actions.ticket_forms import (
     FORM_SLOTS,
     AskConsent,
@@ -20,8 +20,8 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
-    save_failed,
     short_text,
+    submit_form_ticket,
     submitted_text,
     summary_of,
 )
@@ -71,14 +71,13 @@ class AskBusinessConfirm(Action):
         summary = summary_of(
             "Anh/Chị kiểm tra lại kiến nghị của doanh nghiệp:", tracker, EDITABLE_LABELS
         )
-        ask_summary_or_edit(
+        return ask_summary_or_edit(
             dispatcher,
             tracker,
             confirm_slot="business_confirm",
             summary=summary,
             fields=EDITABLE_LABELS,
         )
-        return []
 
 
 class ValidateBusinessForm(TicketFormValidation):
@@ -149,7 +148,9 @@ class SubmitBusiness(Action):
             dispatcher.utter_message(response="utter_form_cancelled")
             return reset_slots(FORM)
         contact = str(tracker.get_slot("business_contact"))
-        saved = await save_ticket(
+        saved = await submit_form_ticket(
+            dispatcher,
+            tracker,
             NewTicket(
                 kind=TicketKind.KIEN_NGHI,
                 routing_key=ROUTING_KEY,
@@ -162,11 +163,11 @@ class SubmitBusiness(Action):
                 contact_name=tracker.get_slot("contact_name"),
                 contact_email=contact if "@" in contact else None,
                 contact_phone=None if "@" in contact else contact,
-            )
+            ),
+            confirm_slot="business_confirm",
+            restart_payload="/business_proposal",
         )
-        if saved is None:
-            return save_failed(
-                dispatcher, confirm_slot="business_confirm", restart_payload="/business_proposal"
-            )
+        if not isinstance(saved, SavedTicket):
+            return saved
         dispatcher.utter_message(text=submitted_text(saved, what="kiến nghị", answer_here=True))
         return reset_slots(FORM)

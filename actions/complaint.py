@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import channel_of, save_ticket
+from actions.runtime import SavedTicket, channel_of
 from actions.ticket_forms import (
     FORM_SLOTS,
     AskConsent,
@@ -21,7 +21,7 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
-    save_failed,
+    submit_form_ticket,
     submitted_text,
     summary_of,
 )
@@ -88,14 +88,13 @@ class AskComplaintConfirm(Action):
             tracker,
             EDITABLE_LABELS,
         )
-        ask_summary_or_edit(
+        return ask_summary_or_edit(
             dispatcher,
             tracker,
             confirm_slot="complaint_confirm",
             summary=summary,
             fields=EDITABLE_LABELS,
         )
-        return []
 
 
 class ValidateComplaintForm(TicketFormValidation):
@@ -152,7 +151,9 @@ class SubmitComplaint(Action):
         if tracker.get_slot("complaint_confirm") != "send":
             dispatcher.utter_message(response="utter_form_cancelled")
             return reset_slots(FORM)
-        saved = await save_ticket(
+        saved = await submit_form_ticket(
+            dispatcher,
+            tracker,
             NewTicket(
                 kind=TicketKind.KHIEU_NAI_TO_CAO,
                 content=str(tracker.get_slot("complaint_content")),
@@ -160,12 +161,12 @@ class SubmitComplaint(Action):
                 sender_id=tracker.sender_id,
                 contact_name=tracker.get_slot("contact_name"),
                 contact_phone=tracker.get_slot("contact_phone"),
-            )
+            ),
+            confirm_slot="complaint_confirm",
+            restart_payload="/file_complaint",
         )
-        if saved is None:
-            return save_failed(
-                dispatcher, confirm_slot="complaint_confirm", restart_payload="/file_complaint"
-            )
+        if not isinstance(saved, SavedTicket):
+            return saved
         dispatcher.utter_message(
             text=submitted_text(saved, what="nội dung khiếu nại, tố cáo", answer_here=True)
             + "\nNội dung được giữ kín, chỉ cán bộ được giao mới xem."

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.privacy import ERASE_CONVERSATION_SIGNAL
-from actions.runtime import channel_of, get_runtime, save_ticket
+from actions.runtime import SavedTicket, channel_of, get_runtime
 from actions.ticket_forms import (
     AskConsent,
     TicketFormValidation,
@@ -21,7 +21,7 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
-    save_failed,
+    submit_form_ticket,
     submitted_text,
 )
 from db.models import AttachmentKind, TicketKind
@@ -230,14 +230,13 @@ class AskFeedbackConfirm(Action):
         fields = {slot: label for slot, label in EDITABLE_LABELS.items() if slot in required}
         if tracker.get_slot("feedback_consent") is False:
             fields.pop("feedback_kind", None)  # an anonymous opinion can only be a góp ý
-        ask_summary_or_edit(
+        return ask_summary_or_edit(
             dispatcher,
             tracker,
             confirm_slot="feedback_confirm",
             summary=await summary_text(tracker.slots),
             fields=fields,
         )
-        return []
 
 
 class ValidateFeedbackForm(TicketFormValidation):
@@ -403,7 +402,9 @@ class SubmitFeedback(Action):
             return reset_slots(FORM)
         anonymous = tracker.get_slot("feedback_consent") is not True
         village = tracker.get_slot("feedback_village")
-        saved = await save_ticket(
+        saved = await submit_form_ticket(
+            dispatcher,
+            tracker,
             NewTicket(
                 kind=TicketKind(tracker.get_slot("feedback_kind") or TicketKind.GOP_Y.value),
                 content=str(tracker.get_slot("feedback_content")),
@@ -419,12 +420,12 @@ class SubmitFeedback(Action):
                     for file_id in tracker.get_slot("feedback_photos") or ()
                     if is_telegram_file_id(file_id)  # the slot is set only through the check
                 ),
-            )
+            ),
+            confirm_slot="feedback_confirm",
+            restart_payload="/give_feedback",
         )
-        if saved is None:
-            return save_failed(
-                dispatcher, confirm_slot="feedback_confirm", restart_payload="/give_feedback"
-            )
+        if not isinstance(saved, SavedTicket):
+            return saved
         dispatcher.utter_message(
             text=submitted_text(saved, what="ý kiến", answer_here=not anonymous)
         )

@@ -10,13 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.consent import chat_has_consent
-from actions.runtime import channel_of, save_ticket
+from actions.runtime import SavedTicket, channel_of
 from actions.ticket_forms import (
     ask_summary_or_edit,
     check_text,
     reset_slots,
     resolve_confirmation,
-    save_failed,
+    submit_form_ticket,
     submitted_text,
     summary_of,
 )
@@ -37,14 +37,13 @@ class AskMisinformationConfirm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         summary = summary_of("Anh/Chị kiểm tra lại tin báo:", tracker, EDITABLE_LABELS)
-        ask_summary_or_edit(
+        return ask_summary_or_edit(
             dispatcher,
             tracker,
             confirm_slot="misinfo_confirm",
             summary=summary,
             fields=EDITABLE_LABELS,
         )
-        return []
 
 
 class ValidateMisinformationForm(FormValidationAction):
@@ -81,7 +80,9 @@ class SubmitMisinformation(Action):
         # report is anonymous and followed by its code alone.
         keep_chat = await chat_has_consent(tracker.sender_id)
         claim = str(tracker.get_slot("misinfo_claim"))
-        saved = await save_ticket(
+        saved = await submit_form_ticket(
+            dispatcher,
+            tracker,
             NewTicket(
                 kind=TicketKind.THONG_TIN_SAI,
                 content=claim,
@@ -90,12 +91,12 @@ class SubmitMisinformation(Action):
                 channel=channel_of(tracker),
                 sender_id=tracker.sender_id if keep_chat else None,
                 anonymous=not keep_chat,
-            )
+            ),
+            confirm_slot="misinfo_confirm",
+            restart_payload="/report_misinformation",
         )
-        if saved is None:
-            return save_failed(
-                dispatcher, confirm_slot="misinfo_confirm", restart_payload="/report_misinformation"
-            )
+        if not isinstance(saved, SavedTicket):
+            return saved
         dispatcher.utter_message(
             text=submitted_text(saved, what="tin báo", answer_here=keep_chat)
             + "\nCảm ơn Anh/Chị đã góp phần ngăn tin sai. Anh/Chị không chia sẻ lại tin đó."

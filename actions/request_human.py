@@ -27,7 +27,7 @@ from actions.runtime import channel_of, save_ticket
 from db.models import TicketKind
 from laikhe.labels import format_date
 from laikhe.validators import validate_feedback_text
-from services.tickets import NewTicket
+from services.tickets import NewTicket, TicketLimitReached
 
 RECENT_MESSAGES: Final = 6
 MESSAGE_CHARS: Final = 200
@@ -207,14 +207,21 @@ class SubmitHumanRequest(Action):
         if not question:
             dispatcher.utter_message(response="utter_ask_human_question")
             return [SlotSet("human_consent", None)]
-        saved = await save_ticket(
-            NewTicket(
-                kind=TicketKind.CAU_HOI,
-                content=ticket_content(str(question), tracker.get_slot("human_context")),
-                channel=channel_of(tracker),
-                sender_id=tracker.sender_id,
+        try:
+            saved = await save_ticket(
+                NewTicket(
+                    kind=TicketKind.CAU_HOI,
+                    content=ticket_content(str(question), tracker.get_slot("human_context")),
+                    channel=channel_of(tracker),
+                    sender_id=tracker.sender_id,
+                )
             )
-        )
+        except TicketLimitReached as limit:
+            # Too many new tickets from this chat lately: nothing sent, question kept.
+            dispatcher.utter_message(
+                text=limit.message, buttons=[{"title": "Gửi lại", "payload": "/request_human"}]
+            )
+            return [*reset[:-1], SlotSet("pending_question", str(question))]
         if saved is None:
             dispatcher.utter_message(
                 text=(

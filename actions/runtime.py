@@ -18,7 +18,7 @@ from db.session import sessionmaker_for
 from laikhe import logsafe
 from laikhe.commune import CommuneConfig, load_commune_config
 from laikhe.settings import get_settings
-from services.tickets import NewTicket, TicketError, TicketPolicy, create_ticket
+from services.tickets import NewTicket, TicketError, TicketPolicy, submit_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +62,20 @@ class SavedTicket:
     code: str
     office_name: str
     due_date: date
+    # False: this submission id had already made the ticket (a second «Gửi»).
+    created: bool = True
 
 
 async def save_ticket(ticket: NewTicket) -> SavedTicket | None:
     """Create and commit a ticket; None (logged) when the database cannot take it, so the
-    action can apologise in Vietnamese and keep what the resident typed."""
+    action can apologise in Vietnamese and keep what the resident typed. Raises
+    TicketLimitReached (nothing saved) when the chat sent too many tickets lately."""
     runtime = get_runtime()
     try:
         async with runtime.sessions() as session:
-            row = await create_ticket(session=session, policy=runtime.policy, ticket=ticket)
-            saved = SavedTicket(row.code, row.office.name, row.due_date)
+            done = await submit_ticket(session=session, policy=runtime.policy, ticket=ticket)
+            row = done.ticket
+            saved = SavedTicket(row.code, row.office.name, row.due_date, created=done.created)
             await session.commit()
     except (SQLAlchemyError, TicketError) as error:
         # Type and frames only: a database error's message can quote the row (a driver's

@@ -7,6 +7,8 @@ form covers every path: anonymous or not, formal kind or not, a field being corr
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Final
@@ -17,10 +19,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.consent import ask_consent, chat_has_consent, consent_value, store_consent
-from actions.runtime import SavedTicket
+from actions.runtime import SavedTicket, save_ticket
 from laikhe.contact import validate_person_name, validate_phone
 from laikhe.labels import format_date
 from laikhe.validators import clean_text
+from services.tickets import NewTicket, TicketLimitReached
 
 # Every slot a ticket form fills, by form: reset together when a form ends or is cancelled.
 FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
@@ -58,7 +61,15 @@ FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
         "complaint_confirm",
     ),
 }
-ALL_FORM_SLOTS: Final = tuple(dict.fromkeys(s for slots in FORM_SLOTS.values() for s in slots))
+# The id of one form submission, set when the «Gửi / Sửa / Hủy» summary is first shown
+# and kept until the form ends: a second «Gửi» (after a timeout, or «Gửi lại» after an
+# error that happened after the commit) carries the same id and finds the same ticket.
+# Random, so it says nothing about the chat (anonymous suggestions carry it too).
+SUBMISSION_SLOT: Final = "submission_id"
+ALL_FORM_SLOTS: Final = (
+    *dict.fromkeys(s for slots in FORM_SLOTS.values() for s in slots),
+    SUBMISSION_SLOT,
+)
 
 SEND: Final = "send"
 EDIT_MENU: Final = "menu"
@@ -68,7 +79,14 @@ TextCheck = Callable[[str], tuple[str | None, str | None]]
 
 
 def reset_slots(form: str) -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in FORM_SLOTS[form]]
+    return [SlotSet(slot, None) for slot in (*FORM_SLOTS[form], SUBMISSION_SLOT)]
+
+
+def submission_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """A submission id for the summary being shown, unless this form already has one."""
+    if tracker.get_slot(SUBMISSION_SLOT):
+        return []
+    return [SlotSet(SUBMISSION_SLOT, uuid.uuid4().hex)]
 
 
 def confirm_buttons() -> list[dict[str, str]]:
@@ -108,8 +126,9 @@ def ask_summary_or_edit(
     confirm_slot: str,
     summary: str,
     fields: dict[str, str],
-) -> None:
-    """The confirmation question, or after «Sửa» the list of fields that can be changed."""
+) -> list[dict[str, Any]]:
+    """The confirmation question, or after «Sửa» the list of fields that can be changed;
+    returns the events the ask action returns (the submission id)."""
     if wants_edit_menu(tracker, confirm_slot):
         dispatcher.utter_message(
             text="Anh/Chị muốn sửa mục nào?",
@@ -122,11 +141,12 @@ def ask_summary_or_edit(
                 {"title": "Hủy", "payload": "/cancel"},
             ],
         )
-        return
+        return submission_events(tracker)
     dispatcher.utter_message(
         text=f"{summary}\nBấm «Gửi» để gửi tới xã, «Sửa» để sửa một mục, hoặc «Hủy».",
         buttons=confirm_buttons(),
     )
+    return submission_events(tracker)
 
 
 def summary_of(title: str, tracker: Tracker, labels: dict[str, str]) -> str:
@@ -248,8 +268,12 @@ class AskConsent(Action, ABC):
 
 
 def submitted_text(saved: SavedTicket, *, what: str, answer_here: bool) -> str:
+    if saved.created:
+        first = f"Đã gửi {what} của Anh/Chị. Mã: {saved.code}"
+    else:
+        first = f"{what[:1].upper()}{what[1:]} này đã được ghi nhận trước đó. Mã: {saved.code}"
     lines = [
-        f"Đã gửi {what} của Anh/Chị. Mã: {saved.code}",
+        first,
         f"Đơn vị tiếp nhận: {saved.office_name}",
         f"Hạn trả lời dự kiến: {format_date(saved.due_date)}",
     ]
@@ -267,10 +291,40 @@ SAVE_FAILED: Final = (
 
 
 def save_failed(
-    dispatcher: CollectingDispatcher, *, confirm_slot: str, restart_payload: str
+    dispatcher: CollectingDispatcher,
+    *,
+    confirm_slot: str,
+    restart_payload: str,
+    text: str = SAVE_FAILED,
 ) -> list[dict[str, Any]]:
-    """Keep what the resident typed; pressing «Gửi lại» reopens the form at the summary."""
-    dispatcher.utter_message(
-        text=SAVE_FAILED, buttons=[{"title": "Gửi lại", "payload": restart_payload}]
-    )
+    """Keep what the resident typed (and the submission id); pressing «Gửi lại» reopens
+    the form at the summary."""
+    dispatcher.utter_message(text=text, buttons=[{"title": "Gửi lại", "payload": restart_payload}])
     return [SlotSet(confirm_slot, None)]
+
+
+async def submit_form_ticket(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    ticket: NewTicket,
+    *,
+    confirm_slot: str,
+    restart_payload: str,
+) -> SavedTicket | list[dict[str, Any]]:
+    """Save the form's ticket under its submission id: the saved ticket, or (after
+    saying why) the events that keep the form for «Gửi lại»."""
+    submission = tracker.get_slot(SUBMISSION_SLOT)
+    try:
+        saved = await save_ticket(
+            dataclasses.replace(ticket, submission_id=str(submission) if submission else None)
+        )
+    except TicketLimitReached as limit:
+        return save_failed(
+            dispatcher,
+            confirm_slot=confirm_slot,
+            restart_payload=restart_payload,
+            text=limit.message,
+        )
+    if saved is None:
+        return save_failed(dispatcher, confirm_slot=confirm_slot, restart_payload=restart_payload)
+    return saved

@@ -30,9 +30,11 @@ TOO_LONG = (
     f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/Chị rút gọn giúp, "
     "hoặc chia thành vài tin nhắn ngắn."
 )
+# The engine may still finish the turn after we gave up waiting (a «Gửi» may have made
+# the ticket): say so, and how to check, rather than "not recorded".
 ENGINE_DOWN = (
-    "Xin lỗi Anh/Chị, trợ lý đang bận hoặc tạm gián đoạn. Anh/Chị vui lòng gửi lại "
-    "sau ít phút. Nội dung chưa được ghi nhận."
+    "Xin lỗi Anh/Chị, trợ lý đang bận hoặc tạm gián đoạn. Nội dung vừa gửi có thể đã được "
+    "ghi nhận: Anh/Chị gõ «ý kiến của tôi» để kiểm tra, hoặc gửi lại sau ít phút."
 )
 NOT_UNDERSTOOD = "Xin lỗi, tôi chưa hiểu ý Anh/Chị. Anh/Chị gõ «hướng dẫn» để xem các mục."
 ONLY_TEXT = (

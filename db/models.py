@@ -171,6 +171,10 @@ class Ticket(Base):
     # false claim as the resident quotes it; `content` stays the resident's own message.
     source: Mapped[str | None] = mapped_column(String(500))
     claim: Mapped[str | None] = mapped_column(Text)
+    # The form submission that created it (random, from the «Gửi / Sửa / Hủy» summary):
+    # a second «Gửi» of the same form, e.g. after a timeout, finds this ticket instead of
+    # making another. Unique, so the database refuses a duplicate whatever the path.
+    submission_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     office: Mapped[Office] = relationship()
     category: Mapped[Category | None] = relationship()

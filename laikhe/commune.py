@@ -85,6 +85,13 @@ class RetentionConfig(_Strict):
     daily_at: time = time(2, 30)
 
 
+class TicketLimitConfig(_Strict):
+    """At most `tickets` new tickets from one chat within `hours`."""
+
+    tickets: int = Field(ge=1)
+    hours: int = Field(ge=1)
+
+
 class CommuneConfig(_Strict):
     commune: CommuneInfo
     offices: list[OfficeConfig]
@@ -95,6 +102,13 @@ class CommuneConfig(_Strict):
     # Per year: official days off and make-up working days on top of the holidays library.
     holidays: dict[int, YearOverrides] = {}
     retention: RetentionConfig = RetentionConfig()
+    # Every new ticket posts a card into an office group: one chat cannot flood them.
+    new_ticket_limits: list[TicketLimitConfig] = [
+        TicketLimitConfig(tickets=5, hours=1),
+        TicketLimitConfig(tickets=20, hours=24),
+    ]
+    # Anonymous tickets keep no chat: they are limited all chats together.
+    anonymous_ticket_limits: list[TicketLimitConfig] = [TicketLimitConfig(tickets=20, hours=1)]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CommuneConfig:

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from laikhe.cells import looks_like_formula
 from laikhe.commune import CommuneConfig
 from reports.data import ReportData
 from reports.text import (
@@ -225,6 +226,18 @@ def _faq(sheet: Any, data: ReportData) -> None:
     _widths(sheet)
 
 
+def _text_stays_text(workbook: Workbook) -> None:
+    """Residents' words (unanswered questions) and configured names reach these cells;
+    any that a spreadsheet would run as a formula is written as a quote-prefixed string.
+    One pass over the finished workbook, so no cell written above can miss it."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if looks_like_formula(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+
+
 def write_xlsx(*, data: ReportData, commune: CommuneConfig, path: Path) -> Path:
     workbook = Workbook()
     _summary(workbook.active, commune, data)
@@ -234,6 +247,7 @@ def write_xlsx(*, data: ReportData, commune: CommuneConfig, path: Path) -> Path:
     _faq(workbook.create_sheet(SHEET_FAQ), data)
     workbook.properties.creator = issuer_name(commune, data)
     workbook.properties.title = "BÁO CÁO " + report_subtitle(data)
+    _text_stays_text(workbook)
     workbook.save(str(path))
     return path
 

@@ -1,19 +1,22 @@
 """What office staff do with a ticket: take, answer, forward, reject, close.
 
-Each operation checks who acts (services/access.py), locks the ticket row, writes the
-history event with the actor, and queues what the resident and the groups are told in
-the same transaction (the caller commits). Refusals raise StaffActionError whose
-`.message` is a short Vietnamese sentence the bot shows as it is.
+Each operation checks who acts (services/access.py) and the ticket's state, claims the
+row with a conditional update (services/tickets.claim_ticket: a change committed since
+the read makes it refuse instead of overwrite), writes the history event with the actor,
+and queues what the resident and the groups are told in the same transaction (the caller
+commits). Refusals raise StaffActionError whose `.message` is a short Vietnamese
+sentence the bot shows as it is.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -30,7 +33,7 @@ from services.notifications import (
     satisfaction_keyboard,
 )
 from services.staff import active_staff
-from services.tickets import VIETNAM, TicketPolicy, parse_ticket_code
+from services.tickets import VIETNAM, TicketPolicy, claim_ticket, parse_ticket_code
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,9 @@ NOT_YOURS: Final = (
 NO_CLEARANCE: Final = (
     "Xin lỗi, ý kiến {code} là đơn khiếu nại, tố cáo được bảo mật; Anh/Chị chưa được phân "
     "quyền xem và xử lý."
+)
+CHANGED_MEANWHILE: Final = (
+    "Ý kiến {code} vừa được cập nhật cùng lúc. Anh/Chị xem lại trạng thái rồi thao tác lại giúp."
 )
 
 
@@ -80,7 +86,9 @@ def _now(now: datetime | None) -> datetime:
 async def authorize(
     *, session: AsyncSession, telegram_user_id: int, code: str, action: str
 ) -> tuple[StaffMember, Ticket]:
-    """The acting staff member and the locked ticket, or Refused (and a log line)."""
+    """The acting staff member and the ticket, or Refused (and a log line).
+
+    No row lock here: the operation claims the row (`_claim`) once its checks pass."""
     staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
     canonical = parse_ticket_code(code) or code.strip()
     if staff is None:
@@ -100,7 +108,6 @@ async def authorize(
             selectinload(Ticket.attachments),
         )
         .where(Ticket.code == canonical)
-        .with_for_update()
     )
     if ticket is None:
         raise StaffActionError(f"Không tìm thấy ý kiến có mã {canonical}.")
@@ -127,6 +134,32 @@ def _require(ticket: Ticket, allowed: frozenset[TicketState], doing: str) -> Non
         raise StaffActionError(
             f"Ý kiến {ticket.code} đang ở trạng thái «{label}», không {doing} được."
         )
+
+
+async def _claim(
+    session: AsyncSession,
+    ticket: Ticket,
+    check: Callable[[Ticket], None],
+    also: tuple[ColumnElement[bool], ...] = (),
+) -> None:
+    """Hold the ticket as it was checked, or refuse as its new state requires.
+
+    The office is always restated: who may act was decided on it, and a forward to
+    another office keeps the state «new»."""
+    if await claim_ticket(
+        session=session, ticket=ticket, also=(Ticket.office_id == ticket.office_id, *also)
+    ):
+        return
+    # Someone committed a change since the read: the same check on what is there now
+    # gives the refusal that fits (e.g. «Đã rút»); if it would pass, still refuse,
+    # since the person decided on a state that is gone.
+    await session.refresh(ticket, attribute_names=["state", "assigned_staff_id"])
+    check(ticket)
+    raise StaffActionError(CHANGED_MEANWHILE.format(code=ticket.code))
+
+
+def _allowed(allowed: frozenset[TicketState], doing: str) -> Callable[[Ticket], None]:
+    return lambda ticket: _require(ticket, allowed, doing)
 
 
 def _record(
@@ -172,9 +205,19 @@ async def take(
     staff, ticket = await authorize(
         session=session, telegram_user_id=telegram_user_id, code=code, action="take"
     )
-    _require(ticket, WORKING_STATES, "nhận xử lý")
-    if ticket.state == TicketState.ASSIGNED.value and ticket.assigned_staff_id == staff.id:
-        raise StaffActionError(f"Anh/Chị đã nhận xử lý ý kiến {ticket.code} rồi.")
+
+    def can_take(current: Ticket) -> None:
+        _require(current, WORKING_STATES, "nhận xử lý")
+        if current.state == TicketState.ASSIGNED.value and current.assigned_staff_id == staff.id:
+            raise StaffActionError(f"Anh/Chị đã nhận xử lý ý kiến {current.code} rồi.")
+
+    can_take(ticket)
+    await _claim(
+        session,
+        ticket,
+        can_take,
+        (Ticket.assigned_staff_id.is_not_distinct_from(ticket.assigned_staff_id),),
+    )
     was_assigned = ticket.state == TicketState.ASSIGNED.value
     ticket.assigned_staff_id = staff.id
     _record(session, ticket, staff, TicketState.ASSIGNED, f"Nhận xử lý: {_who(staff)}", now)
@@ -207,6 +250,7 @@ async def answer(
     )
     _require(ticket, WORKING_STATES, "trả lời")
     body = _clean(text, empty="Anh/Chị nhập nội dung trả lời giúp.")
+    await _claim(session, ticket, _allowed(WORKING_STATES, "trả lời"))
     if ticket.assigned_staff_id is None:
         ticket.assigned_staff_id = staff.id
     _record(session, ticket, staff, TicketState.ANSWERED, f"Trả lời: {body}", now)
@@ -245,6 +289,7 @@ async def forward(
     _require(ticket, WORKING_STATES, "chuyển")
     old_office = ticket.office
     if office_code is None:
+        await _claim(session, ticket, _allowed(WORKING_STATES, "chuyển"))
         days = policy.due_working_days.get("forwarded", 5)
         ticket.due_date = add_working_days(now.astimezone(VIETNAM).date(), days)
         _record(
@@ -274,6 +319,7 @@ async def forward(
         raise StaffActionError(f"Không có đơn vị mã {office_code}.")
     if target.id == old_office.id:
         raise StaffActionError(f"Ý kiến {ticket.code} đã thuộc {target.name}.")
+    await _claim(session, ticket, _allowed(WORKING_STATES, "chuyển"))
     ticket.office = target
     ticket.office_id = target.id
     ticket.assigned_staff_id = None
@@ -317,6 +363,7 @@ async def reject(
     )
     _require(ticket, WORKING_STATES, "từ chối")
     why = _clean(reason, empty="Từ chối cần có lý do; Anh/Chị nhập lý do giúp.")
+    await _claim(session, ticket, _allowed(WORKING_STATES, "từ chối"))
     _record(session, ticket, staff, TicketState.REJECTED, f"Từ chối: {why}", now)
     notified = await notify_resident(
         session=session,
@@ -335,6 +382,7 @@ async def close(
         session=session, telegram_user_id=telegram_user_id, code=code, action="close"
     )
     _require(ticket, CLOSABLE_STATES, "đóng")
+    await _claim(session, ticket, _allowed(CLOSABLE_STATES, "đóng"))
     answered = ticket.state == TicketState.ANSWERED.value
     _record(session, ticket, staff, TicketState.CLOSED, f"Đóng: {_who(staff)}", now)
     ticket.closed_at = now

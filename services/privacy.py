@@ -41,7 +41,7 @@ from laikhe.contact import platform_of
 from laikhe.settings import to_sync_url
 from services import outbox
 from services.duplicates import OPEN_STATES
-from services.tickets import VIETNAM
+from services.tickets import VIETNAM, claim_ticket
 
 ERASED_CONTENT: Final = "[Nội dung đã xóa theo yêu cầu của người gửi]"
 ANONYMISED_NOTE: Final = "Đã xóa dữ liệu cá nhân theo yêu cầu của người gửi"
@@ -105,6 +105,21 @@ def _scrub(ticket: Ticket, *, now: datetime) -> bool:
     return was_open
 
 
+async def _claim_for_erasure(session: AsyncSession, ticket: Ticket, sender_id: str) -> bool:
+    """Hold the ticket as read (services/tickets.claim_ticket) before scrubbing it.
+
+    The erasure always goes ahead: a staff change committed since the read is re-read,
+    so the history records the state the ticket really left. False if another erasure
+    of the same sender got there first."""
+    while not await claim_ticket(
+        session=session, ticket=ticket, also=(Ticket.sender_id == sender_id,)
+    ):
+        await session.refresh(ticket, attribute_names=["state", "sender_id"])
+        if ticket.sender_id != sender_id:
+            return False
+    return True
+
+
 async def erase_personal_data(
     *, session: AsyncSession, channel: str, sender_id: str, now: datetime | None = None
 ) -> ErasureReport:
@@ -119,9 +134,9 @@ async def erase_personal_data(
             select(Ticket)
             .options(selectinload(Ticket.events), selectinload(Ticket.attachments))
             .where(Ticket.channel == channel, Ticket.sender_id == sender_id)
-            .with_for_update()
         )
     ).all()
+    tickets = [t for t in tickets if await _claim_for_erasure(session, t, sender_id)]
     attachments = sum(len(ticket.attachments) for ticket in tickets)
     withdrawn = sum(_scrub(ticket, now=now) for ticket in tickets)
     consents = await session.execute(

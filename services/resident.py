@@ -1,17 +1,20 @@
 """What a resident can do with their own tickets: list, add to, withdraw, reopen, rate.
 
 Every operation checks ownership (the chat that sent the ticket) and the ticket state,
-and refuses with a ResidentError whose message the action shows as it is. Changes are
-flushed, not committed: the caller owns the transaction.
+claims the row with a conditional update before writing (services/tickets.claim_ticket:
+a staff change committed since the read makes it refuse, never overwrite), and refuses
+with a ResidentError whose message the action shows as it is. Changes are flushed, not
+committed: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +25,7 @@ from services.duplicates import OPEN_STATES, find_likely_duplicate
 from services.notifications import notify_office_of_resident_change
 from services.resident_errors import (
     AlreadyRated,
+    ChangedMeanwhile,
     InvalidInput,
     NotFound,
     NotOwner,
@@ -29,7 +33,7 @@ from services.resident_errors import (
     TooManyAttachments,
     WrongState,
 )
-from services.tickets import VIETNAM, TicketPolicy, parse_ticket_code
+from services.tickets import VIETNAM, TicketPolicy, claim_ticket, parse_ticket_code
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -91,14 +95,35 @@ def _clean_text(text: str, *, empty_message: str) -> str:
 
 async def _own_ticket(*, session: AsyncSession, code: str, sender_id: str) -> Ticket:
     canonical = parse_ticket_code(code) or code.strip()
-    # Row lock (PostgreSQL; SQLite serialises writers anyway) so a resident's change and
-    # a staff change on the same ticket cannot both read the old state.
-    ticket = await session.scalar(select(Ticket).where(Ticket.code == canonical).with_for_update())
+    # No row lock: the operation claims the row (`_claim`) once its checks pass.
+    ticket = await session.scalar(select(Ticket).where(Ticket.code == canonical))
     if ticket is None:
         raise NotFound(canonical)
     if ticket.sender_id is None or ticket.sender_id != sender_id:
         raise NotOwner(ticket.code)
     return ticket
+
+
+async def _claim(
+    session: AsyncSession,
+    ticket: Ticket,
+    check: Callable[[Ticket], None],
+    also: tuple[ColumnElement[bool], ...] = (),
+) -> None:
+    """Hold the ticket as it was checked, or refuse as its new state requires.
+
+    Ownership is restated too: an erasure of the sender's data committed meanwhile
+    unlinks the ticket."""
+    if await claim_ticket(
+        session=session, ticket=ticket, also=(Ticket.sender_id == ticket.sender_id, *also)
+    ):
+        return
+    # Staff (or another of the resident's own presses) committed a change since the
+    # read: the same check on what is there now gives the fitting refusal, e.g. «Cán bộ
+    # đã tiếp nhận nên không rút lại được»; if it would pass, still refuse.
+    await session.refresh(ticket, attribute_names=["state", "satisfaction"])
+    check(ticket)
+    raise ChangedMeanwhile(ticket.code)
 
 
 async def _tell_office(*, session: AsyncSession, ticket: Ticket, what: str) -> None:
@@ -169,6 +194,7 @@ async def add_information(
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_open(ticket)
     note = _clean_text(text, empty_message="Anh/Chị gõ nội dung cần bổ sung giúp.")
+    await _claim(session, ticket, _require_open)
     # Same state in and out: the event is a note in the history, not a transition.
     event = _record(ticket, now=now, to_state=TicketState(ticket.state), note=note)
     session.add(event)
@@ -190,6 +216,8 @@ async def add_attachment(
     now = now or datetime.now(VIETNAM)
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_open(ticket)
+    # Claimed before counting: two photos arriving together are counted one after the other.
+    await _claim(session, ticket, _require_open)
     count = await session.scalar(
         select(func.count())
         .select_from(TicketAttachment)
@@ -208,23 +236,29 @@ async def add_attachment(
     return attachment
 
 
+def _require_withdrawable(ticket: Ticket) -> None:
+    if ticket.state == TicketState.NEW:
+        return
+    if ticket.state == TicketState.WITHDRAWN:
+        hint = "Ý kiến đã được rút trước đó."
+    elif ticket.state in OPEN_STATES:
+        hint = (
+            "Cán bộ đã tiếp nhận nên không rút lại được. "
+            "Anh/Chị có thể bổ sung thông tin cho cán bộ."
+        )
+    else:
+        hint = "Ý kiến đã được xử lý xong nên không cần rút."
+    raise WrongState(ticket.code, ticket.state, hint)
+
+
 async def withdraw(
     *, session: AsyncSession, code: str, sender_id: str, now: datetime | None = None
 ) -> Ticket:
     """Take a ticket back, only before staff have picked it up."""
     now = now or datetime.now(VIETNAM)
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
-    if ticket.state != TicketState.NEW:
-        if ticket.state == TicketState.WITHDRAWN:
-            hint = "Ý kiến đã được rút trước đó."
-        elif ticket.state in OPEN_STATES:
-            hint = (
-                "Cán bộ đã tiếp nhận nên không rút lại được. "
-                "Anh/Chị có thể bổ sung thông tin cho cán bộ."
-            )
-        else:
-            hint = "Ý kiến đã được xử lý xong nên không cần rút."
-        raise WrongState(ticket.code, ticket.state, hint)
+    _require_withdrawable(ticket)
+    await _claim(session, ticket, _require_withdrawable)
     session.add(
         _record(ticket, now=now, to_state=TicketState.WITHDRAWN, note="Người gửi rút ý kiến")
     )
@@ -247,6 +281,13 @@ async def _finished_at(*, session: AsyncSession, ticket: Ticket) -> datetime:
     return _local(stamped or ticket.updated_at)
 
 
+def _require_finished(ticket: Ticket) -> None:
+    if ticket.state not in FINISHED_STATES:
+        raise WrongState(
+            ticket.code, ticket.state, "Chỉ mở lại được ý kiến đã được trả lời hoặc đã đóng."
+        )
+
+
 async def reopen(
     *,
     session: AsyncSession,
@@ -259,15 +300,13 @@ async def reopen(
     """Reopen an answered or closed ticket whose answer did not solve the problem."""
     now = now or datetime.now(VIETNAM)
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
-    if ticket.state not in FINISHED_STATES:
-        raise WrongState(
-            ticket.code, ticket.state, "Chỉ mở lại được ý kiến đã được trả lời hoặc đã đóng."
-        )
+    _require_finished(ticket)
     if now - await _finished_at(session=session, ticket=ticket) > timedelta(
         days=REOPEN_WINDOW_DAYS
     ):
         raise TooLate(ticket.code, REOPEN_WINDOW_DAYS)
     note = _clean_text(reason, empty_message="Anh/Chị cho biết vì sao chưa được giải quyết giúp.")
+    await _claim(session, ticket, _require_finished)
     session.add(_record(ticket, now=now, to_state=TicketState.REOPENED, note=note))
     # A fresh deadline, counted like a new ticket of this kind.
     local_today = now.astimezone(VIETNAM).date()
@@ -280,15 +319,21 @@ async def reopen(
     return ticket
 
 
+def _require_unrated(ticket: Ticket) -> None:
+    if ticket.state != TicketState.CLOSED:
+        raise WrongState(ticket.code, ticket.state, "Anh/Chị đánh giá được khi ý kiến đã đóng.")
+    if ticket.satisfaction is not None:
+        raise AlreadyRated(ticket.code)
+
+
 async def rate(*, session: AsyncSession, code: str, sender_id: str, score: int) -> Ticket:
     """The one satisfaction answer (1-5) on a closed ticket."""
     if not 1 <= score <= 5:
         raise InvalidInput("Anh/Chị chọn từ 1 đến 5 sao giúp.")
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
-    if ticket.state != TicketState.CLOSED:
-        raise WrongState(ticket.code, ticket.state, "Anh/Chị đánh giá được khi ý kiến đã đóng.")
-    if ticket.satisfaction is not None:
-        raise AlreadyRated(ticket.code)
+    _require_unrated(ticket)
+    # Two presses of the stars at once: only the first counts.
+    await _claim(session, ticket, _require_unrated, (Ticket.satisfaction.is_(None),))
     ticket.satisfaction = score
     await session.flush()
     return ticket

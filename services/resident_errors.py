@@ -59,5 +59,14 @@ class TooManyAttachments(ResidentError):
         )
 
 
+class ChangedMeanwhile(ResidentError):
+    """The ticket changed between the check and the write; nothing was done."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"Ý kiến {code} vừa được cập nhật. Anh/Chị xem lại trạng thái rồi thao tác lại giúp."
+        )
+
+
 class InvalidInput(ResidentError):
     """What the resident typed cannot be used; the message says what is expected."""

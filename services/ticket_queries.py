@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketState
+from laikhe.cells import csv_cell
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from services.tickets import VIETNAM, parse_ticket_code
 
@@ -180,7 +181,8 @@ async def export_csv(
     writer.writerow(CSV_COLUMNS)
     for t in tickets:
         writer.writerow(
-            [
+            csv_cell(value)
+            for value in (
                 t.code,
                 t.kind,
                 t.state,
@@ -195,6 +197,6 @@ async def export_csv(
                 int(t.confidential),
                 int(t.anonymous),
                 "" if t.confidential else t.content,
-            ]
+            )
         )
     return len(tickets)

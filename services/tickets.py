@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,59 @@ class TicketError(Exception):
     """A ticket operation that cannot be done; the message is for logs, not residents."""
 
 
+class TicketLimitReached(Exception):
+    """Too many new tickets from one chat (or anonymous ones from all chats); `.message`
+    is the Vietnamese reply."""
+
+    def __init__(
+        self, tickets: int, hours: int, retry_after: timedelta, *, anonymous: bool = False
+    ) -> None:
+        window = f"{hours} giờ" if hours < 24 or hours % 24 else f"{hours // 24} ngày"
+        minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
+        wait = f"{minutes} phút" if minutes < 60 else f"{-(-minutes // 60)} giờ"
+        if anonymous:
+            reason = f"trong {window} qua xã đã nhận đủ {tickets} ý kiến ẩn danh"
+        else:
+            reason = f"mỗi cuộc trò chuyện gửi được tối đa {tickets} ý kiến trong {window}"
+        super().__init__(
+            f"Xin lỗi Anh/Chị, {reason}. Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» "
+            f"sau khoảng {wait} giúp."
+        )
+        self.message = str(self)
+        self.tickets = tickets
+        self.hours = hours
+
+
+async def claim_ticket(
+    *, session: AsyncSession, ticket: Ticket, also: tuple[ColumnElement[bool], ...] = ()
+) -> bool:
+    """Make sure the ticket is still as it was read, and hold it until the commit.
+
+    Every change to a ticket reads it, checks its state, then writes. Between the read and
+    the write another transaction may commit a change (on SQLite the read takes no lock;
+    on PostgreSQL READ COMMITTED it sees only what was committed then). So before the
+    first write each operation runs this conditional UPDATE, restating what its check
+    relied on: the state it read (and `also`, e.g. who it was assigned to). One row
+    updated: nobody changed it, and this transaction now holds the row's write lock
+    (PostgreSQL row lock, SQLite database write lock) until it commits, so the plain ORM
+    writes that follow apply to exactly the state that was checked. No row: someone else
+    won; the caller re-reads and refuses as the new state requires.
+
+    One mechanism for both databases, rather than BEGIN IMMEDIATE on SQLite plus
+    FOR UPDATE on PostgreSQL: it needs no driver-level transaction tricks, leaves
+    read-only work unserialised, and its outcome is a row count a test can observe.
+    """
+    read_state = TicketState(ticket.state).value
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.state == read_state, *also)
+        .values(state=read_state)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
 @dataclass(frozen=True)
 class TicketPolicy:
     """The parts of the commune configuration that shape a new ticket."""
@@ -45,6 +98,10 @@ class TicketPolicy:
     due_working_days: dict[str, int]
     kind_routing: dict[str, str]
     intake_office_code: str
+    # (tickets, hours): at most that many new tickets from one chat within the hours.
+    sender_limits: tuple[tuple[int, int], ...] = ()
+    # The same for anonymous tickets of all chats together (no chat is kept to count by).
+    anonymous_limits: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_config(cls, config: CommuneConfig) -> TicketPolicy:
@@ -53,6 +110,10 @@ class TicketPolicy:
             due_working_days=dict(config.due_working_days),
             kind_routing=dict(config.kind_routing),
             intake_office_code=config.intake_office.code,
+            sender_limits=tuple((limit.tickets, limit.hours) for limit in config.new_ticket_limits),
+            anonymous_limits=tuple(
+                (limit.tickets, limit.hours) for limit in config.anonymous_ticket_limits
+            ),
         )
 
     def working_days_for(self, kind: str) -> int:
@@ -80,6 +141,14 @@ class NewTicket:
     claim: str | None = None
     # Telegram file ids of photos or files sent with the ticket: (file id, kind).
     attachments: tuple[tuple[str, AttachmentKind], ...] = ()
+    # Set by the forms when the summary is shown: the same id twice is one ticket.
+    submission_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    ticket: Ticket
+    created: bool  # False: this submission id had already made `ticket`
 
 
 def format_ticket_code(prefix: str, year: int, sequence: int) -> str:
@@ -138,11 +207,72 @@ async def _office_for(
     return office, category
 
 
+async def _submitted(*, session: AsyncSession, submission_id: str | None) -> Ticket | None:
+    if submission_id is None:
+        return None
+    found: Ticket | None = await session.scalar(
+        select(Ticket)
+        .options(selectinload(Ticket.office))
+        .where(Ticket.submission_id == submission_id)
+    )
+    return found
+
+
+async def _check_sender_limits(
+    *, session: AsyncSession, policy: TicketPolicy, ticket: NewTicket, now: datetime
+) -> None:
+    """Refuse before anything is written when this chat already sent its share.
+
+    Nothing links an anonymous ticket to its chat, by design, so anonymous tickets are
+    counted together: a flood that refuses consent still stops, at the cost of other
+    anonymous senders waiting while it lasts."""
+    anonymous = ticket.anonymous or ticket.sender_id is None
+    if anonymous:
+        limits = policy.anonymous_limits
+        whose: tuple[ColumnElement[bool], ...] = (Ticket.anonymous.is_(True),)
+    else:
+        limits = policy.sender_limits
+        whose = (Ticket.channel == ticket.channel, Ticket.sender_id == ticket.sender_id)
+    local_now = now.astimezone(VIETNAM)
+    for tickets, hours in limits:
+        window = timedelta(hours=hours)
+        sent, oldest = (
+            await session.execute(
+                select(func.count(), func.min(Ticket.created_at)).where(
+                    *whose, Ticket.created_at > local_now - window
+                )
+            )
+        ).one()
+        if sent >= tickets:
+            # SQLite hands back the stored Vietnam wall-clock time without its offset.
+            oldest = oldest.replace(tzinfo=VIETNAM) if oldest.tzinfo is None else oldest
+            raise TicketLimitReached(
+                tickets, hours, retry_after=oldest + window - local_now, anonymous=anonymous
+            )
+
+
 async def create_ticket(
     *, session: AsyncSession, policy: TicketPolicy, ticket: NewTicket, now: datetime | None = None
 ) -> Ticket:
+    """The new ticket, or the one its submission id already made (see submit_ticket)."""
+    return (await submit_ticket(session=session, policy=policy, ticket=ticket, now=now)).ticket
+
+
+async def submit_ticket(
+    *, session: AsyncSession, policy: TicketPolicy, ticket: NewTicket, now: datetime | None = None
+) -> Submission:
+    """Create a ticket, once per submission id, within the sender's limits.
+
+    Raises TicketLimitReached (nothing written) when the chat sent too many lately.
+    """
     now = now or datetime.now(VIETNAM)
     local_today = now.astimezone(VIETNAM).date()
+    # A «Gửi» pressed again (a timeout, «Gửi lại» after an error that came after the
+    # commit) finds what the first press made.
+    existing = await _submitted(session=session, submission_id=ticket.submission_id)
+    if existing is not None:
+        return Submission(existing, created=False)
+    await _check_sender_limits(session=session, policy=policy, ticket=ticket, now=now)
     office, category = await _office_for(session=session, policy=policy, ticket=ticket)
     village = None
     if ticket.village_code:
@@ -150,6 +280,12 @@ async def create_ticket(
         if village is None:
             raise TicketError(f"unknown village {ticket.village_code!r}")
     sequence = await _next_sequence(session=session, prefix=policy.prefix, year=local_today.year)
+    # The counter row serialises creators (its write lock is held until commit): a press
+    # of the same submission that got there first has committed by now, and is seen.
+    # Returning it leaves a gap in the codes, only in that rare race.
+    existing = await _submitted(session=session, submission_id=ticket.submission_id)
+    if existing is not None:
+        return Submission(existing, created=False)
     row = Ticket(
         code=format_ticket_code(policy.prefix, local_today.year, sequence),
         kind=ticket.kind.value,
@@ -170,6 +306,7 @@ async def create_ticket(
         sector=ticket.sector,
         source=ticket.source,
         claim=ticket.claim,
+        submission_id=ticket.submission_id,
         created_at=now,
         updated_at=now,
         due_date=add_working_days(local_today, policy.working_days_for(ticket.kind.value)),
@@ -193,7 +330,7 @@ async def create_ticket(
     await session.flush()
     # Same transaction: the office group hears of the ticket if and only if it exists.
     await notify_office(session=session, ticket=row, office=office)
-    return row
+    return Submission(row, created=True)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from services.resident import (
 )
 from services.resident_errors import (
     AlreadyRated,
+    ChangedMeanwhile,
     InvalidInput,
     NotFound,
     NotOwner,
@@ -330,6 +331,7 @@ def test_every_refusal_is_a_polite_sentence() -> None:
         TooLate("LK-2026-000001", 30),
         AlreadyRated("LK-2026-000001"),
         TooManyAttachments("LK-2026-000001", 10),
+        ChangedMeanwhile("LK-2026-000001"),
     ]
     for refusal in refusals:
         assert "LK-2026-000001" in refusal.message and "Anh/Chị" in refusal.message

@@ -90,7 +90,8 @@ async def test_concurrent_creation_gives_unique_codes(
             ticket = await create_ticket(
                 session=session,
                 policy=policy,
-                ticket=feedback(content=f"Ý kiến số {index} về wifi"),
+                # One chat each: a single chat would reach its new-ticket limit.
+                ticket=feedback(content=f"Ý kiến số {index} về wifi", sender_id=f"{2000 + index}"),
             )
             await session.commit()
             return ticket.code

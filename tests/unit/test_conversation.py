@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import AsyncIterator
 
@@ -188,3 +189,17 @@ async def test_only_invisible_characters_count_as_empty(
     engine_down: EngineClient, text: str
 ) -> None:
     assert await Conversation(engine_down, "test").handle_text("1", text) == [Reply(EMPTY_MESSAGE)]
+
+
+def test_engine_down_says_a_submission_may_be_recorded_and_how_to_check() -> None:
+    """A «Gửi» that timed out may still have made the ticket (issue #17 item 12): the reply
+    must not say "not recorded", and the phrase it offers must list the chat's tickets."""
+    from tests.unit.test_training_data import _training
+
+    assert "chưa được ghi nhận" not in ENGINE_DOWN
+    assert "có thể đã được ghi nhận" in ENGINE_DOWN
+    hints = re.findall(r"«([^»]+)»", ENGINE_DOWN)
+    assert hints == ["ý kiến của tôi"]
+    # Trained as check_ticket_status, whose form lists this chat's own tickets first
+    # (actions/status.py AskTicketCode).
+    assert hints[0] in _training()["check_ticket_status"]
