@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import Office, StaffMember, Ticket, TicketEvent, TicketState
 from laikhe.labels import STATE_LABELS, format_date
+from laikhe.logsafe import pseudonym
 from laikhe.validators import clean_text
 from services.access import can_read_ticket
 from services.calendar import add_working_days
@@ -96,7 +97,7 @@ async def authorize(
             "refused %s on %s: Telegram user %s is not registered staff",
             action,
             canonical,
-            telegram_user_id,
+            pseudonym(telegram_user_id),
         )
         raise Refused(NOT_STAFF)
     ticket = await session.scalar(
@@ -116,7 +117,7 @@ async def authorize(
             "refused %s on %s: staff %s (office %s, role %s) may not act on office %s",
             action,
             ticket.code,
-            telegram_user_id,
+            pseudonym(telegram_user_id),
             staff.office.code if staff.office else "-",
             staff.role,
             ticket.office.code,

@@ -7,6 +7,8 @@ and the engine is not needed here.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 import signal
 import subprocess
@@ -47,6 +49,15 @@ STRANGER = 777
 TIMEOUT = 30.0
 
 
+LOG_KEY = "e2e-staff-flow-log-key-0123456789abcdef"
+
+
+def log_pseudonym(value: object) -> str:
+    """What laikhe.logsafe.pseudonym gives in the bot process, keyed with LOG_KEY."""
+    digest = hmac.new(LOG_KEY.encode(), str(value).encode(), hashlib.sha256).hexdigest()
+    return f"id:{digest[:10]}"
+
+
 class BotProcess:
     """The bot as `make run` starts it, which a test can stop and start again."""
 
@@ -62,6 +73,8 @@ class BotProcess:
             "OUTBOX_POLL_SECONDS": "0.2",
             "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
             "OUTBOX_BACKOFF_MAX_SECONDS": "1",
+            # The key of the log pseudonyms (laikhe.logsafe), so the test can compute them.
+            "INTERNAL_SECRET": LOG_KEY,
         }
         self.telegram = telegram
         self.log = log
@@ -184,8 +197,10 @@ def test_ticket_reaches_its_office_group_and_an_officer_takes_answers_and_closes
         assert refusal in answer_for(telegram, query)
     assert telegram.messages(RESIDENT) == []
     log = bot.log.read_text(encoding="utf-8")
-    assert f"refused take on {code}: Telegram user {STRANGER} is not registered staff" in log
-    assert f"refused take on {code}: staff {VP_OFFICER} (office VP" in log
+    stranger, officer = log_pseudonym(STRANGER), log_pseudonym(VP_OFFICER)
+    assert f"refused take on {code}: Telegram user {stranger} is not registered staff" in log
+    assert f"refused take on {code}: staff {officer} (office VP" in log
+    assert str(STRANGER) not in log and str(VP_OFFICER) not in log
 
     query = telegram.press_button(KT_GROUP, card.message_id, take, user_id=KT_OFFICER)
     assert "Đã nhận xử lý: Trần Văn Kinh" in answer_for(telegram, query)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import AttachmentKind, OutboxMessage, Ticket, TicketKind, TicketState
 from laikhe.commune import CommuneConfig
+from laikhe.logsafe import pseudonym
 from services import handling
 from services.calendar import add_working_days
 from services.handling import Refused, StaffActionError
@@ -186,8 +187,10 @@ async def test_strangers_and_other_offices_are_refused_and_nothing_changes(
         async with office_setup() as session:
             with pytest.raises(Refused, match=message):
                 await handling.take(session=session, telegram_user_id=user, code=code)
-    assert "999999 is not registered staff" in caplog.text
-    assert f"staff {VP_OFFICER} (office VP" in caplog.text
+    # Logged under a keyed pseudonym, never the Telegram id itself.
+    assert f"{pseudonym(999_999)} is not registered staff" in caplog.text
+    assert f"staff {pseudonym(VP_OFFICER)} (office VP" in caplog.text
+    assert "999999" not in caplog.text and str(VP_OFFICER) not in caplog.text
     ticket, events = await load(office_setup, code)
     assert ticket.state == TicketState.NEW and len(events) == 1
     # The commune leader oversees every office.
