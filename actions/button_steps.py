@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from laikhe.validators import yes_or_no
+from laikhe.validators import match_choice, yes_or_no
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,12 @@ STEPS: Final[dict[str, YesNoStep]] = {
 }
 
 
-def typed_answer(tracker: Tracker) -> dict[str, Any]:
-    """The requested step's slot value read from the typed text, or {} when it is none."""
+def typed_answer(tracker: Tracker, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    """The requested step's slot value read from the typed text, or {} when it is none.
+
+    At the summary, a field named without a yes ("sửa thôn", "số điện thoại") picks that
+    field, as its button in the «Sửa» list does; ``fields`` maps slot -> label.
+    """
     slot = tracker.get_slot("requested_slot")
     step = STEPS.get(str(slot))
     if step is None:
@@ -105,12 +109,16 @@ def typed_answer(tracker: Tracker) -> dict[str, Any]:
     # Read as `cancel`, only the step's own words ("bỏ qua") keep the form going.
     generic = step.generic and intent != "cancel"
     answer = yes_or_no(text, yes=step.yes_words, no=step.no_words, generic=generic)
-    value = None if answer is None else step.yes if answer else step.no
+    field = match_choice(text, fields) if step is SUMMARY and fields and not answer else None
+    value = field or (None if answer is None else step.yes if answer else step.no)
     return {} if value is None else {str(slot): value}
 
 
 class TypedAnswerValidation(FormValidationAction, ABC):
     """A form validation in which a typed yes/no overrides what the intent mapped."""
+
+    # The summary's «Sửa» list (slot -> label), for a field named in typed text.
+    editable_labels: ClassVar[dict[str, str]] = {}
 
     @abstractmethod
     def name(self) -> str: ...
@@ -118,7 +126,7 @@ class TypedAnswerValidation(FormValidationAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        typed = typed_answer(tracker)
+        typed = typed_answer(tracker, self.editable_labels)
         events: list[dict[str, Any]] = await super().run(dispatcher, tracker, domain)
         # An answer the validation replaced (a typed «sửa» becomes an empty confirmation)
         # is recorded first, as the engine records a slot it mapped from the intent, so
@@ -133,7 +141,7 @@ class TypedAnswerValidation(FormValidationAction, ABC):
         events: list[dict[str, Any]] = await super().get_extraction_events(
             dispatcher, tracker, domain
         )
-        typed = typed_answer(tracker)
+        typed = typed_answer(tracker, self.editable_labels)
         if not typed:
             return events
         tracker.slots.update(typed)

@@ -49,6 +49,8 @@ class AskMisinformationConfirm(Action):
 
 
 class ValidateMisinformationForm(TypedAnswerValidation):
+    editable_labels = EDITABLE_LABELS
+
     def name(self) -> str:
         return "validate_misinformation_form"
 

@@ -242,3 +242,29 @@ async def test_deleting_and_asking_staff_understand_typed_answers(
 def test_every_step_slot_is_a_slot_of_the_domain(domain: dict[str, Any]) -> None:
     assert set(STEPS) <= set(domain["slots"])
     assert "validate_delete_data_form" in domain["actions"]
+
+
+async def test_a_field_named_at_the_summary_is_asked_again(domain: dict[str, Any]) -> None:
+    slots = {
+        **KNOWN,
+        "feedback_village": "THON-MAU-1",
+        "feedback_photos_done": "none",
+        "requested_slot": "feedback_confirm",
+    }
+    for text in ("sửa thôn", "thon"):
+        tracker = typed("feedback_form", text, intent="out_of_scope", slots=slots)
+        events, _ = await run(ValidateFeedbackForm(), tracker, domain)
+        assert events == [
+            SlotSet("feedback_confirm", "feedback_village"),
+            SlotSet("feedback_confirm", None),
+            SlotSet("feedback_village", None),
+            SlotSet("requested_slot", "feedback_village"),
+        ], text
+    # Not a field of this opinion (an informal one has no phone): nothing is emptied.
+    phone = typed("feedback_form", "sửa số điện thoại", intent="deny", slots=slots)
+    events, _ = await run(ValidateFeedbackForm(), phone, domain)
+    assert events == [
+        SlotSet("feedback_confirm", "contact_phone"),
+        SlotSet("feedback_confirm", None),
+        SlotSet("requested_slot", "feedback_confirm"),
+    ]
