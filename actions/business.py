@@ -81,6 +81,8 @@ class AskBusinessConfirm(Action):
 
 
 class ValidateBusinessForm(TicketFormValidation):
+    editable_labels = EDITABLE_LABELS
+
     def name(self) -> str:
         return "validate_business_form"
 

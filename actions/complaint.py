@@ -98,6 +98,8 @@ class AskComplaintConfirm(Action):
 
 
 class ValidateComplaintForm(TicketFormValidation):
+    editable_labels = EDITABLE_LABELS
+
     def name(self) -> str:
         return "validate_complaint_form"
 

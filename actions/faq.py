@@ -56,10 +56,16 @@ def event_info_text(commune: CommuneConfig) -> str:
 
 
 def village_team_info_text(commune: CommuneConfig) -> str:
+    # Whether each village of this commune has set up its team is not a checked fact.
     return (
-        "Danh sách Tổ công nghệ số cộng đồng từng thôn: chưa cập nhật. "
+        "Tổ công nghệ số cộng đồng ở các thôn của xã: chưa cập nhật. "
         "Anh/Chị hỏi trưởng thôn nơi mình ở."
     )
+
+
+def feedback_due_days_text(commune: CommuneConfig) -> str:
+    # The same setting that dates every ticket, so the answer cannot drift from it.
+    return str(commune.due_working_days["default"])
 
 
 def local_facts(commune: CommuneConfig) -> dict[str, str]:
@@ -67,6 +73,7 @@ def local_facts(commune: CommuneConfig) -> dict[str, str]:
         "office_contacts": office_contacts_text(commune),
         "event_info": event_info_text(commune),
         "village_team_info": village_team_info_text(commune),
+        "feedback_due_days": feedback_due_days_text(commune),
     }
 
 

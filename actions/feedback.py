@@ -240,6 +240,8 @@ class AskFeedbackConfirm(Action):
 
 
 class ValidateFeedbackForm(TicketFormValidation):
+    editable_labels = EDITABLE_LABELS
+
     def name(self) -> str:
         return "validate_feedback_form"
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.button_steps import TypedAnswerValidation
 from actions.consent import chat_has_consent
 from actions.runtime import SavedTicket, channel_of
 from actions.ticket_forms import (
@@ -46,7 +47,9 @@ class AskMisinformationConfirm(Action):
         )
 
 
-class ValidateMisinformationForm(FormValidationAction):
+class ValidateMisinformationForm(TypedAnswerValidation):
+    editable_labels = EDITABLE_LABELS
+
     def name(self) -> str:
         return "validate_misinformation_form"
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.button_steps import TypedAnswerValidation
 from actions.consent import ask_consent, chat_has_consent, store_consent
 from actions.fallback import previous_bot_action
 from actions.runtime import channel_of, save_ticket
@@ -140,7 +141,7 @@ class AskHumanConsent(Action):
         return []
 
 
-class ValidateHumanRequestForm(FormValidationAction):
+class ValidateHumanRequestForm(TypedAnswerValidation):
     def name(self) -> str:
         return "validate_human_request_form"
 

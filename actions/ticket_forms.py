@@ -13,11 +13,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Final
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.button_steps import TypedAnswerValidation
 from actions.consent import ask_consent, chat_has_consent, consent_value, store_consent
 from actions.runtime import SavedTicket, save_ticket
 from laikhe.contact import validate_person_name, validate_phone
@@ -221,9 +222,10 @@ async def consent_answer(
     return {slot: value}
 
 
-class TicketFormValidation(FormValidationAction):
+class TicketFormValidation(TypedAnswerValidation):
     """A ticket form's validation: the questions that apply come from a pure function of
-    what is known, and contact details are checked the same way in every form."""
+    what is known, contact details are checked the same way in every form, and a typed
+    yes/no at a button step is read from its words (actions.button_steps)."""
 
     @abstractmethod
     def slots_for(self, slots: dict[str, Any]) -> list[str]: ...

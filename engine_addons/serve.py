@@ -37,8 +37,9 @@ def _argv_with_token(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     token = environ.get(TOKEN_ENV, "")
     if len(token) < internal_auth.MIN_LENGTH:
         raise SystemExit(f"--enable-api needs a long random {TOKEN_ENV} in the environment")
-    # Parsed in this process only: /proc/<pid>/cmdline keeps the original argv.
-    return [*argv, "--auth-token", token]
+    # Parsed in this process only: /proc/<pid>/cmdline keeps the original argv. One
+    # "--auth-token=..." word: a token starting with "-" would read as an option.
+    return [*argv, f"--auth-token={token}"]
 
 
 def redact_event(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -18,9 +18,17 @@ def test_the_api_gets_its_token_from_the_environment() -> None:
     assert _argv_with_token([*RUN, "--enable-api"], {"RASA_TOKEN": TOKEN}) == [
         *RUN,
         "--enable-api",
-        "--auth-token",
-        TOKEN,
+        f"--auth-token={TOKEN}",
     ]
+
+
+def test_a_token_that_starts_with_a_dash_reaches_rasa_whole() -> None:
+    # secrets.token_urlsafe may start with "-"; Rasa's own parser must not read it as an option.
+    from rasa.__main__ import create_argument_parser
+
+    token = "-" + "x" * 40
+    argv = _argv_with_token(["run", "--model", "m.tar.gz", "--enable-api"], {"RASA_TOKEN": token})
+    assert create_argument_parser().parse_args(argv).auth_token == token
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from laikhe.validators import (
     is_telegram_file_id,
     match_choice,
     validate_feedback_text,
+    yes_or_no,
 )
 
 CHOICES = {
@@ -105,3 +106,120 @@ def test_every_form_text_check_strips_control_characters() -> None:
         "contact_name", "Nguyễn\u202e Văn\x00 An", validate_person_name, dispatcher
     ) == {"contact_name": "Nguyễn Văn An"}
     assert dispatcher.messages == []
+
+
+VILLAGES = {
+    "THON-MAU-1": "Thôn Mẫu 1 (mẫu)",
+    "THON-MAU-2": "Thôn Mẫu 2 (mẫu)",
+    "THON-MAU-10": "Thôn Mẫu 10",
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ở thôn Mẫu 1", "THON-MAU-1"),
+        ("o thon mau 1", "THON-MAU-1"),
+        ("Ở THÔN MẪU 1 ạ", "THON-MAU-1"),
+        ("xóm mẫu 2", "THON-MAU-2"),
+        ("việc này ở thôn mẫu 2, gần chợ", "THON-MAU-2"),
+        ("thon mau1", "THON-MAU-1"),
+        ("Mẫu 1", "THON-MAU-1"),
+        ("o thon mau 10", "THON-MAU-10"),  # "Mẫu 10" is not "Mẫu 1"
+        ("thôn mẫu", None),  # which one?
+        ("mẫu 1 hay mẫu 2", None),  # two villages named
+        ("ở gần chợ", None),
+    ],
+)
+def test_village_named_anywhere_in_the_text(typed: str, expected: str | None) -> None:
+    assert match_choice(typed, VILLAGES) == expected
+
+
+def test_a_kind_said_in_a_sentence_is_understood() -> None:
+    kinds = {"gop_y": "Góp ý", "phan_anh": "Phản ánh", "kien_nghi": "Kiến nghị"}
+    assert match_choice("em muốn phản ánh ạ", kinds) == "phan_anh"
+    assert match_choice("kien nghi", kinds) == "kien_nghi"
+    assert match_choice("góp ý hay phản ánh", kinds) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "vâng, ghi nhận giúp em",
+        "vang ghi nhan giup em",
+        "ừ",
+        "u",
+        "ok",
+        "oke nhé",
+        "có",
+        "co a",
+        "có, ghi lại giúp tôi",
+        "được",
+        "đc",
+        "được rồi",
+        "đồng ý",
+        "dong y",
+        "Đồng ý ạ",
+        "dạ",
+        "dạ vâng",
+        "VÂNG",
+    ],
+)
+def test_yes_at_a_yes_no_step(typed: str) -> None:
+    assert yes_or_no(typed) is True
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "không",
+        "ko",
+        "k",
+        "khong a",
+        "không đồng ý",
+        "khong dong y",
+        "chưa đồng ý",
+        "thôi",
+        "thoi",
+        "dạ không",
+        "Không, cảm ơn",
+        "ko cam on",
+        "không cần đâu",
+    ],
+)
+def test_no_at_a_yes_no_step(typed: str) -> None:
+    assert yes_or_no(typed) is False
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "/affirm",
+        "cô ơi",  # not "có"
+        "ư",  # not "ừ"
+        "có mất phí không",  # a question
+        "có mất phí không?",
+        "được không",
+        "không biết",
+        "có lẽ",
+        "có cột điện bị đổ ở đầu thôn",  # content typed early, not an answer
+        "không có sóng điện thoại",
+        "vâng, nhưng tôi không đồng ý",  # contradicts itself
+        "dạ em muốn hỏi",
+        "vâng " * 11,  # too long to be an answer
+    ],
+)
+def test_no_answer_is_left_undecided(typed: str) -> None:
+    assert yes_or_no(typed) is None
+
+
+def test_a_step_adds_its_own_button_words() -> None:
+    assert yes_or_no("ghi nhận nội dung", yes=("ghi nhận",)) is True
+    assert yes_or_no("không sửa, gửi luôn", yes=("không sửa", "gửi"), no=("sửa",)) is True
+    assert yes_or_no("sửa lại số điện thoại", yes=("gửi",), no=("sửa",)) is False
+    assert yes_or_no("gửi thêm ảnh", yes=("gửi",), no=("sửa",)) is None
+    assert yes_or_no("ko có ảnh ạ", no=("không có ảnh",)) is False
+    # A choice between two offers is not made by a plain "có".
+    assert yes_or_no("có", yes=("theo dõi",), no=("gửi mới",), generic=False) is None
+    assert yes_or_no("vẫn gửi mới", yes=("theo dõi",), no=("vẫn gửi",), generic=False) is False

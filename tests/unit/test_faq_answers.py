@@ -1,0 +1,149 @@
+"""Every answer the assistant can send from its responses is true to its sources, fits a
+phone screen, and only points residents at words the assistant understands.
+
+FAQ answers (nlu/faq_responses.yml) are rendered with the local facts the FAQ action fills
+in from the shipped commune configuration; domain.yml responses have no placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actions.faq import local_facts
+from laikhe.commune import load_commune_config
+from laikhe.vntext import nfc, normalize
+from services.consent import CONSENT_NOTICE
+from tests.unit.test_training_data import _training
+
+ROOT = Path(__file__).resolve().parents[2]
+# A phone screen shows about this much without scrolling far; longer answers get skipped.
+MAX_CHARS = 900
+# Sentences a review found false, unsupported or contradicting the assistant (issue #17).
+FORBIDDEN = (
+    "Bấm «Hướng dẫn»",  # no such button after an answer
+    "15 ngày",  # that limit is for opinions on legal documents; tickets show their own date
+    "tới từng hộ",  # the plan has villages inform households, not visit each one
+    "Mỗi thôn có một Tổ công nghệ số",  # the ministry's guideline, not a checked local fact
+    "Tổ công nghệ số ở thôn",  # same claim, said in passing
+    "Đồng ý phải bằng bấm nút",  # a typed answer is accepted too
+    "các thôn hướng dẫn người dân học",  # the plan has villages promote the platform
+    "Thời hạn lưu: chưa cập nhật",  # the consent notice states the retention rule
+)
+# What each «gõ ...» hint is meant to do: the phrase must be a training example of it.
+HINT_INTENTS = {
+    "hướng dẫn": "help",
+    "hủy": "cancel",
+    "góp ý": "give_feedback",
+    "gặp cán bộ": "request_human",
+    "tra cứu phiếu": "check_ticket_status",
+    "xóa dữ liệu của tôi": "delete_my_data",
+    "đề xuất doanh nghiệp": "business_proposal",
+    "mục tiêu nghị quyết 57": "faq/nq57_goals",
+    "đăng ký VNeID": "faq/vneid_register",
+    "tổ công nghệ số": "faq/digital_skills_support",
+}
+TYPED_HINT = re.compile(r"gõ\s+«([^»]+)»", re.IGNORECASE)
+PRESS_HINT = re.compile(r"bấm\s+«([^»]+)»", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
+
+
+def _render(text: str, values: dict[str, str]) -> str:
+    """Fill {name} placeholders the way Rasa's response templates do; unknown ones fail."""
+
+    def fill(match: re.Match[str]) -> str:
+        assert match.group(1) in values, f"unknown placeholder {match.group(0)}"
+        return values[match.group(1)]
+
+    return PLACEHOLDER.sub(fill, text)
+
+
+def _responses() -> dict[str, list[dict[str, Any]]]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    faq = yaml.safe_load((ROOT / "nlu" / "faq_responses.yml").read_text(encoding="utf-8"))
+    return {**domain["responses"], **faq["responses"]}
+
+
+def _rendered() -> list[tuple[str, str, list[str]]]:
+    """(response name, rendered text, button titles) for every variant of every response."""
+    values = local_facts(load_commune_config(ROOT / "config" / "commune.yml"))
+    return [
+        (
+            name,
+            nfc(_render(variant["text"], values)),
+            [b["title"] for b in variant.get("buttons", [])],
+        )
+        for name, variants in _responses().items()
+        for variant in variants
+    ]
+
+
+RENDERED = _rendered()
+IDS = [name for name, _, _ in RENDERED]
+
+
+@pytest.mark.parametrize(("name", "text", "buttons"), RENDERED, ids=IDS)
+def test_no_answer_repeats_a_claim_found_false(name: str, text: str, buttons: list[str]) -> None:
+    folded = text.casefold()
+    assert [p for p in FORBIDDEN if nfc(p).casefold() in folded] == [], name
+
+
+@pytest.mark.parametrize(("name", "text", "buttons"), RENDERED, ids=IDS)
+def test_every_answer_fits_a_phone_screen(name: str, text: str, buttons: list[str]) -> None:
+    assert 0 < len(text) <= MAX_CHARS, (name, len(text))
+
+
+@pytest.mark.parametrize(("name", "text", "buttons"), RENDERED, ids=IDS)
+def test_a_press_hint_names_a_button_of_the_same_message(
+    name: str, text: str, buttons: list[str]
+) -> None:
+    # FAQ answers are followed by the vote buttons only, so they may not say «bấm».
+    for title in PRESS_HINT.findall(text):
+        assert title in buttons, (name, title)
+
+
+@cache
+def _intents_by_example() -> dict[str, set[str]]:
+    """Normalised training sentence -> the intents (or FAQ keys) it is an example of."""
+    examples: dict[str, set[str]] = {}
+    for intent, texts in _training().items():
+        for example in texts:
+            examples.setdefault(normalize(example), set()).add(intent)
+    return examples
+
+
+@pytest.mark.parametrize(("name", "text", "buttons"), RENDERED, ids=IDS)
+def test_every_typed_hint_is_a_trained_phrase_of_its_intent(
+    name: str, text: str, buttons: list[str]
+) -> None:
+    for hint in TYPED_HINT.findall(text):
+        assert hint in HINT_INTENTS, f"{name}: «{hint}» has no intended intent in this test"
+        assert _intents_by_example().get(normalize(hint)) == {HINT_INTENTS[hint]}, (name, hint)
+
+
+def test_the_privacy_answer_states_the_retention_of_the_consent_notice() -> None:
+    [retention] = [
+        line.removeprefix("• ").rstrip(".")
+        for line in CONSENT_NOTICE.splitlines()
+        if "Thời gian lưu" in line
+    ]
+    [privacy] = [text for name, text, _ in RENDERED if name == "utter_faq/privacy"]
+    assert retention in privacy
+
+
+def test_answers_carry_the_facts_the_review_asked_for() -> None:
+    answers = {name: text for name, text, _ in RENDERED}
+    assert "10/10" in answers["utter_faq/digital_transformation_day"]
+    assert "Ban Thường vụ Đảng ủy" in answers["utter_faq/nq57_local_plan"]
+    # The due date comes from the same setting that dates the tickets.
+    config = load_commune_config(ROOT / "config" / "commune.yml")
+    days = config.due_working_days["default"]
+    assert f"{days} ngày làm việc" in answers["utter_faq/feedback_process"]
+    for kept in ("ảnh", "thôn", "Mã cuộc trò chuyện", "lịch sử trò chuyện", "chưa trả lời được"):
+        assert kept in answers["utter_faq/privacy"], kept
+    assert "lãnh đạo xã và quản trị viên" in answers["utter_faq/privacy"]
