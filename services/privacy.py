@@ -68,8 +68,10 @@ class ErasureReport:
     group_messages_kept: int = 0
 
 
-def _scrub(ticket: Ticket, *, now: datetime) -> bool:
-    """Erase one ticket's personal data in place; True if it was open and is withdrawn."""
+def strip_personal_fields(ticket: Ticket, *, content: str) -> None:
+    """Remove from one ticket everything that identifies a person, keeping what the
+    six-monthly report counts. Erasure (here) and retention (services/retention.py) both
+    use it, so the two always remove the same things."""
     ticket.sender_id = None
     ticket.contact_name = None
     ticket.contact_phone = None
@@ -82,12 +84,17 @@ def _scrub(ticket: Ticket, *, now: datetime) -> bool:
     # which may lead back to the sender, goes.
     ticket.source = platform_of(ticket.source)
     ticket.claim = None
-    ticket.content = ERASED_CONTENT
+    ticket.content = content
     ticket.attachments.clear()
     # Staff answers too: they usually restate the problem and address the sender by
     # name. Who acted and when stays, so response times still count.
     for event in ticket.events:
         event.note = None
+
+
+def _scrub(ticket: Ticket, *, now: datetime) -> bool:
+    """Erase one ticket's personal data in place; True if it was open and is withdrawn."""
+    strip_personal_fields(ticket, content=ERASED_CONTENT)
     was_open = ticket.state in OPEN_STATES
     to_state = TicketState.WITHDRAWN if was_open else TicketState(ticket.state)
     ticket.events.append(

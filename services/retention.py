@@ -41,10 +41,9 @@ from db.models import (
     UnansweredQuestion,
 )
 from laikhe.commune import RetentionConfig
-from laikhe.contact import platform_of
 from laikhe.settings import PROJECT_ROOT, to_sync_url
 from services.duplicates import OPEN_STATES
-from services.privacy import TRACKER_EVENTS_TABLE
+from services.privacy import TRACKER_EVENTS_TABLE, strip_personal_fields
 from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
@@ -145,20 +144,9 @@ def _expired_tickets(cutoff: datetime) -> sa.Select[tuple[int]]:
 
 
 def _anonymise(ticket: Ticket, *, now: datetime) -> None:
-    # The same fields «xóa dữ liệu của tôi» erases (services/privacy.py), for the same
-    # reasons; the state stays as it is, since the ticket is finished.
-    ticket.sender_id = None
-    ticket.contact_name = None
-    ticket.contact_phone = None
-    ticket.contact_email = None
-    ticket.business_name = None
-    ticket.tax_code = None
-    ticket.source = platform_of(ticket.source)
-    ticket.claim = None
-    ticket.content = EXPIRED_CONTENT
-    ticket.attachments.clear()
-    for event in ticket.events:
-        event.note = None
+    # The same fields «xóa dữ liệu của tôi» erases; the state stays as it is, since the
+    # ticket is finished.
+    strip_personal_fields(ticket, content=EXPIRED_CONTENT)
     ticket.events.append(
         TicketEvent(
             at=now,
