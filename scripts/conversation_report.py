@@ -362,8 +362,15 @@ def summarise(results: list[Result], field_names: dict[str, str]) -> dict[str, A
 
 
 def markdown(
-    results: list[Result], set_name: str, field_names: dict[str, str], seconds: float, label: str
+    results: list[Result],
+    set_name: str,
+    field_names: dict[str, str],
+    seconds: float,
+    label: str,
+    details: bool,
 ) -> str:
+    """The report; `details` adds each failing item (printed, never written for the
+    held-out set: what fails there must not steer the work)."""
     s = summarise(results, field_names)
     items = [r.item for r in results]
     plain = sum(not has_diacritics(i.text) for i in items)
@@ -464,15 +471,16 @@ def markdown(
         + ".",
     ]
     missed = [r for r in s["questions"] if not r.faq_first]
-    if missed:
-        lines += ["", "Questions without their FAQ answer first: "]
+    stuck = [r for r in s["opinions"] if r.stuck]
+    lines += ["", f"Flows the driver could not finish (no summary reached): {len(stuck)}."]
+    if details and missed:
+        lines += ["", "Questions without their FAQ answer first:"]
         lines += [
             f"- expected {r.item.faq}, got {r.outcome} (intent {r.first_intent})" for r in missed
         ]
-    stuck = [r for r in s["opinions"] if r.stuck]
-    if stuck:
-        lines += ["", f"Flows the driver could not finish: {len(stuck)}"]
-        lines += [f"- {r.stuck[:160]}" for r in stuck[:10]]
+    if details and stuck:
+        lines += ["", "Where the driver stopped:"]
+        lines += [f"- {r.item.text[:60]} -> {r.stuck[:120]}" for r in stuck[:10]]
     lines += [
         "",
         "## Definitions",
@@ -531,8 +539,7 @@ def main(argv: list[str] | None = None) -> None:
             seconds = time.monotonic() - started
         finally:
             stack.stop()
-    report = markdown(results, args.set, field_names, seconds, args.label)
-    print(report)
+    print(markdown(results, args.set, field_names, seconds, args.label, details=True))
     if args.transcripts:
         args.transcripts.write_text(
             json.dumps(
@@ -553,6 +560,9 @@ def main(argv: list[str] | None = None) -> None:
             encoding="utf-8",
         )
     if args.write:
+        report = markdown(
+            results, args.set, field_names, seconds, args.label, details=args.set == "dev"
+        )
         args.write.write_text(report, encoding="utf-8")
         print(f"written {args.write}", file=sys.stderr)
 
