@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report report bench clean
+.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report conversation-report report bench clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
@@ -91,6 +91,13 @@ report: migrate
 # Benchmark, not a test: trains ours and the stock pipeline, writes docs/nlu-report.md.
 nlu-report: setup
 	$(ENGINE) scripts/evaluate_nlu.py --write docs/nlu-report.md
+
+# Benchmark, not a test (issue #22): first messages of a labelled set, each from a new
+# resident, through the real engine and actions; scores the first reply and counts the
+# questions before the summary. Tune on dev; measure on heldout and record it:
+#   make conversation-report ARGS="--set heldout --write --label 'After ...'"
+conversation-report: setup model
+	$(APP) scripts/conversation_report.py $(ARGS)
 
 # Benchmark, not a test: the whole path under 1, 10 and 50 simulated residents, and each
 # layer alone; writes docs/performance.md. Quiet rerun: make bench ARGS="--quiet".
