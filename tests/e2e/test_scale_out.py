@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -93,7 +94,8 @@ def webhook_bot(
         TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/",
         TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
         TELEGRAM_WEBHOOK_PORT=str(port),
-        TELEGRAM_WEBHOOK_SECRET="scale-out-secret",
+        # Webhook mode refuses a short or guessable secret (docs/security.md).
+        TELEGRAM_WEBHOOK_SECRET=secrets.token_urlsafe(32),
         **cluster.client_env(),
         # Correctness, not speed, is tested here: a loaded CI machine must not time out.
         RASA_TIMEOUT_SECONDS="120",
