@@ -35,7 +35,7 @@ def village_and_photos(database_url: str, code: str) -> tuple[str, str | None, i
 def test_every_button_step_accepts_the_typed_answer(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
-    resident = Resident(telegram, 7301)
+    resident = Resident(telegram, 7402)
     resident.say("gui gop y", "Bảo vệ dữ liệu")
     resident.say("dạ vâng ạ", "loại ý kiến")
     resident.say("em muốn góp ý", "lĩnh vực")
@@ -52,4 +52,4 @@ def test_every_button_step_accepts_the_typed_answer(
     resident.say("vâng, ghi nhận giúp em", "Bảo vệ dữ liệu")
     resident.say("thôi", "Đã hủy")
     assert "ngoài phạm vi" not in resident.transcript()
-    assert len(tickets_of(stack.database_url, 7301)) == 1
+    assert len(tickets_of(stack.database_url, 7402)) == 1
