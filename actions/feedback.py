@@ -25,6 +25,7 @@ from actions.ticket_forms import (
     submitted_text,
 )
 from db.models import AttachmentKind, TicketKind
+from laikhe.first_message import draft_content, find_introduced_name, find_phone
 from laikhe.labels import KIND_LABELS
 from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
@@ -55,6 +56,7 @@ KIND_CHOICES: Final = {
 NO_MORE_PHOTOS: Final = frozenset(
     {"xong", "khong", "khong co", "khong co anh", "bo qua", "het", "du roi", "k", "ko"}
 )
+CONTACT_SLOTS: Final = ("contact_name", "contact_phone")
 EDITABLE_LABELS: Final = {
     "feedback_kind": "Loại ý kiến",
     "feedback_category": "Lĩnh vực",
@@ -96,9 +98,16 @@ def feedback_slots(slots: dict[str, Any]) -> list[str]:
         required.append("feedback_duplicate")
         if slots.get("feedback_duplicate") == "follow":
             return required
+    # A name or phone given in the first message is kept (and shown) until consent is
+    # answered; refusing it clears them (validate_feedback_consent).
+    given = [slot for slot in CONTACT_SLOTS if slots.get(slot) is not None]
+    if slots.get("feedback_consent") is None:
+        required += given
     if slots.get("feedback_consent") is True:
         if slots.get("feedback_kind") in FORMAL_KINDS:
-            required += ["contact_name", "contact_phone"]
+            required += list(CONTACT_SLOTS)
+        else:
+            required += given
         required.append("feedback_photos_done")
     required.append("feedback_confirm")
     return required
@@ -248,6 +257,21 @@ class ValidateFeedbackForm(TicketFormValidation):
     def slots_for(self, slots: dict[str, Any]) -> list[str]:
         return feedback_slots(slots)
 
+    async def first_message_slots(self, text: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        content = draft_content(text)
+        if content is not None:
+            found["feedback_content"] = content
+        village = match_choice(text, await _village_choices())
+        if village is not None:
+            found["feedback_village"] = village
+        name, phone = find_introduced_name(text), find_phone(text)
+        if name is not None:
+            found["contact_name"] = name.value
+        if phone is not None:
+            found["contact_phone"] = phone.value
+        return found
+
     async def extract_feedback_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -264,7 +288,12 @@ class ValidateFeedbackForm(TicketFormValidation):
                     "hay mã cuộc trò chuyện, nên xã không trả lời riêng."
                 )
             )
-            return {**result, "feedback_kind": TicketKind.GOP_Y.value}
+            # Anonymous: a name or phone read from the first message is never kept.
+            return {
+                **result,
+                "feedback_kind": TicketKind.GOP_Y.value,
+                **{slot: None for slot in CONTACT_SLOTS if tracker.get_slot(slot)},
+            }
         return result
 
     async def validate_feedback_kind(
