@@ -56,6 +56,7 @@ KIND_CHOICES: Final = {
 NO_MORE_PHOTOS: Final = frozenset(
     {"xong", "khong", "khong co", "khong co anh", "bo qua", "het", "du roi", "k", "ko"}
 )
+DETAIL_ADDED: Final = "Dạ, tôi đã thêm vào nội dung ý kiến (xem lại ở bước cuối)."
 CONTACT_SLOTS: Final = ("contact_name", "contact_phone")
 EDITABLE_LABELS: Final = {
     "feedback_kind": "Loại ý kiến",
@@ -303,7 +304,12 @@ class ValidateFeedbackForm(TicketFormValidation):
             return {"feedback_kind": TicketKind.GOP_Y.value}
         kind = match_choice(str(value or ""), KIND_CHOICES)
         if kind is None:
-            dispatcher.utter_message(text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp.")
+            added = await self._added_detail(value, tracker, dispatcher)
+            if not added:
+                dispatcher.utter_message(
+                    text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp."
+                )
+            return {"feedback_kind": None, **added}
         return {"feedback_kind": kind}
 
     async def validate_feedback_category(
@@ -311,10 +317,12 @@ class ValidateFeedbackForm(TicketFormValidation):
     ) -> dict[str, Any]:
         code = match_choice(str(value or ""), await _category_choices())
         if code is None:
-            dispatcher.utter_message(
-                text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
-            )
-            return {"feedback_category": None}
+            added = await self._added_detail(value, tracker, dispatcher, category=None)
+            if not added:
+                dispatcher.utter_message(
+                    text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
+                )
+            return {"feedback_category": None, **added}
         return {"feedback_category": code, **await self._duplicate(tracker, category=code)}
 
     async def validate_feedback_content(
@@ -333,13 +341,15 @@ class ValidateFeedbackForm(TicketFormValidation):
         if code is None:
             code = match_choice(str(value or ""), await _village_choices())
         if code is None:
-            dispatcher.utter_message(
-                text=(
-                    "Tôi chưa nhận ra tên thôn này. "
-                    "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
+            added = await self._added_detail(value, tracker, dispatcher, village=None)
+            if not added:
+                dispatcher.utter_message(
+                    text=(
+                        "Tôi chưa nhận ra tên thôn này. "
+                        "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
+                    )
                 )
-            )
-            return {"feedback_village": None}
+            return {"feedback_village": None, **added}
         return {"feedback_village": code, **await self._duplicate(tracker, village=code)}
 
     async def validate_feedback_duplicate(
@@ -364,10 +374,12 @@ class ValidateFeedbackForm(TicketFormValidation):
             return {"feedback_photos_done": None, "feedback_photos": photos}
         if value == PHOTOS_DONE or normalize(str(value or "")) in NO_MORE_PHOTOS:
             return {"feedback_photos_done": PHOTOS_DONE}
-        dispatcher.utter_message(
-            text="Anh/Chị gửi ảnh (bấm biểu tượng đính kèm 📎), hoặc bấm nút bên dưới."
-        )
-        return {"feedback_photos_done": None}
+        added = await self._added_detail(value, tracker, dispatcher)
+        if not added:
+            dispatcher.utter_message(
+                text="Anh/Chị gửi ảnh (bấm biểu tượng đính kèm 📎), hoặc bấm nút bên dưới."
+            )
+        return {"feedback_photos_done": None, **added}
 
     async def validate_feedback_confirm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -377,6 +389,28 @@ class ValidateFeedbackForm(TicketFormValidation):
         if "feedback_photos_done" in result:
             result["feedback_photos"] = None  # new photos replace the old ones
         return result
+
+    async def _added_detail(
+        self,
+        value: Any,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        **unanswered: None,
+    ) -> dict[str, Any]:
+        """Text typed at a button step that is no answer to it but says more about the
+        matter ("đứt từ hôm thứ Hai, cả xóm 3 bị"): added to the draft content (or made
+        the content when none was written yet) rather than lost; the step is asked again."""
+        detail = draft_content(str(value or ""))
+        if detail is None:
+            return {}
+        content = tracker.get_slot("feedback_content")
+        merged, problem = validate_feedback_text(f"{content} {detail}" if content else detail)
+        if merged is None or problem is not None:
+            return {}
+        dispatcher.utter_message(text=DETAIL_ADDED)
+        # The step's own slot holds the typed text, not an answer: not used for the look-up.
+        duplicate = await self._duplicate(tracker, content=merged, **unanswered)
+        return {"feedback_content": merged, **duplicate}
 
     async def _duplicate(self, tracker: Tracker, **changed: str | None) -> dict[str, Any]:
         """Look for the same problem once category, content and village are all known."""

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions.business import ValidateBusinessForm
-from actions.feedback import AskFeedbackConfirm, ValidateFeedbackForm
+from actions.feedback import DETAIL_ADDED, AskFeedbackConfirm, ValidateFeedbackForm
 from db.models import ConsentRecord
 from tests.integration.test_ticket_forms import Sessions, all_tickets, form_tracker, run
 
@@ -139,3 +139,44 @@ async def test_a_business_proposal_keeps_its_text_and_contact(domain: dict[str, 
         SlotSet("contact_name", "Trần Văn Nam"),
         SlotSet("business_contact", "+84987654321"),
     ]  # the engine then asks the first missing slot (consent): the domain's order
+
+
+async def test_detail_typed_at_a_button_step_is_added_to_the_content(
+    domain: dict[str, Any],
+) -> None:
+    known = {slot["name"]: slot["value"] for slot in PREFILLED}
+    slots = {**known, "feedback_consent": True, "feedback_kind": "phan_anh"}
+    detail = "mat tu hom thu hai, ca xom 3 deu bi nhu vay"
+    tracker = form_tracker(
+        "feedback_form",
+        slots={**slots, "requested_slot": "feedback_category"},
+        changed={"feedback_category": detail},
+        intent="out_of_scope",
+        text=detail,
+    )
+    events, messages = await run(ValidateFeedbackForm(), tracker, domain)
+    assert events == [
+        SlotSet("feedback_category", None),
+        SlotSet("feedback_content", f"{CONTENT} {detail}"),
+        SlotSet("requested_slot", "feedback_category"),
+    ]
+    assert [m["text"] for m in messages] == [DETAIL_ADDED]
+
+
+async def test_a_short_wrong_answer_is_still_asked_again_without_touching_the_content(
+    domain: dict[str, Any],
+) -> None:
+    known = {slot["name"]: slot["value"] for slot in PREFILLED}
+    slots = {**known, "feedback_consent": True, "feedback_kind": "phan_anh"}
+    tracker = form_tracker(
+        "feedback_form",
+        slots={**slots, "requested_slot": "feedback_category"},
+        changed={"feedback_category": "cái kia"},
+        text="cái kia",
+    )
+    events, messages = await run(ValidateFeedbackForm(), tracker, domain)
+    assert events == [
+        SlotSet("feedback_category", None),
+        SlotSet("requested_slot", "feedback_category"),
+    ]
+    assert [m["text"] for m in messages] != [DETAIL_ADDED]
