@@ -35,7 +35,7 @@ def ticket_row(database_url: str, code: str) -> tuple[str, str, str | None, str,
         assert ticket is not None
         return (
             ticket.kind,
-            ticket.category.code,
+            ticket.category.code if ticket.category else "",
             ticket.village.code if ticket.village else None,
             ticket.content,
             str(ticket.contact_name),
