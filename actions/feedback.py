@@ -99,15 +99,16 @@ def feedback_slots(slots: dict[str, Any]) -> list[str]:
         required.append("feedback_duplicate")
         if slots.get("feedback_duplicate") == "follow":
             return required
-    # A name or phone given in the first message is kept (and shown) until consent is
-    # answered; refusing it clears them (validate_feedback_consent).
+    # A name or phone given in the first message is kept until consent and kind are
+    # answered; refusing consent or a kind that needs no contact clears them
+    # (validate_feedback_consent, validate_feedback_kind): only what the ticket needs.
     given = [slot for slot in CONTACT_SLOTS if slots.get(slot) is not None]
     if slots.get("feedback_consent") is None:
         required += given
     if slots.get("feedback_consent") is True:
         if slots.get("feedback_kind") in FORMAL_KINDS:
             required += list(CONTACT_SLOTS)
-        else:
+        elif slots.get("feedback_kind") is None:
             required += given
         required.append("feedback_photos_done")
     required.append("feedback_confirm")
@@ -310,7 +311,9 @@ class ValidateFeedbackForm(TicketFormValidation):
                     text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp."
                 )
             return {"feedback_kind": None, **added}
-        return {"feedback_kind": kind}
+        if kind in FORMAL_KINDS:
+            return {"feedback_kind": kind}
+        return {"feedback_kind": kind, **{s: None for s in CONTACT_SLOTS if tracker.get_slot(s)}}
 
     async def validate_feedback_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

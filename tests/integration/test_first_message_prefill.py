@@ -180,3 +180,38 @@ async def test_a_short_wrong_answer_is_still_asked_again_without_touching_the_co
         SlotSet("requested_slot", "feedback_category"),
     ]
     assert [m["text"] for m in messages] != [DETAIL_ADDED]
+
+
+async def test_a_kind_that_needs_no_contact_clears_the_name_and_phone_read_early(
+    domain: dict[str, Any],
+) -> None:
+    """Only what the ticket needs is kept: a góp ý or a câu hỏi has no contact step."""
+    known = {slot["name"]: slot["value"] for slot in PREFILLED}
+    tracker = form_tracker(
+        "feedback_form",
+        slots={**known, "feedback_consent": True, "requested_slot": "feedback_kind"},
+        changed={"feedback_kind": "gop_y"},
+    )
+    events, _ = await run(ValidateFeedbackForm(), tracker, domain)
+    assert events == [
+        SlotSet("feedback_kind", "gop_y"),
+        SlotSet("contact_name", None),
+        SlotSet("contact_phone", None),
+        SlotSet("requested_slot", "feedback_category"),
+    ]
+
+
+async def test_with_a_consent_on_file_the_first_message_still_fills_the_contact(
+    domain: dict[str, Any],
+) -> None:
+    agree = form_tracker(
+        "feedback_form", slots={"requested_slot": "feedback_consent"}, intent="affirm"
+    )
+    await run(ValidateFeedbackForm(), agree, domain)
+    start = form_tracker("feedback_form", slots={}, intent="give_feedback", text=ONE_MESSAGE)
+    events, _ = await run(ValidateFeedbackForm(), start, domain)
+    assert events == [
+        SlotSet("feedback_consent", True),
+        *PREFILLED,
+        SlotSet("requested_slot", "feedback_kind"),
+    ]
