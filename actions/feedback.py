@@ -25,6 +25,7 @@ from actions.ticket_forms import (
     submitted_text,
 )
 from db.models import AttachmentKind, TicketKind
+from laikhe.first_message import draft_content, find_introduced_name, find_phone
 from laikhe.labels import KIND_LABELS
 from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
@@ -55,6 +56,8 @@ KIND_CHOICES: Final = {
 NO_MORE_PHOTOS: Final = frozenset(
     {"xong", "khong", "khong co", "khong co anh", "bo qua", "het", "du roi", "k", "ko"}
 )
+DETAIL_ADDED: Final = "Dạ, tôi đã thêm vào nội dung ý kiến (xem lại ở bước cuối)."
+CONTACT_SLOTS: Final = ("contact_name", "contact_phone")
 EDITABLE_LABELS: Final = {
     "feedback_kind": "Loại ý kiến",
     "feedback_category": "Lĩnh vực",
@@ -96,9 +99,17 @@ def feedback_slots(slots: dict[str, Any]) -> list[str]:
         required.append("feedback_duplicate")
         if slots.get("feedback_duplicate") == "follow":
             return required
+    # A name or phone given in the first message is kept until consent and kind are
+    # answered; refusing consent or a kind that needs no contact clears them
+    # (validate_feedback_consent, validate_feedback_kind): only what the ticket needs.
+    given = [slot for slot in CONTACT_SLOTS if slots.get(slot) is not None]
+    if slots.get("feedback_consent") is None:
+        required += given
     if slots.get("feedback_consent") is True:
         if slots.get("feedback_kind") in FORMAL_KINDS:
-            required += ["contact_name", "contact_phone"]
+            required += list(CONTACT_SLOTS)
+        elif slots.get("feedback_kind") is None:
+            required += given
         required.append("feedback_photos_done")
     required.append("feedback_confirm")
     return required
@@ -248,6 +259,21 @@ class ValidateFeedbackForm(TicketFormValidation):
     def slots_for(self, slots: dict[str, Any]) -> list[str]:
         return feedback_slots(slots)
 
+    async def first_message_slots(self, text: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        content = draft_content(text)
+        if content is not None:
+            found["feedback_content"] = content
+        village = match_choice(text, await _village_choices())
+        if village is not None:
+            found["feedback_village"] = village
+        name, phone = find_introduced_name(text), find_phone(text)
+        if name is not None:
+            found["contact_name"] = name.value
+        if phone is not None:
+            found["contact_phone"] = phone.value
+        return found
+
     async def extract_feedback_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -264,7 +290,12 @@ class ValidateFeedbackForm(TicketFormValidation):
                     "hay mã cuộc trò chuyện, nên xã không trả lời riêng."
                 )
             )
-            return {**result, "feedback_kind": TicketKind.GOP_Y.value}
+            # Anonymous: a name or phone read from the first message is never kept.
+            return {
+                **result,
+                "feedback_kind": TicketKind.GOP_Y.value,
+                **{slot: None for slot in CONTACT_SLOTS if tracker.get_slot(slot)},
+            }
         return result
 
     async def validate_feedback_kind(
@@ -274,18 +305,27 @@ class ValidateFeedbackForm(TicketFormValidation):
             return {"feedback_kind": TicketKind.GOP_Y.value}
         kind = match_choice(str(value or ""), KIND_CHOICES)
         if kind is None:
-            dispatcher.utter_message(text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp.")
-        return {"feedback_kind": kind}
+            added = await self._added_detail(value, tracker, dispatcher)
+            if not added:
+                dispatcher.utter_message(
+                    text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp."
+                )
+            return {"feedback_kind": None, **added}
+        if kind in FORMAL_KINDS:
+            return {"feedback_kind": kind}
+        return {"feedback_kind": kind, **{s: None for s in CONTACT_SLOTS if tracker.get_slot(s)}}
 
     async def validate_feedback_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         code = match_choice(str(value or ""), await _category_choices())
         if code is None:
-            dispatcher.utter_message(
-                text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
-            )
-            return {"feedback_category": None}
+            added = await self._added_detail(value, tracker, dispatcher, category=None)
+            if not added:
+                dispatcher.utter_message(
+                    text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
+                )
+            return {"feedback_category": None, **added}
         return {"feedback_category": code, **await self._duplicate(tracker, category=code)}
 
     async def validate_feedback_content(
@@ -304,13 +344,15 @@ class ValidateFeedbackForm(TicketFormValidation):
         if code is None:
             code = match_choice(str(value or ""), await _village_choices())
         if code is None:
-            dispatcher.utter_message(
-                text=(
-                    "Tôi chưa nhận ra tên thôn này. "
-                    "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
+            added = await self._added_detail(value, tracker, dispatcher, village=None)
+            if not added:
+                dispatcher.utter_message(
+                    text=(
+                        "Tôi chưa nhận ra tên thôn này. "
+                        "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
+                    )
                 )
-            )
-            return {"feedback_village": None}
+            return {"feedback_village": None, **added}
         return {"feedback_village": code, **await self._duplicate(tracker, village=code)}
 
     async def validate_feedback_duplicate(
@@ -335,10 +377,12 @@ class ValidateFeedbackForm(TicketFormValidation):
             return {"feedback_photos_done": None, "feedback_photos": photos}
         if value == PHOTOS_DONE or normalize(str(value or "")) in NO_MORE_PHOTOS:
             return {"feedback_photos_done": PHOTOS_DONE}
-        dispatcher.utter_message(
-            text="Anh/Chị gửi ảnh (bấm biểu tượng đính kèm 📎), hoặc bấm nút bên dưới."
-        )
-        return {"feedback_photos_done": None}
+        added = await self._added_detail(value, tracker, dispatcher)
+        if not added:
+            dispatcher.utter_message(
+                text="Anh/Chị gửi ảnh (bấm biểu tượng đính kèm 📎), hoặc bấm nút bên dưới."
+            )
+        return {"feedback_photos_done": None, **added}
 
     async def validate_feedback_confirm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -348,6 +392,28 @@ class ValidateFeedbackForm(TicketFormValidation):
         if "feedback_photos_done" in result:
             result["feedback_photos"] = None  # new photos replace the old ones
         return result
+
+    async def _added_detail(
+        self,
+        value: Any,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        **unanswered: None,
+    ) -> dict[str, Any]:
+        """Text typed at a button step that is no answer to it but says more about the
+        matter ("đứt từ hôm thứ Hai, cả xóm 3 bị"): added to the draft content (or made
+        the content when none was written yet) rather than lost; the step is asked again."""
+        detail = draft_content(str(value or ""))
+        if detail is None:
+            return {}
+        content = tracker.get_slot("feedback_content")
+        merged, problem = validate_feedback_text(f"{content} {detail}" if content else detail)
+        if merged is None or problem is not None:
+            return {}
+        dispatcher.utter_message(text=DETAIL_ADDED)
+        # The step's own slot holds the typed text, not an answer: not used for the look-up.
+        duplicate = await self._duplicate(tracker, content=merged, **unanswered)
+        return {"feedback_content": merged, **duplicate}
 
     async def _duplicate(self, tracker: Tracker, **changed: str | None) -> dict[str, Any]:
         """Look for the same problem once category, content and village are all known."""

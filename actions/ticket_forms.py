@@ -239,6 +239,32 @@ class TicketFormValidation(TypedAnswerValidation):
     ) -> list[str]:
         return self.slots_for(tracker.slots)
 
+    async def first_message_slots(self, text: str) -> dict[str, Any]:
+        """What the message that starts the form already answers (slot -> value)."""
+        return {}
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = await super().get_extraction_events(
+            dispatcher, tracker, domain
+        )
+        # No question asked yet: the form is starting, on the message that started it.
+        # What it already says is filled (and validated like a typed answer) rather
+        # than asked; a button press ("/give_feedback") says nothing.
+        if tracker.get_slot("requested_slot") is not None:
+            return events
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if not text.strip() or text.lstrip().startswith("/"):
+            return events
+        found = {
+            slot: value
+            for slot, value in (await self.first_message_slots(text)).items()
+            if tracker.slots.get(slot) is None
+        }
+        tracker.slots.update(found)
+        return [*events, *(SlotSet(slot, value) for slot, value in found.items())]
+
     async def validate_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""What the first message already says (laikhe.first_message): content, phone, name."""
+
+from __future__ import annotations
+
+import pytest
+
+from laikhe.first_message import draft_content, find_introduced_name, find_phone
+
+ONE_MESSAGE = (
+    "toi muon phan anh duong day internet o thon mau 1 hay bi mat mang, "
+    "toi la Nguyen Van Binh sdt 0912000123"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gửi góp ý",
+        "gui gop y",
+        "phản ánh",
+        "tôi muốn góp ý",
+        "toi muon gop y",
+        "tôi muốn gửi phản ánh về việc",
+        "em xin gửi kiến nghị ạ",
+        "doanh nghiệp chúng tôi muốn gửi kiến nghị",
+        "/give_feedback",
+        "",
+    ],
+)
+def test_a_trigger_alone_is_no_content(text: str) -> None:
+    assert draft_content(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (ONE_MESSAGE, "toi muon phan anh duong day internet o thon mau 1 hay bi mat mang"),
+        (
+            "Tôi là Nguyễn Văn Bình, sđt 0912 000 123. Đường xóm 3 thôn Mẫu 2 bị ngập sâu",
+            "Đường xóm 3 thôn Mẫu 2 bị ngập sâu",
+        ),
+        (
+            "đèn đường ở đầu thôn Mẫu 1 hỏng cả tuần nay rồi",
+            "đèn đường ở đầu thôn Mẫu 1 hỏng cả tuần nay rồi",
+        ),
+        (
+            "doanh nghiệp chúng tôi đề nghị xã hỗ trợ thủ tục cấp phép xây nhà xưởng",
+            "doanh nghiệp chúng tôi đề nghị xã hỗ trợ thủ tục cấp phép xây nhà xưởng",
+        ),
+    ],
+)
+def test_the_matter_is_kept_without_the_name_and_phone(text: str, content: str) -> None:
+    assert draft_content(text) == content
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        (ONE_MESSAGE, "+84912000123"),
+        ("sđt: 0912 000 123", "+84912000123"),
+        ("đt 0987.654.321 ạ", "+84987654321"),
+        ("so dien thoai la 0987654321", "+84987654321"),
+        ("liên hệ +84 912 000 123", "+84912000123"),
+        ("ngập sâu 0912000123", "+84912000123"),
+    ],
+)
+def test_a_phone_anywhere_is_found(text: str, phone: str) -> None:
+    found = find_phone(text)
+    assert found is not None and found.value == phone
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["đường ngập 30 cm từ năm 2024", "hotline 1900 1234", "sdt 0912", "mã số thuế 0100109106"],
+)
+def test_no_phone_is_invented(text: str) -> None:
+    assert find_phone(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (ONE_MESSAGE, "Nguyen Van Binh"),
+        ("Tôi là Nguyễn Văn Bình, sđt 0912000123", "Nguyễn Văn Bình"),
+        ("tên tôi là Lê Thị Hoa ở thôn Mẫu 2", "Lê Thị Hoa"),
+        ("cháu là Trần Minh Đức. Đèn hỏng", "Trần Minh Đức"),
+        ("bác là Phạm Văn Tư", "Phạm Văn Tư"),
+        ("em tên Vũ Thu Hà", "Vũ Thu Hà"),
+    ],
+)
+def test_an_introduced_name_is_found(text: str, name: str) -> None:
+    found = find_introduced_name(text)
+    assert found is not None and found.value == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tôi là người dân thôn Mẫu 1",
+        "tôi là Bình",  # one word: too little to be sure it is a name
+        "gặp ông Nguyễn Văn Bình ở xã",  # not introduced by the sender
+        "toi la nguyen van binh",  # no capitals: not told apart from ordinary words
+    ],
+)
+def test_no_name_is_guessed(text: str) -> None:
+    assert find_introduced_name(text) is None
