@@ -16,17 +16,18 @@ from laikhe.contact import validate_person_name, validate_phone
 from laikhe.validators import clean_text, validate_feedback_text
 from laikhe.vntext import fold_diacritics, nfc, normalize
 
-# A message with fewer words than this (after the trigger words) is a request to start,
-# not the matter itself: "tôi muốn gửi phản ánh về đường" is asked for its content.
-MIN_CONTENT_WORDS: Final = 5
+# A message with fewer syllables than this (after the trigger words) is a request to
+# start, not the matter itself: "tôi muốn gửi phản ánh về đường" and "doanh nghiệp mình
+# muốn đề xuất hỗ trợ chuyển đổi số" (a topic staff cannot act on yet) are asked for it.
+MIN_CONTENT_WORDS: Final = 6
 
 # Words that only say "I want to send an opinion" (folded, lower case): removed before
 # counting what the message says about the matter itself.
 TRIGGER_WORDS: Final = frozenset(
     {
         "toi", "em", "chau", "minh", "bac", "con", "chung", "xin", "muon", "can", "gui",
-        "co", "y", "kien", "gop", "phan", "anh", "nghi", "de", "hoi", "ve", "viec", "cho",
-        "xa", "ubnd", "doanh", "nghiep", "a", "da", "nhe", "la", "rang", "mot", "1",
+        "co", "y", "kien", "gop", "phan", "anh", "nghi", "de", "xuat", "hoi", "ve", "viec",
+        "cho", "xa", "ubnd", "doanh", "nghiep", "a", "da", "nhe", "la", "rang", "mot", "1",
     }
 )  # fmt: skip
 
