@@ -27,7 +27,7 @@ from actions.ticket_forms import (
 )
 from db.models import TicketKind
 from laikhe.contact import validate_email, validate_phone, validate_tax_code
-from laikhe.first_message import draft_content, find_introduced_name, find_phone
+from laikhe.first_message import slots_from_first_message
 from laikhe.validators import validate_feedback_text
 from services.tickets import NewTicket
 
@@ -92,16 +92,11 @@ class ValidateBusinessForm(TicketFormValidation):
 
     async def first_message_slots(self, text: str) -> dict[str, Any]:
         # Without consent the form stops and every slot is reset: nothing is kept.
-        found: dict[str, Any] = {}
-        proposal = draft_content(text)
-        if proposal is not None:
-            found["business_proposal"] = proposal
-        name, phone = find_introduced_name(text), find_phone(text)
-        if name is not None:
-            found["contact_name"] = name.value
-        if phone is not None:
-            found["business_contact"] = phone.value
-        return found
+        return dict(
+            slots_from_first_message(
+                text, content_slot="business_proposal", phone_slot="business_contact"
+            )
+        )
 
     async def extract_business_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

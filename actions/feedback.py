@@ -25,7 +25,7 @@ from actions.ticket_forms import (
     submitted_text,
 )
 from db.models import AttachmentKind, TicketKind
-from laikhe.first_message import draft_content, find_introduced_name, find_phone
+from laikhe.first_message import draft_content, slots_from_first_message
 from laikhe.labels import KIND_LABELS
 from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
@@ -260,19 +260,14 @@ class ValidateFeedbackForm(TicketFormValidation):
         return feedback_slots(slots)
 
     async def first_message_slots(self, text: str) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        content = draft_content(text)
-        if content is not None:
-            found["feedback_content"] = content
-        village = match_choice(text, await _village_choices())
-        if village is not None:
-            found["feedback_village"] = village
-        name, phone = find_introduced_name(text), find_phone(text)
-        if name is not None:
-            found["contact_name"] = name.value
-        if phone is not None:
-            found["contact_phone"] = phone.value
-        return found
+        return dict(
+            slots_from_first_message(
+                text,
+                content_slot="feedback_content",
+                phone_slot="contact_phone",
+                villages=await _village_choices(),
+            )
+        )
 
     async def extract_feedback_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

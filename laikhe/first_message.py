@@ -13,7 +13,7 @@ import re
 from typing import Final, NamedTuple
 
 from laikhe.contact import validate_person_name, validate_phone
-from laikhe.validators import clean_text, validate_feedback_text
+from laikhe.validators import clean_text, match_choice, validate_feedback_text
 from laikhe.vntext import fold_diacritics, nfc, normalize
 
 # A message with fewer syllables than this (after the trigger words) is a request to
@@ -126,3 +126,29 @@ def draft_content(text: str) -> str | None:
         return None
     cleaned, problem = validate_feedback_text(content)
     return cleaned if problem is None else None
+
+
+def slots_from_first_message(
+    text: str,
+    *,
+    content_slot: str,
+    phone_slot: str,
+    villages: dict[str, str] | None = None,
+    village_slot: str = "feedback_village",
+) -> dict[str, str]:
+    """The form slots a first message fills, in the order the form asks them: its matter,
+    the village it names (when the form asks one), an introduced name (`contact_name`)
+    and a phone, each only when found."""
+    found: dict[str, str] = {}
+    content = draft_content(text)
+    if content is not None:
+        found[content_slot] = content
+    village = match_choice(text, villages) if villages else None
+    if village is not None:
+        found[village_slot] = village
+    name, phone = find_introduced_name(text), find_phone(text)
+    if name is not None:
+        found["contact_name"] = name.value
+    if phone is not None:
+        found[phone_slot] = phone.value
+    return found
