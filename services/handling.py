@@ -34,7 +34,7 @@ from services.notifications import (
     satisfaction_keyboard,
 )
 from services.staff import active_staff
-from services.tickets import VIETNAM, TicketPolicy, claim_ticket, parse_ticket_code
+from services.tickets import VIETNAM, TicketPolicy, claim_or_recheck, parse_ticket_code
 
 logger = logging.getLogger(__name__)
 
@@ -147,16 +147,14 @@ async def _claim(
 
     The office is always restated: who may act was decided on it, and a forward to
     another office keeps the state «new»."""
-    if await claim_ticket(
-        session=session, ticket=ticket, also=(Ticket.office_id == ticket.office_id, *also)
-    ):
-        return
-    # Someone committed a change since the read: the same check on what is there now
-    # gives the refusal that fits (e.g. «Đã rút»); if it would pass, still refuse,
-    # since the person decided on a state that is gone.
-    await session.refresh(ticket, attribute_names=["state", "assigned_staff_id"])
-    check(ticket)
-    raise StaffActionError(CHANGED_MEANWHILE.format(code=ticket.code))
+    await claim_or_recheck(
+        session=session,
+        ticket=ticket,
+        also=(Ticket.office_id == ticket.office_id, *also),
+        check=check,
+        reread=("state", "assigned_staff_id"),
+        changed=StaffActionError(CHANGED_MEANWHILE.format(code=ticket.code)),
+    )
 
 
 def _allowed(allowed: frozenset[TicketState], doing: str) -> Callable[[Ticket], None]:

@@ -33,7 +33,7 @@ from services.resident_errors import (
     TooManyAttachments,
     WrongState,
 )
-from services.tickets import VIETNAM, TicketPolicy, claim_ticket, parse_ticket_code
+from services.tickets import VIETNAM, TicketPolicy, claim_or_recheck, parse_ticket_code
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -114,16 +114,14 @@ async def _claim(
 
     Ownership is restated too: an erasure of the sender's data committed meanwhile
     unlinks the ticket."""
-    if await claim_ticket(
-        session=session, ticket=ticket, also=(Ticket.sender_id == ticket.sender_id, *also)
-    ):
-        return
-    # Staff (or another of the resident's own presses) committed a change since the
-    # read: the same check on what is there now gives the fitting refusal, e.g. «Cán bộ
-    # đã tiếp nhận nên không rút lại được»; if it would pass, still refuse.
-    await session.refresh(ticket, attribute_names=["state", "satisfaction"])
-    check(ticket)
-    raise ChangedMeanwhile(ticket.code)
+    await claim_or_recheck(
+        session=session,
+        ticket=ticket,
+        also=(Ticket.sender_id == ticket.sender_id, *also),
+        check=check,
+        reread=("state", "satisfaction"),
+        changed=ChangedMeanwhile(ticket.code),
+    )
 
 
 async def _tell_office(*, session: AsyncSession, ticket: Ticket, what: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -88,6 +89,26 @@ async def claim_ticket(
     )
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+async def claim_or_recheck(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    also: tuple[ColumnElement[bool], ...],
+    check: Callable[[Ticket], None],
+    reread: tuple[str, ...],
+    changed: Exception,
+) -> None:
+    """`claim_ticket`, or, when someone committed a change since the read, the refusal
+    that fits what is there now: the same check on the re-read attributes raises it (e.g.
+    «Đã rút»); if the check would pass, still `changed`, since the person decided on a
+    state that is gone."""
+    if await claim_ticket(session=session, ticket=ticket, also=also):
+        return
+    await session.refresh(ticket, attribute_names=list(reread))
+    check(ticket)
+    raise changed
 
 
 @dataclass(frozen=True)
