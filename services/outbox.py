@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,10 +82,10 @@ async def enqueue(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
-    now = as_utc(now or utcnow())
     limit = MAX_TEXT_CHARS if method == "sendMessage" else MAX_CAPTION_CHARS
-    row = OutboxMessage(
-        created_at=now,
+    return await _add_pending(
+        session,
+        now,
         chat_id=chat_id,
         method=method,
         text=_fit(text, limit),
@@ -94,9 +94,18 @@ async def enqueue(
         purpose=purpose,
         ticket_id=ticket_id,
         dedupe_key=dedupe_key,
+    )
+
+
+async def _add_pending(session: AsyncSession, now: datetime | None, **fields: Any) -> OutboxMessage:
+    """A new row, due now, not yet attempted."""
+    due = as_utc(now or utcnow())
+    row = OutboxMessage(
+        created_at=due,
         status=OutboxStatus.PENDING.value,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=due,
+        **fields,
     )
     session.add(row)
     await session.flush()
@@ -337,17 +346,11 @@ async def enqueue_delete(
     retried on 429/5xx, in order after the chat's earlier messages. No ticket link: the
     row must not tie the deleted message back to anyone.
     """
-    now = as_utc(now or utcnow())
-    row = OutboxMessage(
-        created_at=now,
+    return await _add_pending(
+        session,
+        now,
         chat_id=chat_id,
         method=DELETE_METHOD,
         purpose=purpose,
         telegram_message_id=message_id,
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=now,
     )
-    session.add(row)
-    await session.flush()
-    return row
