@@ -83,6 +83,7 @@ class AskBusinessConfirm(Action):
 
 class ValidateBusinessForm(TicketFormValidation):
     editable_labels = EDITABLE_LABELS
+    phone_slot = "business_contact"
 
     def name(self) -> str:
         return "validate_business_form"
@@ -90,7 +91,9 @@ class ValidateBusinessForm(TicketFormValidation):
     def slots_for(self, slots: dict[str, Any]) -> list[str]:
         return business_slots(slots)
 
-    async def first_message_slots(self, text: str) -> dict[str, Any]:
+    async def first_message_slots(
+        self, text: str, reading: Any, *, question: bool = False
+    ) -> dict[str, Any]:
         # Without consent the form stops and every slot is reset: nothing is kept.
         return dict(
             slots_from_first_message(

@@ -4,13 +4,15 @@ A yes/no step (consent, "ghi nhận?", «Gửi / Sửa / Hủy», "xóa dữ li�
 the words typed before the NLU intent is trusted: "vâng, ghi nhận giúp em" is a yes even
 when the intent classifier calls it out_of_scope, "ko" is a no even when it says affirm.
 A step with a skip button (village, photos) takes its skip words ("bỏ qua") even when
-the NLU reads them as `cancel`. Text that is no answer (a question, content typed early)
+the NLU reads them as `cancel`. A number ("2") picks that button of the question on
+screen, as the terminal chat numbers them. Text that is no answer (a question, content typed early)
 is left to the slot mappings and the rules, and «hủy» / «thôi» recognised as `cancel`
 still cancel the whole form.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
@@ -21,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from laikhe.validators import match_choice, yes_or_no
+from laikhe.vntext import normalize
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ STEPS: Final[dict[str, YesNoStep]] = {
     ),
     "delete_confirm": YesNoStep(
         True, False, yes_words=("xóa", "xóa đi", "xóa dữ liệu"), no_words=("không xóa", "giữ")
+    ),
+    # What the engine read: «Đúng», or a no that asks kind and field (actions.feedback).
+    "feedback_reading": YesNoStep(
+        "ok",
+        "none",
+        yes_words=("đúng", "đúng rồi", "đúng vậy", "chính xác"),
+        no_words=("sai", "chưa đúng", "không đúng", "sai rồi"),
     ),
     "feedback_duplicate": YesNoStep(
         "follow",
@@ -90,6 +100,42 @@ STEPS: Final[dict[str, YesNoStep]] = {
 }
 
 
+# "2", "số 2", "chọn 2": the second button of the question on screen.
+_BUTTON_NUMBER: Final = re.compile(r"^(?:(?:so|chon|nut|bam)\s+)?(\d{1,2})\.?$")
+# /inform{"kind":"gop_y"}: a button that answers with one value.
+_ONE_VALUE: Final = re.compile(r'^/inform\{"[a-z_]+":"([^"]*)"\}$')
+
+
+def last_buttons(tracker: Tracker) -> list[dict[str, Any]]:
+    """The buttons of the bot's last message that had any (the question on screen)."""
+    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    if not users:
+        return []
+    # Only what the bot said between the resident's previous message and this one.
+    since = users[-2] + 1 if len(users) > 1 else 0
+    for event in reversed(tracker.events[since : users[-1]]):
+        buttons = (event.get("data") or {}).get("buttons") if event.get("event") == "bot" else None
+        if buttons:
+            return list(buttons)
+    return []
+
+
+def numbered_answer(text: str, step: YesNoStep | None, buttons: list[dict[str, Any]]) -> Any:
+    """The value of the button a typed number names ("2" for the second one), or None."""
+    match = _BUTTON_NUMBER.match(normalize(text))
+    if match is None or not 1 <= int(match.group(1)) <= len(buttons):
+        return None
+    payload = str(buttons[int(match.group(1)) - 1].get("payload") or "")
+    one = _ONE_VALUE.match(payload)
+    if one is not None:
+        return one.group(1)
+    if payload == "/affirm" and step is not None:
+        return step.yes
+    if payload == "/deny" and step is not None:
+        return step.no
+    return None
+
+
 def typed_answer(tracker: Tracker, fields: dict[str, str] | None = None) -> dict[str, Any]:
     """The requested step's slot value read from the typed text, or {} when it is none.
 
@@ -98,10 +144,14 @@ def typed_answer(tracker: Tracker, fields: dict[str, str] | None = None) -> dict
     """
     slot = tracker.get_slot("requested_slot")
     step = STEPS.get(str(slot))
-    if step is None:
-        return {}
     message = tracker.latest_message or {}
     text = str(message.get("text") or "")
+    if slot is not None and not text.lstrip().startswith("/"):
+        numbered = numbered_answer(text, step, last_buttons(tracker))
+        if numbered is not None:
+            return {str(slot): numbered}
+    if step is None:
+        return {}
     intent = (message.get("intent") or {}).get("name")
     # A pressed button is a payload the slot mappings already read.
     if text.lstrip().startswith("/"):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import channel_of, get_runtime
+from actions.ticket_forms import DRAFT_SLOT, draft_payload
 from db.models import FaqVote
 from laikhe.commune import CommuneConfig
+from laikhe.opinion import offers_to_send, reading_of
+from laikhe.validators import clean_text
 from services.tickets import VIETNAM
 
 NOT_UPDATED = "chưa cập nhật"
@@ -77,6 +81,23 @@ def local_facts(commune: CommuneConfig) -> dict[str, str]:
     }
 
 
+# The offer on an answer to a message the engine found probably an opinion.
+SEND_OPINION_BUTTON: Final = {
+    "title": "Gửi ý kiến này tới xã",
+    "payload": draft_payload("give_feedback"),
+}
+
+
+def draft_of(tracker: Tracker) -> list[dict[str, Any]]:
+    """Keep the typed question and its reading, so a later offer to send it («Gửi ý kiến
+    này tới xã», «Gửi câu hỏi cho cán bộ») starts the form with it; a button keeps none."""
+    message = tracker.latest_message or {}
+    text = clean_text(str(message.get("text") or ""))
+    if not text.strip() or text.lstrip().startswith("/"):
+        return [SlotSet(DRAFT_SLOT, None)]
+    return [SlotSet(DRAFT_SLOT, {"text": text, "opinion": reading_of(message)})]
+
+
 def vote_buttons(topic: str) -> list[dict[str, str]]:
     return [
         {
@@ -103,10 +124,11 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_default")
             return []
         dispatcher.utter_message(response=response, **local_facts(get_runtime().commune))
-        dispatcher.utter_message(
-            text="Câu trả lời có giúp ích cho Anh/Chị không?", buttons=vote_buttons(topic)
-        )
-        return []
+        buttons = vote_buttons(topic)
+        if offers_to_send(tracker.latest_message or {}):
+            buttons.append(dict(SEND_OPINION_BUTTON))
+        dispatcher.utter_message(text="Câu trả lời có giúp ích cho Anh/Chị không?", buttons=buttons)
+        return draft_of(tracker)
 
 
 class ActionRecordFaqVote(Action):
@@ -131,11 +153,14 @@ class ActionRecordFaqVote(Action):
                 )
             )
             await session.commit()
+        # The question answered, when it was typed, goes with the offer to ask staff.
+        draft = tracker.get_slot(DRAFT_SLOT)
+        staff_question = draft_payload("give_feedback") if draft else "/give_feedback"
         if vote == VOTE_USEFUL:
             dispatcher.utter_message(text="Cảm ơn Anh/Chị đã đánh giá!")
         else:
             dispatcher.utter_message(
                 text=("Cảm ơn Anh/Chị. Anh/Chị có thể gửi câu hỏi để cán bộ xã trả lời trực tiếp."),
-                buttons=[{"title": "Gửi câu hỏi cho cán bộ", "payload": "/give_feedback"}],
+                buttons=[{"title": "Gửi câu hỏi cho cán bộ", "payload": staff_question}],
             )
         return []

@@ -1,5 +1,7 @@
-"""The resident feedback form (give_feedback): consent, kind, field, content, village,
-contact for the formal kinds, photos, a likely duplicate, then «Gửi / Sửa / Hủy»."""
+"""The resident feedback form (give_feedback): consent, the kind and field the engine
+read in the first message (one step to confirm), or kind and field asked, content,
+village, a likely duplicate, name and phone for the formal kinds, then «Gửi / Sửa /
+Hủy», where photos can be added."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 from typing import Any, Final
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +30,7 @@ from actions.ticket_forms import (
 from db.models import AttachmentKind, TicketKind
 from laikhe.first_message import draft_content, slots_from_first_message
 from laikhe.labels import KIND_LABELS
+from laikhe.opinion import FORM_KINDS, OPINION_KINDS, Proposal, propose
 from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
 from services.duplicates import find_likely_duplicate
@@ -57,6 +61,15 @@ NO_MORE_PHOTOS: Final = frozenset(
     {"xong", "khong", "khong co", "khong co anh", "bo qua", "het", "du roi", "k", "ko"}
 )
 DETAIL_ADDED: Final = "Dạ, tôi đã thêm vào nội dung ý kiến (xem lại ở bước cuối)."
+PHOTO_ADDED: Final = "Đã nhận {count} ảnh (tối đa {limit})."
+# Answers to the reading step: apply what was read, or ask the kind / the field / both.
+READING_OK: Final = "ok"
+READING_ASK_KIND: Final = "kind"
+READING_ASK_CATEGORY: Final = "category"
+READING_ASK_BOTH: Final = "none"
+READING_ANSWERS: Final = frozenset(
+    {READING_OK, READING_ASK_KIND, READING_ASK_CATEGORY, READING_ASK_BOTH}
+)
 CONTACT_SLOTS: Final = ("contact_name", "contact_phone")
 EDITABLE_LABELS: Final = {
     "feedback_kind": "Loại ý kiến",
@@ -67,6 +80,8 @@ EDITABLE_LABELS: Final = {
     "contact_phone": "Số điện thoại",
     "feedback_photos_done": "Ảnh",
 }
+# At the summary, «Sửa» -> «Ảnh» (or a typed "thêm ảnh") asks for photos.
+ADD_PHOTOS_SLOT: Final = "feedback_add_photos"
 
 
 def inform_payload(entity: str, value: str) -> str:
@@ -86,10 +101,25 @@ async def _village_choices() -> dict[str, str]:
         }
 
 
+def shown_reading(slots: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The kind and field the reading step shows: what the engine proposed and is not
+    answered yet (an anonymous opinion is a góp ý, so its kind is not shown)."""
+    proposal = Proposal.from_slot(slots.get("feedback_proposal"))
+    if proposal is None:
+        return None, None
+    kind = proposal.kind if slots.get("feedback_kind") is None else None
+    if slots.get("feedback_consent") is False:
+        kind = None
+    category = proposal.category if slots.get("feedback_category") is None else None
+    return kind, category
+
+
 def feedback_slots(slots: dict[str, Any]) -> list[str]:
     """The questions that apply, in order, given what is already known."""
-    required = [
-        "feedback_consent",
+    required = ["feedback_consent"]
+    if slots.get("feedback_reading") is not None or any(shown_reading(slots)):
+        required.append("feedback_reading")
+    required += [
         "feedback_kind",
         "feedback_category",
         "feedback_content",
@@ -110,9 +140,24 @@ def feedback_slots(slots: dict[str, Any]) -> list[str]:
             required += list(CONTACT_SLOTS)
         elif slots.get("feedback_kind") is None:
             required += given
-        required.append("feedback_photos_done")
+        # Photos are offered at the summary, where one can be sent at once; the step is
+        # asked only when the resident chooses «Sửa» -> «Ảnh».
+        if slots.get(ADD_PHOTOS_SLOT):
+            required.append("feedback_photos_done")
     required.append("feedback_confirm")
     return required
+
+
+def editable_slots(slots: dict[str, Any]) -> list[str]:
+    """What «Sửa» offers: the fields asked or read, photos once consent is given (an
+    anonymous opinion can only be a góp ý, so its kind is not offered)."""
+    required = feedback_slots(slots)
+    editable = [slot for slot in EDITABLE_LABELS if slot in required]
+    if slots.get("feedback_consent") is True and "feedback_photos_done" not in editable:
+        editable.append("feedback_photos_done")
+    if slots.get("feedback_consent") is False and "feedback_kind" in editable:
+        editable.remove("feedback_kind")
+    return editable
 
 
 def photo_id_of(tracker: Tracker) -> str | None:
@@ -126,6 +171,12 @@ class AskFeedbackConsent(AskConsent):
     slot = "feedback_consent"
 
 
+def likely_first(choices: dict[str, str], proposal: Proposal | None) -> dict[str, str]:
+    """The configured fields, the likeliest ones the engine read first."""
+    likely = [code for code in (proposal.likely_categories if proposal else ()) if code in choices]
+    return {code: choices[code] for code in [*likely, *(c for c in choices if c not in likely)]}
+
+
 class AskFeedbackCategory(Action):
     def name(self) -> str:
         return "action_ask_feedback_category"
@@ -133,7 +184,9 @@ class AskFeedbackCategory(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        choices = await _category_choices()
+        choices = likely_first(
+            await _category_choices(), Proposal.from_slot(tracker.get_slot("feedback_proposal"))
+        )
         dispatcher.utter_message(
             text="Ý kiến của Anh/Chị thuộc lĩnh vực nào? Anh/Chị chọn một mục bên dưới.",
             buttons=[
@@ -141,6 +194,31 @@ class AskFeedbackCategory(Action):
                 for code, name in choices.items()
             ],
         )
+        return []
+
+
+class AskFeedbackReading(Action):
+    """One step for what the engine read: «Đúng», «Sửa loại», «Sửa lĩnh vực»."""
+
+    def name(self) -> str:
+        return "action_ask_feedback_reading"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        kind, category = shown_reading(tracker.slots)
+        lines = []
+        if kind is not None:
+            lines.append(f"• Loại: {KIND_LABELS.get(kind, kind)}")
+        if category is not None:
+            names = await _category_choices()
+            lines.append(f"• Lĩnh vực: {names.get(category, category)}")
+        response = "utter_ask_feedback_reading"
+        if kind is None:
+            response = "utter_ask_feedback_reading_field"
+        elif category is None:
+            response = "utter_ask_feedback_reading_kind"
+        dispatcher.utter_message(response=response, reading="\n".join(lines))
         return []
 
 
@@ -227,6 +305,8 @@ async def summary_text(slots: dict[str, Any]) -> str:
     photos = len(slots.get("feedback_photos") or [])
     if photos:
         lines.append(f"• Ảnh: {photos}")
+    if slots.get("feedback_consent") is True and photos < MAX_FORM_PHOTOS:
+        lines.append("Có ảnh minh họa? Anh/Chị gửi ảnh ngay tại đây (tối đa 5).")
     return "\n".join(lines)
 
 
@@ -237,10 +317,8 @@ class AskFeedbackConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        required = feedback_slots(tracker.slots)
-        fields = {slot: label for slot, label in EDITABLE_LABELS.items() if slot in required}
-        if tracker.get_slot("feedback_consent") is False:
-            fields.pop("feedback_kind", None)  # an anonymous opinion can only be a góp ý
+        editable = editable_slots(tracker.slots)
+        fields = {slot: label for slot, label in EDITABLE_LABELS.items() if slot in editable}
         return ask_summary_or_edit(
             dispatcher,
             tracker,
@@ -252,6 +330,7 @@ class AskFeedbackConfirm(Action):
 
 class ValidateFeedbackForm(TicketFormValidation):
     editable_labels = EDITABLE_LABELS
+    carried_slots = (*TicketFormValidation.carried_slots, "feedback_proposal", "feedback_photos")
 
     def name(self) -> str:
         return "validate_feedback_form"
@@ -259,8 +338,10 @@ class ValidateFeedbackForm(TicketFormValidation):
     def slots_for(self, slots: dict[str, Any]) -> list[str]:
         return feedback_slots(slots)
 
-    async def first_message_slots(self, text: str) -> dict[str, Any]:
-        return dict(
+    async def first_message_slots(
+        self, text: str, reading: Any, *, question: bool = False
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = dict(
             slots_from_first_message(
                 text,
                 content_slot="feedback_content",
@@ -268,6 +349,44 @@ class ValidateFeedbackForm(TicketFormValidation):
                 villages=await _village_choices(),
             )
         )
+        kinds = FORM_KINDS if question else OPINION_KINDS
+        proposal = propose(
+            reading,
+            list(await _category_choices()),
+            kinds,
+            text=text,
+            field_read="feedback_content" in found,  # a matter to read a field from
+        )
+        if proposal is not None:
+            found["feedback_proposal"] = proposal.as_slot()
+        return found
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        return [*events, *self._photo_sent_early(dispatcher, tracker)]
+
+    def _photo_sent_early(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        """A photo sent at another step than the photo one (at the summary, or before it
+        is asked) is kept, once consent is given; the step is then asked again."""
+        photo = photo_id_of(tracker)
+        requested = tracker.get_slot("requested_slot")
+        if photo is None or requested in (None, "feedback_photos_done"):
+            return []
+        if tracker.get_slot("feedback_consent") is not True or not is_telegram_file_id(photo):
+            dispatcher.utter_message(text=NOT_A_PHOTO)
+            return []
+        photos = list(tracker.get_slot("feedback_photos") or [])
+        if len(photos) >= MAX_FORM_PHOTOS:
+            dispatcher.utter_message(text=f"Đã nhận đủ {MAX_FORM_PHOTOS} ảnh.")
+            return []
+        photos.append(photo)
+        tracker.slots["feedback_photos"] = photos
+        dispatcher.utter_message(text=PHOTO_ADDED.format(count=len(photos), limit=MAX_FORM_PHOTOS))
+        return [SlotSet("feedback_photos", photos)]
 
     async def extract_feedback_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -291,6 +410,35 @@ class ValidateFeedbackForm(TicketFormValidation):
                 "feedback_kind": TicketKind.GOP_Y.value,
                 **{slot: None for slot in CONTACT_SLOTS if tracker.get_slot(slot)},
             }
+        return result
+
+    async def validate_feedback_reading(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        kind, category = shown_reading(tracker.slots)
+        answer = value if value in READING_ANSWERS else None
+        typed = str(value or "")
+        if answer is None:
+            # A kind or a field typed instead of a button ("phản ánh", "hạ tầng số"):
+            # taken as the correction of that part, the other part as read.
+            typed_kind = match_choice(typed, KIND_CHOICES) if kind else None
+            typed_category = match_choice(typed, await _category_choices())
+            if typed_kind is not None:
+                kind, answer = typed_kind, READING_OK
+            elif typed_category is not None:
+                category, answer = typed_category, READING_OK
+        if answer is None:
+            added = await self._added_detail(value, tracker, dispatcher)
+            if not added:
+                dispatcher.utter_message(text="Anh/Chị bấm «Đúng» hoặc chọn mục cần sửa giúp.")
+            return {"feedback_reading": None, **added}
+        result: dict[str, Any] = {"feedback_reading": answer}
+        if kind is not None and answer in (READING_OK, READING_ASK_CATEGORY):
+            result.update(await self.validate_feedback_kind(kind, dispatcher, tracker, domain))
+        if category is not None and answer in (READING_OK, READING_ASK_KIND):
+            result.update(
+                await self.validate_feedback_category(category, dispatcher, tracker, domain)
+            )
         return result
 
     async def validate_feedback_kind(
@@ -382,10 +530,10 @@ class ValidateFeedbackForm(TicketFormValidation):
     async def validate_feedback_confirm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        editable = [slot for slot in EDITABLE_LABELS if slot in feedback_slots(tracker.slots)]
-        result = resolve_confirmation(value, "feedback_confirm", editable)
+        result = resolve_confirmation(value, "feedback_confirm", editable_slots(tracker.slots))
         if "feedback_photos_done" in result:
-            result["feedback_photos"] = None  # new photos replace the old ones
+            # «Ảnh»: the photo step is asked; new photos replace the old ones.
+            result.update({"feedback_photos": None, ADD_PHOTOS_SLOT: True})
         return result
 
     async def _added_detail(

@@ -11,7 +11,7 @@ import dataclasses
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -22,7 +22,9 @@ from actions.button_steps import TypedAnswerValidation
 from actions.consent import ask_consent, chat_has_consent, consent_value, store_consent
 from actions.runtime import SavedTicket, save_ticket
 from laikhe.contact import validate_person_name, validate_phone
+from laikhe.first_message import split_name_and_phone
 from laikhe.labels import format_date
+from laikhe.opinion import reading_of
 from laikhe.validators import clean_text
 from services.tickets import NewTicket, TicketLimitReached
 
@@ -30,6 +32,8 @@ from services.tickets import NewTicket, TicketLimitReached
 FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
     "feedback_form": (
         "feedback_consent",
+        "feedback_proposal",
+        "feedback_reading",
         "feedback_kind",
         "feedback_category",
         "feedback_content",
@@ -38,6 +42,7 @@ FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
         "feedback_duplicate_code",
         "contact_name",
         "contact_phone",
+        "feedback_add_photos",
         "feedback_photos_done",
         "feedback_photos",
         "feedback_confirm",
@@ -67,10 +72,16 @@ FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
 # error that happened after the commit) carries the same id and finds the same ticket.
 # Random, so it says nothing about the chat (anonymous suggestions carry it too).
 SUBMISSION_SLOT: Final = "submission_id"
+# The question and the engine's reading of it, kept by the FAQ answer (actions.faq) for
+# a button that offers to send it; the button carries {"choice": "draft"}.
+DRAFT_SLOT: Final = "opinion_draft"
 ALL_FORM_SLOTS: Final = (
     *dict.fromkeys(s for slots in FORM_SLOTS.values() for s in slots),
     SUBMISSION_SLOT,
+    DRAFT_SLOT,
 )
+
+FROM_DRAFT: Final = "draft"
 
 SEND: Final = "send"
 EDIT_MENU: Final = "menu"
@@ -79,8 +90,19 @@ EDIT_MENU_PAYLOAD: Final = '/inform{"edit":"menu"}'
 TextCheck = Callable[[str], tuple[str | None, str | None]]
 
 
+def starts_from_draft(latest_message: dict[str, Any]) -> bool:
+    return any(
+        entity.get("entity") == "choice" and entity.get("value") == FROM_DRAFT
+        for entity in latest_message.get("entities") or []
+    )
+
+
+def draft_payload(intent: str) -> str:
+    return f'/{intent}{{"choice":"{FROM_DRAFT}"}}'
+
+
 def reset_slots(form: str) -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in (*FORM_SLOTS[form], SUBMISSION_SLOT)]
+    return [SlotSet(slot, None) for slot in (*FORM_SLOTS[form], SUBMISSION_SLOT, DRAFT_SLOT)]
 
 
 def submission_events(tracker: Tracker) -> list[dict[str, Any]]:
@@ -239,8 +261,28 @@ class TicketFormValidation(TypedAnswerValidation):
     ) -> list[str]:
         return self.slots_for(tracker.slots)
 
-    async def first_message_slots(self, text: str) -> dict[str, Any]:
-        """What the message that starts the form already answers (slot -> value)."""
+    # Where a phone typed together with the name goes ("Nguyễn Văn An 0912 345 678").
+    phone_slot: ClassVar[str] = "contact_phone"
+    # Slots extraction sets that are no question of the form: rasa-sdk returns only the
+    # required slots it extracted, so these are carried over by hand.
+    carried_slots: ClassVar[tuple[str, ...]] = (DRAFT_SLOT,)
+
+    async def _extract_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        extracted = tracker.slots_to_validate()
+        carried = [SlotSet(s, extracted[s]) for s in self.carried_slots if s in extracted]
+        events: list[dict[str, Any]] = await super()._extract_validation_events(
+            dispatcher, tracker, domain
+        )
+        return [*carried, *events]
+
+    async def first_message_slots(
+        self, text: str, reading: Any, *, question: bool = False
+    ) -> dict[str, Any]:
+        """What the message that starts the form already answers (slot -> value), given
+        its text and the engine's reading of it (laikhe.opinion); `question`: an FAQ
+        question sent on by an offer, rather than a message that started the form."""
         return {}
 
     async def get_extraction_events(
@@ -254,21 +296,39 @@ class TicketFormValidation(TypedAnswerValidation):
         # than asked; a button press ("/give_feedback") says nothing.
         if tracker.get_slot("requested_slot") is not None:
             return events
-        text = str((tracker.latest_message or {}).get("text") or "")
-        if not text.strip() or text.lstrip().startswith("/"):
-            return events
+        message = tracker.latest_message or {}
+        text, reading = str(message.get("text") or ""), reading_of(message)
+        draft = tracker.get_slot(DRAFT_SLOT)
+        used: list[dict[str, Any]] = []
+        question = False
+        if text.lstrip().startswith("/"):
+            # A button: only an offer to send what was asked carries a text, kept with it.
+            if not starts_from_draft(message) or not isinstance(draft, dict):
+                return events
+            text, reading = str(draft.get("text") or ""), draft.get("opinion")
+            used, question = [SlotSet(DRAFT_SLOT, None)], True
+        if not text.strip():
+            return [*events, *used]
         found = {
             slot: value
-            for slot, value in (await self.first_message_slots(text)).items()
+            for slot, value in (
+                await self.first_message_slots(text, reading, question=question)
+            ).items()
             if tracker.slots.get(slot) is None
         }
         tracker.slots.update(found)
-        return [*events, *(SlotSet(slot, value) for slot, value in found.items())]
+        return [*events, *used, *(SlotSet(slot, value) for slot, value in found.items())]
 
     async def validate_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return check_text("contact_name", value, validate_person_name, dispatcher)
+        # The question asks for the name and the phone at once: a phone typed with the
+        # name fills the phone step too (unless one was already given).
+        name_text, phone = split_name_and_phone(clean_text(str(value or "")))
+        result = check_text("contact_name", name_text, validate_person_name, dispatcher)
+        if phone is not None and result["contact_name"] and not tracker.get_slot(self.phone_slot):
+            result[self.phone_slot] = phone
+        return result
 
     async def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -44,14 +44,13 @@ FAQ_QUESTIONS = (
 # and kind buttons first) only this list needs editing.
 FEEDBACK_SUBMISSION = (
     typed("gửi góp ý", expect="Bảo vệ dữ liệu cá nhân"),
-    press("Đồng ý", expect="loại ý kiến"),
-    press("Góp ý", expect="lĩnh vực"),
+    press("Đồng ý", expect="Tôi hiểu ý kiến"),  # the kind read from «góp ý», to confirm
+    press("Đúng", expect="lĩnh vực"),
     press("Hạ tầng số (Internet, sóng, wifi)", expect="nội dung"),
     # Texts of different residents share under three words, so the duplicate check (same
     # field and village, similar text) does not offer to follow another resident's ticket.
     typed("Thử tải {n}a, {n}b, {n}c, {n}d", expect="thôn nào"),
-    press("Thôn Mẫu 2 (mẫu)", expect="ảnh"),
-    press("Không có ảnh", expect="kiểm tra lại"),
+    press("Thôn Mẫu 2 (mẫu)", expect="kiểm tra lại"),
     press("Gửi", expect="Mã:", kind=TICKET, captures_code=True),
 )
 

@@ -152,3 +152,17 @@ def slots_from_first_message(
     if phone is not None:
         found[phone_slot] = phone.value
     return found
+
+
+def split_name_and_phone(text: str) -> tuple[str, str | None]:
+    """A typed answer to "họ tên và số điện thoại": the name part and the phone (E.164),
+    or the text unchanged and None when it holds no valid phone. An introduction
+    ("tôi là Nguyễn Văn An") gives the name without its opening words."""
+    text = nfc(text)
+    phone = find_phone(text)
+    if phone is None:
+        return text, None
+    introduced = find_introduced_name(text)
+    if introduced is not None:
+        return introduced.value, phone.value
+    return _without(text, [(phone.start, phone.end)]), phone.value

@@ -57,6 +57,10 @@ OPINION_TYPES = ("report", "request", "suggestion")
 OPINION_FORMS = frozenset({"feedback_form", "business_form"})
 OPINION_PAYLOADS = ("/give_feedback", "/business_proposal")
 CHANNEL = "telegram"
+# The buttons of the step that shows the kind and field read from the message.
+READING_OK = '/inform{"choice":"ok"}'
+READING_KIND = '/inform{"choice":"kind"}'
+READING_FIELD = '/inform{"choice":"category"}'
 MAX_TURNS = 20
 # What a resident types to start the form by hand (the help text and the FAQ say so).
 START_BY_HAND = {False: "gửi góp ý", True: "đề xuất doanh nghiệp"}
@@ -101,6 +105,9 @@ class Result:
     stuck: str | None = None  # the bot text the driver could not answer
     kind_asked: bool = False
     field_asked: bool = False
+    # What the «Đúng / Sửa loại / Sửa lĩnh vực» step showed as read from the message.
+    kind_shown: str | None = None
+    field_shown: str | None = None
     summary_kind: str | None = None
     summary_field: str | None = None
     transcript: list[tuple[str, str]] = field(default_factory=list)
@@ -164,13 +171,20 @@ def tracker_state(tracker_db: Path, sender: str) -> tuple[str | None, str | None
 class Driver:
     """Answers each question of the opinion forms from the labels of one message."""
 
-    def __init__(self, client: EngineClient, domain: dict[str, Any], villages: dict[str, str]):
+    def __init__(
+        self,
+        client: EngineClient,
+        domain: dict[str, Any],
+        villages: dict[str, str],
+        field_names: dict[str, str],
+    ):
         self.client = client
         self.villages = villages  # folded name -> code
+        self.field_names = field_names  # code -> name
         responses = domain["responses"]
         self.text_answers = {
             flat(responses["utter_ask_feedback_content"][0]["text"]): "content",
-            flat(responses["utter_ask_contact_name"][0]["text"]): "name",
+            flat(responses["utter_ask_contact_name"][0]["text"]): "name_and_phone",
             flat(responses["utter_ask_contact_phone"][0]["text"]): "phone",
             flat(responses["utter_ask_business_name"][0]["text"]): "business_name",
             flat(responses["utter_ask_tax_code"][0]["text"]): "tax_code",
@@ -189,6 +203,8 @@ class Driver:
         payloads = {b["payload"]: b for b in buttons_of(reply)}
         if "/affirm" in payloads and payloads["/affirm"]["title"] == "Đồng ý":
             return "/affirm"
+        if READING_OK in payloads:
+            return self.answer_reading(item, reply, payloads, result)
         for payload in payloads:
             if payload.startswith('/inform{"kind"'):
                 result.kind_asked = True
@@ -210,6 +226,7 @@ class Driver:
             if what is not None:
                 return {
                     "content": item.text,
+                    "name_and_phone": f"{item.name or FAKE_NAME} {item.phone or FAKE_PHONE}",
                     "name": item.name or FAKE_NAME,
                     "phone": item.phone or FAKE_PHONE,
                     "business_name": FAKE_BUSINESS,
@@ -217,6 +234,28 @@ class Driver:
                     "sector": FAKE_SECTOR,
                 }[what]
         return None
+
+    def answer_reading(
+        self,
+        item: Item,
+        reply: list[dict[str, Any]],
+        payloads: dict[str, dict[str, str]],
+        result: Result,
+    ) -> str:
+        """«Đúng» when what was read matches the labels, else the button that corrects the
+        wrong part, or a typed «không đúng» (both asked) when both are wrong."""
+        shown = read_lines(reply)
+        result.kind_shown = shown.get("• Loại")
+        result.field_shown = shown.get("• Lĩnh vực")
+        kind_ok = result.kind_shown in (None, KIND_LABELS.get(item.kind))
+        field_ok = result.field_shown in (None, self.field_names.get(item.field or ""))
+        if kind_ok and field_ok:
+            return READING_OK
+        if field_ok and READING_KIND in payloads:
+            return READING_KIND
+        if kind_ok and READING_FIELD in payloads:
+            return READING_FIELD
+        return "không đúng"
 
     async def drive(
         self, item: Item, sender: str, reply: list[dict[str, Any]], result: Result
@@ -266,13 +305,21 @@ def is_summary(reply: list[dict[str, Any]]) -> bool:
     return titles[-3:] == ["Gửi", "Sửa", "Hủy"]
 
 
-def read_summary(reply: list[dict[str, Any]], result: Result) -> None:
+def read_lines(reply: list[dict[str, Any]]) -> dict[str, str]:
+    """The «• Label: value» lines of a reply."""
+    found = {}
     for message in reply:
         for line in (message.get("text") or "").splitlines():
-            if line.startswith("• Loại:"):
-                result.summary_kind = line.split(":", 1)[1].strip()
-            elif line.startswith("• Lĩnh vực:"):
-                result.summary_field = line.split(":", 1)[1].strip()
+            if line.startswith("• ") and ":" in line:
+                label, value = line.split(":", 1)
+                found[label.strip()] = value.strip()
+    return found
+
+
+def read_summary(reply: list[dict[str, Any]], result: Result) -> None:
+    lines = read_lines(reply)
+    result.summary_kind = lines.get("• Loại")
+    result.summary_field = lines.get("• Lĩnh vực")
 
 
 def classify(
@@ -298,12 +345,17 @@ def classify(
 
 
 async def run_set(
-    items: list[Item], stack: Stack, tracker_db: Path, label: str, villages: dict[str, str]
+    items: list[Item],
+    stack: Stack,
+    tracker_db: Path,
+    label: str,
+    villages: dict[str, str],
+    field_names: dict[str, str],
 ) -> list[Result]:
     domain = domain_data()
     menu, faqs = menu_payloads(domain), faq_patterns()
     client = EngineClient(stack.engine_url, timeout_seconds=120, secret=stack.internal_secret)
-    driver = Driver(client, domain, villages)
+    driver = Driver(client, domain, villages, field_names)
     results = []
     try:
         for index, item in enumerate(items):
@@ -315,7 +367,10 @@ async def run_set(
                 ("bot", flat(m.get("text"))) for m in reply
             ]
             if item.type == "question":
-                result.faq_first = result.outcome == f"faq:{item.faq}"
+                # The answer may carry an offer to send the message too: what counts is
+                # that the labelled answer comes first.
+                first = flat(reply[0].get("text")) if reply else ""
+                result.faq_first = bool(item.faq and faqs[item.faq].fullmatch(first))
             else:
                 await driver.drive(item, sender, reply, result)
             results.append(result)
@@ -343,19 +398,30 @@ def summarise(results: list[Result], field_names: dict[str, str]) -> dict[str, A
     opinions = [r for r in results if r.item.type in OPINION_TYPES]
     questions = [r for r in results if r.item.type == "question"]
     reached = [r for r in opinions if r.questions is not None]
-    kind_inferred = [r for r in reached if not r.kind_asked and r.summary_kind is not None]
-    field_inferred = [r for r in reached if not r.field_asked and r.summary_field is not None]
+    kind_inferred = [r for r in reached if r.kind_shown is not None]
+    field_inferred = [r for r in reached if r.field_shown is not None]
+    # The summary shows a field that is not the labelled one, and the resident was never
+    # asked it nor shown it as read: a wrong field nobody confirmed.
+    unconfirmed = [
+        r
+        for r in reached
+        if r.summary_field is not None
+        and r.summary_field != field_names.get(r.item.field or "")
+        and not r.field_asked
+        and r.field_shown is None
+    ]
     return {
+        "unconfirmed": unconfirmed,
         "opinions": opinions,
         "questions": questions,
         "offer_ok": [r for r in opinions if r.outcome.startswith(("started:", "offered"))],
         "faq_ok": [r for r in questions if r.faq_first],
         "reached": reached,
         "kind_inferred": kind_inferred,
-        "kind_right": [r for r in kind_inferred if r.summary_kind == KIND_LABELS.get(r.item.kind)],
+        "kind_right": [r for r in kind_inferred if r.kind_shown == KIND_LABELS.get(r.item.kind)],
         "field_inferred": field_inferred,
         "field_right": [
-            r for r in field_inferred if r.summary_field == field_names.get(r.item.field or "")
+            r for r in field_inferred if r.field_shown == field_names.get(r.item.field or "")
         ],
         "counts": [r.questions for r in reached if r.questions is not None],
     }
@@ -382,9 +448,12 @@ def markdown(
     def inferred(right: list[Result], inferred: list[Result]) -> str:
         if not inferred:
             return f"n/a (not inferred: asked in all {len(s['reached'])} flows driven)"
-        return share(len(right), len(inferred))
+        return (
+            f"{share(len(right), len(inferred))}; read in "
+            f"{share(len(inferred), len(s['reached']))} of the flows"
+        )
 
-    wrong_unconfirmed = len(s["field_inferred"]) - len(s["field_right"])
+    wrong_unconfirmed = len(s["unconfirmed"])
     lines = [
         "# Conversation report: first messages",
         "",
@@ -405,12 +474,12 @@ def markdown(
         f"| {share(len(s['offer_ok']), len(s['opinions']))} | >= 90 % |",
         f"| Plain questions whose first reply is their FAQ answer "
         f"| {share(len(s['faq_ok']), len(s['questions']))} | >= 95 % |",
-        f"| Kind accuracy (inferred, shown in the summary without asking) "
+        f"| Kind accuracy (read from the message, shown to confirm) "
         f"| {inferred(s['kind_right'], s['kind_inferred'])} | >= 90 % |",
-        f"| Field accuracy (inferred, shown in the summary without asking) "
+        f"| Field accuracy (read from the message, shown to confirm) "
         f"| {inferred(s['field_right'], s['field_inferred'])} | >= 90 % |",
         "| A wrong field reaching the summary unconfirmed "
-        f"| {wrong_unconfirmed if s['field_inferred'] else 'n/a (field always asked)'} | never |",
+        f"| {wrong_unconfirmed} of {len(s['reached'])} | never |",
         f"| Questions before the summary, median / p90 (consent counted; {len(counts)} flows) "
         f"| {median_p90(counts)} | median <= 4 |",
         "",
@@ -492,12 +561,17 @@ def markdown(
         "- *FAQ answer first*: the first message of the first reply is the text of "
         "utter_faq/<labelled key> (placeholders match anything).",
         "- *Questions before the summary*: resident messages after the first one until the "
-        "«Gửi / Sửa / Hủy» summary, answered from the labels (consent yes; kind and field "
-        "buttons by label; content = the first message; village, name, phone from the "
-        "labels or fixed fakes; no photos). Pressing an offer button or typing «gửi góp ý» "
-        "(«đề xuất doanh nghiệp» for a business) when the flow did not start counts as one.",
-        "- *Kind / field inferred*: the summary shows a kind / field although the flow never "
-        "asked for it; accuracy compares it with the label.",
+        "«Gửi / Sửa / Hủy» summary, answered from the labels (consent yes; the kind and "
+        "field read from the message: «Đúng» when both match the labels, else «Sửa loại» / "
+        "«Sửa lĩnh vực» / a typed «không đúng»; kind and field buttons by label; content = "
+        "the first message; village from the labels; name and phone, asked together, "
+        "from the labels or fixed fakes; no photos). Pressing an offer button or typing "
+        "«gửi góp ý» («đề xuất doanh nghiệp» for a business) when the flow did not start "
+        "counts as one.",
+        "- *Kind / field accuracy*: in the flows where the step «Tôi hiểu ý kiến của Anh/Chị "
+        "như sau» showed a kind / field read from the message, the share equal to the "
+        "label; *read in* is how many flows showed one. *Unconfirmed*: the summary shows a "
+        "field other than the label that was neither asked nor shown as read.",
         "",
     ]
     return "\n".join(lines)
@@ -535,7 +609,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             stack.start(timeout=900, while_engine_loads=lambda: migrate_and_configure(database_url))
             started = time.monotonic()
-            results = asyncio.run(run_set(items, stack, tracker_db, args.set, villages))
+            results = asyncio.run(
+                run_set(items, stack, tracker_db, args.set, villages, field_names)
+            )
             seconds = time.monotonic() - started
         finally:
             stack.stop()

@@ -24,6 +24,7 @@ MODEL_INPUTS = [
     # Graph components change the model; the launcher addons only change how it serves.
     "engine_addons/vietnamese.py",
     "engine_addons/intent_vote.py",
+    "engine_addons/opinion_reader.py",
     "laikhe/vntext.py",
     "requirements/engine.lock",
 ]

@@ -163,17 +163,19 @@ def test_formal_report_with_photo_bad_phone_and_a_correction(
 ) -> None:
     resident = Resident(telegram, 7202)
     resident.say("phan anh", "Bảo vệ dữ liệu cá nhân")
-    resident.press("Đồng ý", "loại ý kiến")
-    resident.press("Phản ánh", "lĩnh vực")
+    # The kind the resident named is shown to confirm; no field without a matter.
+    reading = resident.press("Đồng ý", "Tôi hiểu ý kiến")
+    assert "• Loại: Phản ánh" in (reading.text or "")
+    assert "Lĩnh vực" not in (reading.text or "")
+    resident.press("Đúng", "lĩnh vực")
     resident.press("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
     resident.say("Cột cáp quang đầu ngõ bị đổ, cả xóm mất mạng", "thôn nào")
-    resident.press("Thôn Mẫu 1 (mẫu)", "họ và tên")
+    resident.press("Thôn Mẫu 1 (mẫu)", "họ tên và số điện thoại")
     resident.say("Phạm Thị Hoa", "số điện thoại")
     resident.say("09123abc45", "số điện thoại liên hệ")  # letters: refused, asked again
     assert "chỉ gồm chữ số" in resident.transcript()
-    resident.say("0912 345 678", "ảnh")
-    resident.photo("Đã nhận 1 ảnh")
-    resident.press("Xong", "kiểm tra lại")
+    resident.say("0912 345 678", "kiểm tra lại")
+    resident.photo("• Ảnh: 1")  # sent at the summary, which is shown again with it
     resident.press("Sửa", "sửa mục nào")
     resident.press("Nội dung", "nội dung")
     corrected = "Cột cáp quang đầu ngõ 3 bị đổ từ hôm qua, cả xóm mất mạng"
@@ -203,7 +205,7 @@ def test_business_proposal_with_a_bad_then_good_tax_code(
     resident.say("0100109106", "ngành nghề")
     resident.say("Sản xuất gốm sứ", "kiến nghị")
     proposal = "Đề nghị xã hỗ trợ tập huấn bán hàng trên sàn thương mại điện tử"
-    resident.say(proposal, "họ và tên")
+    resident.say(proposal, "họ tên và số điện thoại")
     resident.say("Vũ Minh Đức", "điện thoại hoặc email")
     resident.say("duc@gomlaikhe.vn", "kiểm tra lại")
     code = code_in(resident.press("Gửi", "Mã:"))
@@ -223,7 +225,10 @@ def test_complaint_is_explained_then_recorded_confidential(
     assert "30 ngày" in (explained.text or "")
     resident.press("Ghi nhận nội dung", "Bảo vệ dữ liệu")
     resident.press("Đồng ý", "khiếu nại, tố cáo")
-    resident.say("Tôi khiếu nại việc xã chưa trả lời đơn xin cấp phép từ tháng trước", "họ và tên")
+    resident.say(
+        "Tôi khiếu nại việc xã chưa trả lời đơn xin cấp phép từ tháng trước",
+        "họ tên và số điện thoại",
+    )
     resident.say("Đỗ Văn Hải", "số điện thoại")
     resident.say("+84 912 345 679", "giữ kín")
     done = resident.press("Gửi", "Mã:")
@@ -253,7 +258,9 @@ def test_cancel_midway_and_faq_in_the_middle_leave_no_ticket(
 ) -> None:
     resident = Resident(telegram, 7206)
     resident.say("gui gop y", "Bảo vệ dữ liệu")
-    resident.press("Đồng ý", "loại ý kiến")
+    reading = resident.press("Đồng ý", "Tôi hiểu ý kiến")
+    assert "• Loại: Góp ý" in (reading.text or "")
+    resident.press("Sửa loại", "loại ý kiến")  # the named kind is not what is meant
     resident.press("Câu hỏi", "lĩnh vực")
     # A question at a button step is answered, then the form asks its question again.
     resident.say("quen mat khau vneid thi lam sao", "lĩnh vực")

@@ -37,14 +37,17 @@ def test_every_button_step_accepts_the_typed_answer(
 ) -> None:
     resident = Resident(telegram, 7402)
     resident.say("gui gop y", "Bảo vệ dữ liệu")
-    resident.say("dạ vâng ạ", "loại ý kiến")
-    resident.say("em muốn góp ý", "lĩnh vực")
+    # The kind said in the message («góp ý») is shown to confirm; "đúng rồi" confirms it.
+    reading = resident.say("dạ vâng ạ", "Tôi hiểu ý kiến")
+    assert "• Loại: Góp ý" in (reading.text or "")
+    resident.say("đúng rồi", "lĩnh vực")
     resident.say("vấn đề khác", "nội dung ý kiến")
     resident.say("Cột điện đầu ngõ bị nghiêng, dây điện sà xuống thấp", "thôn nào")
-    resident.say("o thon mau 1", "ảnh chụp minh họa")
+    resident.say("o thon mau 1", "kiểm tra lại")
+    resident.say("sửa lại giúp em", "muốn sửa mục nào")
+    resident.press("Ảnh", "ảnh chụp minh họa")
     # "bỏ qua" is a cancel to the NLU; at the photo step it skips the photos.
     resident.say("bỏ qua", "kiểm tra lại")
-    resident.say("sửa lại giúp em", "muốn sửa mục nào")
     code = code_in(resident.say("ok gửi luôn", "Mã:"))
     assert village_and_photos(stack.database_url, code) == ("gop_y", "THON-MAU-1", 0)
     # The review's case: a yes with words after it at «Ghi nhận nội dung?».

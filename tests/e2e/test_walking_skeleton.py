@@ -103,10 +103,9 @@ def test_feedback_by_buttons_and_text_creates_a_routed_ticket_then_status(
     wait_reply(telegram, chat, seen, "thôn nào")
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Thôn Mẫu 2 (mẫu)")
-    wait_reply(telegram, chat, seen, "ảnh")
-    seen = count(telegram, chat)
-    telegram.press_button_with_text(chat, "Không có ảnh")
+    # Photos are offered in the summary itself (issue #22): no separate question.
     summary = wait_reply(telegram, chat, seen, "kiểm tra lại")
+    assert "gửi ảnh ngay tại đây" in (summary.text or "")
     assert content in summary.text  # shown literally, markup characters included
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Gửi")

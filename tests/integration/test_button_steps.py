@@ -180,14 +180,19 @@ async def test_village_typed_with_place_words_and_without_diacritics(
             SlotSet("feedback_village", "THON-MAU-1"),
             SlotSet("feedback_duplicate_code", "none"),
             SlotSet("feedback_duplicate", None),
-            SlotSet("requested_slot", "feedback_photos_done"),
+            SlotSet("requested_slot", "feedback_confirm"),
         ], text
         assert messages == []
 
 
 async def test_skip_words_skip_even_when_read_as_cancel(domain: dict[str, Any]) -> None:
     # "bỏ qua" is a cancel in the NLU data; at a step with a skip button it skips.
-    slots = {**KNOWN, "feedback_village": "THON-MAU-1", "requested_slot": "feedback_photos_done"}
+    slots = {
+        **KNOWN,
+        "feedback_village": "THON-MAU-1",
+        "feedback_add_photos": True,  # «Sửa» -> «Ảnh» at the summary
+        "requested_slot": "feedback_photos_done",
+    }
     for text, intent in (("ko có ảnh ạ", "deny"), ("bỏ qua", "cancel"), ("bo qua nhe", "cancel")):
         tracker = typed("feedback_form", text, intent=intent, slots=slots)
         events, _ = await run(ValidateFeedbackForm(), tracker, domain)
@@ -268,3 +273,80 @@ async def test_a_field_named_at_the_summary_is_asked_again(domain: dict[str, Any
         SlotSet("feedback_confirm", None),
         SlotSet("requested_slot", "feedback_confirm"),
     ]
+
+
+def on_screen(tracker: Tracker, *payloads: str, earlier: tuple[str, ...] = ()) -> Tracker:
+    """The same tracker with the bot's question (its buttons) before the resident's
+    message, and an older question before an older message."""
+    question = {
+        "event": "bot",
+        "text": "?",
+        "data": {"buttons": [{"title": p, "payload": p} for p in payloads]},
+    }
+    older = [
+        {
+            "event": "bot",
+            "text": "?",
+            "data": {"buttons": [{"title": p, "payload": p} for p in earlier]},
+        },
+        {"event": "user", "text": "trước đó"},
+    ]
+    tracker.events[:0] = [*(older if earlier else []), question, {"event": "action"}]
+    return tracker
+
+
+@pytest.mark.parametrize("text", ["2", "số 2", "chon 2"])
+async def test_a_typed_number_picks_that_button(domain: dict[str, Any], text: str) -> None:
+    slots = {"feedback_consent": True, "requested_slot": "feedback_kind"}
+    tracker = on_screen(
+        typed(
+            "feedback_form",
+            text,
+            intent="out_of_scope",
+            slots=slots,
+            changed={"feedback_kind": text},
+        ),
+        '/inform{"kind":"gop_y"}',
+        '/inform{"kind":"phan_anh"}',
+    )
+    events, messages = await run(ValidateFeedbackForm(), tracker, domain)
+    assert events == [
+        SlotSet("feedback_kind", "phan_anh"),
+        SlotSet("requested_slot", "feedback_category"),
+    ]
+    assert messages == []
+
+
+async def test_a_number_no_button_has_or_an_old_question_picks_nothing(
+    domain: dict[str, Any],
+) -> None:
+    slots = {"feedback_consent": True, "requested_slot": "feedback_kind"}
+    for text, buttons, earlier in (
+        ("3", ('/inform{"kind":"gop_y"}', '/inform{"kind":"phan_anh"}'), ()),
+        ("1", (), ('/inform{"kind":"gop_y"}',)),  # buttons of a question already answered
+    ):
+        tracker = on_screen(
+            typed(
+                "feedback_form",
+                text,
+                intent="out_of_scope",
+                slots=slots,
+                changed={"feedback_kind": text},
+            ),
+            *buttons,
+            earlier=earlier,
+        )
+        events, _ = await run(ValidateFeedbackForm(), tracker, domain)
+        assert SlotSet("feedback_kind", None) in events, text
+
+
+async def test_a_typed_number_answers_a_yes_no_step(domain: dict[str, Any]) -> None:
+    slots = {**KNOWN, "feedback_village": "THON-MAU-1", "requested_slot": "feedback_confirm"}
+    tracker = on_screen(
+        typed("feedback_form", "1", intent="out_of_scope", slots=slots),
+        "/affirm",
+        '/inform{"edit":"menu"}',
+        "/cancel",
+    )
+    events, _ = await run(ValidateFeedbackForm(), tracker, domain)
+    assert events == [SlotSet("feedback_confirm", "send"), SlotSet("requested_slot", None)]

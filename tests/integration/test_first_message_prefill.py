@@ -22,6 +22,9 @@ ONE_MESSAGE = (
     "toi la Nguyen Van Binh sdt 0912000123"
 )
 CONTENT = "toi muon phan anh duong day internet o thon mau 1 hay bi mat mang"
+# The kind the message names («phản ánh»), shown to confirm; no field was read (no engine
+# reading in these trackers).
+NAMED_KIND = SlotSet("feedback_proposal", {"kind": "phan_anh", "category": None, "likely": []})
 PREFILLED = [
     SlotSet("feedback_content", CONTENT),
     SlotSet("feedback_village", "THON-MAU-1"),
@@ -36,12 +39,12 @@ async def test_a_one_message_report_fills_content_village_and_contact(
     start = form_tracker("feedback_form", slots={}, intent="give_feedback", text=ONE_MESSAGE)
     events, messages = await run(ValidateFeedbackForm(), start, domain)
     # Consent is still the first question; nothing is stored yet.
-    assert events == [*PREFILLED, SlotSet("requested_slot", "feedback_consent")]
+    assert events == [NAMED_KIND, *PREFILLED, SlotSet("requested_slot", "feedback_consent")]
     assert messages == []
     assert await all_tickets(sessions) == []
 
 
-async def test_after_kind_and_field_only_photos_are_left(domain: dict[str, Any]) -> None:
+async def test_after_kind_and_field_the_summary_is_next(domain: dict[str, Any]) -> None:
     known = {slot["name"]: slot["value"] for slot in PREFILLED}
     slots = {**known, "feedback_consent": True, "feedback_kind": "phan_anh"}
     field = form_tracker(
@@ -55,7 +58,7 @@ async def test_after_kind_and_field_only_photos_are_left(domain: dict[str, Any])
         SlotSet("feedback_category", "ha_tang_so"),
         SlotSet("feedback_duplicate_code", "none"),
         SlotSet("feedback_duplicate", None),
-        SlotSet("requested_slot", "feedback_photos_done"),
+        SlotSet("requested_slot", "feedback_confirm"),
     ]
 
 
@@ -99,9 +102,22 @@ async def test_refusing_consent_clears_the_name_and_phone_read_early(
     assert record.granted is False  # the refusal; no name or phone anywhere
 
 
-@pytest.mark.parametrize("text", ["gửi góp ý", "tôi muốn phản ánh", "/give_feedback"])
-async def test_a_trigger_alone_fills_nothing(domain: dict[str, Any], text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "kind"), [("gửi góp ý", "gop_y"), ("tôi muốn phản ánh", "phan_anh")]
+)
+async def test_a_trigger_alone_fills_only_the_kind_it_names(
+    domain: dict[str, Any], text: str, kind: str
+) -> None:
     start = form_tracker("feedback_form", slots={}, intent="give_feedback", text=text)
+    events, _ = await run(ValidateFeedbackForm(), start, domain)
+    assert events == [
+        SlotSet("feedback_proposal", {"kind": kind, "category": None, "likely": []}),
+        SlotSet("requested_slot", "feedback_consent"),
+    ]
+
+
+async def test_a_start_button_fills_nothing(domain: dict[str, Any]) -> None:
+    start = form_tracker("feedback_form", slots={}, intent="give_feedback", text="/give_feedback")
     events, _ = await run(ValidateFeedbackForm(), start, domain)
     assert events == [SlotSet("requested_slot", "feedback_consent")]
 
@@ -210,8 +226,10 @@ async def test_with_a_consent_on_file_the_first_message_still_fills_the_contact(
     await run(ValidateFeedbackForm(), agree, domain)
     start = form_tracker("feedback_form", slots={}, intent="give_feedback", text=ONE_MESSAGE)
     events, _ = await run(ValidateFeedbackForm(), start, domain)
+    # The named kind is shown to confirm rather than asked.
     assert events == [
+        NAMED_KIND,
         SlotSet("feedback_consent", True),
         *PREFILLED,
-        SlotSet("requested_slot", "feedback_kind"),
+        SlotSet("requested_slot", "feedback_reading"),
     ]

@@ -93,13 +93,31 @@ BASE.append("feedback_village")
     [
         ({}, [*BASE, "feedback_confirm"]),
         ({"feedback_consent": False}, [*BASE, "feedback_confirm"]),
+        # Photos are offered at the summary; the step is asked after «Sửa» -> «Ảnh».
         (
             {"feedback_consent": True, "feedback_kind": "gop_y"},
+            [*BASE, "feedback_confirm"],
+        ),
+        (
+            {"feedback_consent": True, "feedback_kind": "gop_y", "feedback_add_photos": True},
             [*BASE, "feedback_photos_done", "feedback_confirm"],
         ),
         (
             {"feedback_consent": True, "feedback_kind": "phan_anh"},
-            [*BASE, "contact_name", "contact_phone", "feedback_photos_done", "feedback_confirm"],
+            [*BASE, "contact_name", "contact_phone", "feedback_confirm"],
+        ),
+        # A kind and field read from the first message: one step shows them.
+        (
+            {"feedback_proposal": {"kind": "phan_anh", "category": None, "likely": []}},
+            [BASE[0], "feedback_reading", *BASE[1:], "feedback_confirm"],
+        ),
+        (
+            {
+                "feedback_consent": False,
+                "feedback_kind": "gop_y",
+                "feedback_proposal": {"kind": "phan_anh", "category": None, "likely": []},
+            },
+            [*BASE, "feedback_confirm"],
         ),
         (
             {"feedback_duplicate_code": "LK-2026-000001", "feedback_duplicate": "follow"},
@@ -198,7 +216,7 @@ KNOWN = {
 
 
 async def test_photos_are_collected_until_done(domain: dict[str, Any]) -> None:
-    slots = {**KNOWN, "requested_slot": "feedback_photos_done"}
+    slots = {**KNOWN, "feedback_add_photos": True, "requested_slot": "feedback_photos_done"}
     photo = form_tracker(
         "feedback_form",
         slots=slots,
@@ -241,6 +259,7 @@ async def test_a_photo_that_is_not_a_telegram_file_id_is_dropped_with_a_reply(
     fetched by Telegram and posted in the office group as the resident's photo."""
     slots = {
         **KNOWN,
+        "feedback_add_photos": True,
         "requested_slot": "feedback_photos_done",
         "feedback_photos": ["AgACAgIAAxkBAAIBQ2"],
     }

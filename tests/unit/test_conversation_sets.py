@@ -35,14 +35,23 @@ def key(text: str) -> str:
     return normalize(text)
 
 
+def block_examples(block: dict[str, Any]) -> list[str]:
+    """Texts of one NLU block, given as a Markdown-like string or, when examples carry
+    metadata (nlu/opinions.yml), as a list of {text, metadata}."""
+    examples = block.get("examples") or ""
+    if isinstance(examples, list):
+        lines = [str(example["text"]).strip() for example in examples]
+    else:
+        lines = [ln.strip()[2:] for ln in str(examples).splitlines() if ln.strip().startswith("- ")]
+    return [ANNOTATION.sub(r"\1\2", line) for line in lines]
+
+
 def training_sentences() -> set[str]:
-    found = set()
+    found: set[str] = set()
     for path in sorted((ROOT / "nlu").glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in data.get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    found.add(key(ANNOTATION.sub(r"\1\2", line.strip()[2:])))
+            found.update(key(text) for text in block_examples(block))
     return found
 
 

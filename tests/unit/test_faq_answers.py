@@ -71,7 +71,11 @@ def _responses() -> dict[str, list[dict[str, Any]]]:
 
 def _rendered() -> list[tuple[str, str, list[str]]]:
     """(response name, rendered text, button titles) for every variant of every response."""
-    values = local_facts(load_commune_config(ROOT / "config" / "commune.yml"))
+    values = {
+        **local_facts(load_commune_config(ROOT / "config" / "commune.yml")),
+        # Filled by an action from the conversation (actions.feedback.AskFeedbackReading).
+        "reading": "• Loại: Phản ánh\n• Lĩnh vực: Hạ tầng số (Internet, sóng, wifi)",
+    }
     return [
         (
             name,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from laikhe.first_message import draft_content, find_introduced_name, find_phone
+from laikhe.first_message import (
+    draft_content,
+    find_introduced_name,
+    find_phone,
+    split_name_and_phone,
+)
 
 ONE_MESSAGE = (
     "toi muon phan anh duong day internet o thon mau 1 hay bi mat mang, "
@@ -105,3 +110,22 @@ def test_an_introduced_name_is_found(text: str, name: str) -> None:
 )
 def test_no_name_is_guessed(text: str) -> None:
     assert find_introduced_name(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "phone"),
+    [
+        ("Nguyễn Văn An 0912 345 678", "Nguyễn Văn An", "+84912345678"),
+        ("Nguyen Van An, sdt 0912345678", "Nguyen Van An", "+84912345678"),
+        ("tôi là Trần Thị Lan, số điện thoại 0912.000.102", "Trần Thị Lan", "+84912000102"),
+        ("0912345678 - Lê Văn Tuấn", "Lê Văn Tuấn", "+84912345678"),
+    ],
+)
+def test_a_name_and_phone_typed_together_are_split(text: str, name: str, phone: str) -> None:
+    assert split_name_and_phone(text) == (name, phone)
+
+
+def test_a_name_without_a_phone_is_left_whole() -> None:
+    assert split_name_and_phone("Nguyễn Văn An") == ("Nguyễn Văn An", None)
+    # Too short to be a phone: the whole text stays the name answer (and is refused there).
+    assert split_name_and_phone("An 0912") == ("An 0912", None)

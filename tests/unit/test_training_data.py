@@ -30,9 +30,11 @@ def _examples(path: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for block in data.get("nlu", []):
         if "intent" in block:
-            lines = [
-                line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")
-            ]
+            examples = block["examples"]
+            if isinstance(examples, list):  # examples with metadata: [{text, metadata}]
+                lines = [str(example["text"]).strip() for example in examples]
+            else:
+                lines = [ln[2:].strip() for ln in examples.splitlines() if ln.startswith("- ")]
             found.setdefault(block["intent"], []).extend(
                 ANNOTATION.sub(r"\1\2", ln) for ln in lines
             )

@@ -1,0 +1,394 @@
+"""Reads a message as an opinion to send: a report from a question, its kind and field.
+
+Residents describe a problem in the words of an FAQ topic ("mẹ tôi đăng ký định danh
+... mà app vẫn báo đang chờ duyệt"), so the intent classifiers, trained to find the
+topic, answer them with the topic's brochure. This component asks a second question of
+the same features: is the message an opinion (phản ánh, kiến nghị, góp ý), a question,
+or neither; and which field of the commune's categories it concerns.
+
+It runs in the engine, after the intent vote and the ResponseSelector, because only there
+can it change what the turn does: a message the intent classifiers read as `faq` or
+`out_of_scope` but that is confidently an opinion becomes `give_feedback` (or
+`business_proposal`, whichever of the two the classifiers ranked higher), so the rules
+start the form on it and the form reads the text as the draft content. A message that
+is only probably an opinion keeps its FAQ answer and is marked `offer`, so the answer
+offers to send it to the commune. The other way round, a message read as `give_feedback`
+that is clearly a question with an FAQ answer gets the answer first.
+
+Its reading is added to the parse data under ``opinion`` (kinds with probabilities, the
+three likeliest fields): the form shows the likely kind and field in one step the
+resident confirms; nothing is applied unconfirmed.
+
+Training examples: examples whose metadata names a ``kind`` and ``field``, in
+nlu/opinions.yml; FAQ examples are questions and the conversation intents are neither.
+
+Features: its own TF-IDF of word 1-2-grams and character 2-4-grams of the normalised text
+(laikhe.vntext, as the tokenizer normalises), not the pipeline's count features. On the
+development set the same regression read the field right in 75 of 82 opinions on these
+features against 66 on the pipeline's, and the kind as well (75 against 74;
+scripts/compare_readers.py, docs/conversation-report.md). Teaching the field with the FAQ
+examples (each topic mapped to a field) made it worse (72 of 82): they are questions,
+written unlike reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Final
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    METADATA,
+    METADATA_EXAMPLE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+
+from laikhe.vntext import normalize
+
+logger = logging.getLogger(__name__)
+
+# What the ResponseSelector adds, and the intent key Rasa gives a retrieval intent.
+RESPONSE_SELECTOR: Final = "response_selector"
+FULL_RETRIEVAL_INTENT: Final = "full_retrieval_intent_name"
+# Parse-data key of the reading.
+OPINION: Final = "opinion"
+QUESTION: Final = "cau_hoi"
+NEITHER: Final = "khac"
+OPINION_KINDS: Final = ("phan_anh", "kien_nghi", "gop_y")
+# An opinion whose kind the example does not say ("tôi muốn góp ý", "phản ánh đường hỏng"
+# in the older give_feedback examples): it counts as an opinion, never proposed as a kind.
+UNSAID: Final = "y_kien"
+KINDS: Final = (*OPINION_KINDS, UNSAID, QUESTION, NEITHER)
+FEEDBACK: Final = "give_feedback"
+BUSINESS: Final = "business_proposal"
+# Intents whose examples are neither an opinion nor a question about the services.
+NEITHER_INTENTS: Final = frozenset(
+    {
+        "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help",
+        "out_of_scope", "cancel", "request_human", "check_ticket_status", "delete_my_data",
+    }
+)  # fmt: skip
+FIELDS_SHOWN: Final = 3
+
+START = "start_threshold"
+OFFER = "offer_threshold"
+QUESTION_BACK = "question_threshold"
+REDIRECT_FROM = "redirect_from"
+KIND_C = "kind_C"
+FIELD_C = "field_C"
+# What the saved regressions and vectorizers are made of: loading refuses anything else.
+TRUSTED_TYPES: Final = frozenset(
+    {
+        "builtins.dict", "builtins.list", "builtins.tuple", "builtins.slice", "builtins.str",
+        "builtins.float", "builtins.int", "builtins.bool", "builtins.NoneType", "builtins.set",
+        "numpy.dtype", "numpy.ndarray", "numpy.float64", "numpy.int64", "numpy.int32",
+        "numpy.str_", "scipy.sparse._csr.csr_matrix",
+        "sklearn.pipeline.Pipeline", "sklearn.pipeline.FeatureUnion",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "engine_addons.opinion_reader.normalized",
+    }
+)  # fmt: skip
+
+
+def example_metadata(message: Message) -> Mapping[str, Any]:
+    metadata = message.get(METADATA) or {}
+    example = metadata.get(METADATA_EXAMPLE) if isinstance(metadata, dict) else None
+    return example if isinstance(example, dict) else {}
+
+
+def kind_label(message: Message) -> str | None:
+    """The kind an example teaches, or None when it teaches none."""
+    kind = example_metadata(message).get("kind")
+    if kind in KINDS:
+        return str(kind)
+    intent = message.get(INTENT)
+    if intent == "faq":
+        return QUESTION
+    if intent == FEEDBACK:
+        return UNSAID
+    if intent == BUSINESS:
+        return "kien_nghi"  # a business asks the commune for support
+    if intent in NEITHER_INTENTS:
+        return NEITHER
+    return None
+
+
+def field_label(message: Message) -> str | None:
+    """The field an example teaches: only an opinion's, from its metadata."""
+    field = example_metadata(message).get("field")
+    return field if isinstance(field, str) and field else None
+
+
+def opinion_share(kinds: Mapping[str, float]) -> float:
+    return sum(kinds.get(kind, 0.0) for kind in (*OPINION_KINDS, UNSAID))
+
+
+def redirected(
+    intent: Mapping[str, Any],
+    ranking: list[dict[str, Any]],
+    kinds: Mapping[str, float],
+    *,
+    start: float,
+    redirect_from: frozenset[str],
+) -> list[dict[str, Any]] | None:
+    """The new intent ranking when a message read as `redirect_from` is confidently an
+    opinion (its share of opinion kinds at least `start`), else None.
+
+    The opinion intent the classifiers ranked higher takes the opinion share as its
+    confidence; the other intents share the rest in their old proportions, so the
+    fallback's threshold and ambiguity checks keep their meaning."""
+    if intent.get(INTENT_NAME_KEY) not in redirect_from:
+        return None
+    share = opinion_share(kinds)
+    if share < start:
+        return None
+    scores = {entry[INTENT_NAME_KEY]: float(entry["confidence"]) for entry in ranking}
+    target = BUSINESS if scores.get(BUSINESS, 0.0) > scores.get(FEEDBACK, 0.0) else FEEDBACK
+    return _lead(ranking, target, share)
+
+
+def faq_answer_key(message: Message) -> str | None:
+    """The FAQ answer the ResponseSelector picked ("faq/vneid_register"), if any."""
+    selector = message.get(RESPONSE_SELECTOR) or {}
+    key = ((selector.get("faq") or {}).get("response") or {}).get("intent_response_key")
+    return key if isinstance(key, str) and key.startswith("faq/") else None
+
+
+def confirmed(
+    intent: Mapping[str, Any],
+    ranking: list[dict[str, Any]],
+    kinds: Mapping[str, float],
+    *,
+    start: float,
+) -> list[dict[str, Any]] | None:
+    """The new intent ranking when the classifiers' own `give_feedback` or
+    `business_proposal` is confidently an opinion to the reader too: the two agree, so
+    the lower confidence ("phản ánh" alone, shorter than most examples) does not send
+    it to the fallback. None when nothing changes."""
+    name = intent.get(INTENT_NAME_KEY)
+    share = opinion_share(kinds)
+    if name not in (FEEDBACK, BUSINESS) or share < start:
+        return None
+    if float(intent.get("confidence") or 0.0) >= share:
+        return None
+    return _lead(ranking, str(name), share)
+
+
+def answered_as_faq(
+    intent: Mapping[str, Any],
+    ranking: list[dict[str, Any]],
+    kinds: Mapping[str, float],
+    *,
+    threshold: float,
+    has_answer: bool,
+) -> list[dict[str, Any]] | None:
+    """The new intent ranking when a message read as `give_feedback` is a question (its
+    question probability at least `threshold`) the FAQ has an answer to, else None: the
+    resident gets the answer first, and can still send it («Chưa rõ»)."""
+    if intent.get(INTENT_NAME_KEY) != FEEDBACK or not has_answer:
+        return None
+    question = float(kinds.get(QUESTION, 0.0))
+    if question < threshold:
+        return None
+    return _lead(ranking, "faq", question)
+
+
+def _lead(ranking: list[dict[str, Any]], target: str, confidence: float) -> list[dict[str, Any]]:
+    """`target` first with `confidence`; the others share the rest in their proportions."""
+    scores = {entry[INTENT_NAME_KEY]: float(entry["confidence"]) for entry in ranking}
+    rest = {name: score for name, score in scores.items() if name != target}
+    total = sum(rest.values())
+    new = [{INTENT_NAME_KEY: target, "confidence": confidence}]
+    new += [
+        {INTENT_NAME_KEY: name, "confidence": (1.0 - confidence) * score / total if total else 0.0}
+        for name, score in sorted(rest.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return new
+
+
+def reading(
+    kinds: Mapping[str, float],
+    fields: Mapping[str, float],
+    *,
+    offer: bool,
+    redirected_from: str | None,
+) -> dict[str, Any]:
+    """The parse-data entry: every kind's probability, the likeliest fields first."""
+    ranked = sorted(fields.items(), key=lambda item: (-item[1], item[0]))[:FIELDS_SHOWN]
+    return {
+        "kinds": {kind: round(kinds.get(kind, 0.0), 4) for kind in KINDS},
+        "fields": [{"name": name, "confidence": round(p, 4)} for name, p in ranked],
+        "offer": offer,
+        "redirected_from": redirected_from,
+    }
+
+
+def normalized(text: str) -> str:
+    return normalize(text)
+
+
+def _classifier(strength: float) -> Pipeline:
+    features = make_union(
+        TfidfVectorizer(preprocessor=normalized, ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(
+            preprocessor=normalized, analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True
+        ),
+    )
+    # Balanced: FAQ questions outnumber the opinion examples several times over.
+    regression = LogisticRegression(C=strength, max_iter=2000, class_weight="balanced")
+    return make_pipeline(features, regression)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class OpinionReader(GraphComponent):
+    """Two regressions on the text's TF-IDF features: kind, then field."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            START: 0.7,
+            OFFER: 0.3,
+            QUESTION_BACK: 0.5,
+            REDIRECT_FROM: ["faq", "out_of_scope"],
+            KIND_C: 3.0,
+            FIELD_C: 10.0,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        kind_clf: Pipeline | None = None,
+        field_clf: Pipeline | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.kind_clf = kind_clf or _classifier(float(self.config[KIND_C]))
+        self.field_clf = field_clf or _classifier(float(self.config[FIELD_C]))
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        config = {**cls.get_default_config(), **config}
+        start, offer = float(config[START]), float(config[OFFER])
+        if not 0.0 < offer <= start <= 1.0:
+            raise ValueError(f"OpinionReader: need 0 < {OFFER} <= {START} <= 1")
+        if not 0.0 < float(config[QUESTION_BACK]) <= 1.0:
+            raise ValueError(f"OpinionReader: need 0 < {QUESTION_BACK} <= 1")
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OpinionReader:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
+        for clf, label_of in ((self.kind_clf, kind_label), (self.field_clf, field_label)):
+            pairs = [(str(e.get(TEXT)), label_of(e)) for e in examples]
+            labelled = [(text, label) for text, label in pairs if label]
+            if len({label for _, label in labelled}) >= 2:
+                clf.fit([text for text, _ in labelled], [label for _, label in labelled])
+        self.persist()
+        return self._resource
+
+    @staticmethod
+    def _probabilities(clf: Pipeline, texts: list[str]) -> list[dict[str, float]]:
+        if not hasattr(clf, "classes_"):
+            return [{} for _ in texts]
+        return [
+            {str(name): float(p) for name, p in zip(clf.classes_, row, strict=True)}
+            for row in clf.predict_proba(texts)
+        ]
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if not messages or not hasattr(self.kind_clf, "classes_"):
+            return messages
+        x = [str(message.get(TEXT) or "") for message in messages]
+        start, offer = float(self.config[START]), float(self.config[OFFER])
+        back = float(self.config[QUESTION_BACK])
+        sources = frozenset(self.config[REDIRECT_FROM])
+        for message, kinds, fields in zip(
+            messages,
+            self._probabilities(self.kind_clf, x),
+            self._probabilities(self.field_clf, x),
+            strict=True,
+        ):
+            intent = message.get(INTENT) or {}
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            answer = faq_answer_key(message)
+            was: str | None = str(intent.get(INTENT_NAME_KEY))
+            new_ranking = redirected(intent, ranking, kinds, start=start, redirect_from=sources)
+            if new_ranking is None:
+                new_ranking = answered_as_faq(
+                    intent, ranking, kinds, threshold=back, has_answer=answer is not None
+                )
+                if new_ranking is not None:
+                    new_ranking[0][FULL_RETRIEVAL_INTENT] = answer
+            if new_ranking is None:
+                was = None  # the same intent, at most more confident
+                new_ranking = confirmed(intent, ranking, kinds, start=start)
+            if new_ranking:
+                message.set(INTENT, new_ranking[0], add_to_output=True)
+                message.set(INTENT_RANKING_KEY, new_ranking, add_to_output=True)
+            now = (new_ranking[0] if new_ranking else intent).get(INTENT_NAME_KEY)
+            offered = now == "faq" and opinion_share(kinds) >= offer
+            message.set(
+                OPINION,
+                reading(kinds, fields, offer=offered, redirected_from=was),
+                add_to_output=True,
+            )
+        return messages
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump(self.kind_clf, model_dir / "kind.skops")
+            sio.dump(self.field_clf, model_dir / "field.skops")
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> OpinionReader:
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                loaded = []
+                for name in ("kind.skops", "field.skops"):
+                    path = model_dir / name
+                    # Only the types this component writes; a file holding any other
+                    # was not written by it.
+                    unknown = set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES
+                    if unknown:
+                        raise ValueError(f"unexpected types in {name}: {sorted(unknown)}")
+                    loaded.append(sio.load(path, trusted=sorted(TRUSTED_TYPES)))
+        except ValueError:
+            logger.warning("OpinionReader: no trained classifiers; opinions are not read")
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, *loaded)

@@ -1,0 +1,296 @@
+"""OpinionReader: a report told from a question, its kind and field, inside Rasa."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    METADATA,
+    METADATA_EXAMPLE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from engine_addons.opinion_reader import (
+    OPINION,
+    OpinionReader,
+    answered_as_faq,
+    confirmed,
+    field_label,
+    kind_label,
+    reading,
+    redirected,
+)
+from tests.engine.test_intent_vote import context, featurize, parse
+
+# --- pure parts --------------------------------------------------------------------------
+
+
+def opinion(text: str, kind: str, field: str) -> Message:
+    return Message(
+        data={
+            TEXT: text,
+            INTENT: "give_feedback",
+            METADATA: {METADATA_EXAMPLE: {"kind": kind, "field": field}},
+        }
+    )
+
+
+def faq(text: str, key: str) -> Message:
+    return Message(data={TEXT: text, INTENT: "faq", INTENT_RESPONSE_KEY: f"faq/{key}"})
+
+
+def test_labels_come_from_metadata_then_the_intent() -> None:
+    assert kind_label(opinion("mạng mất", "phan_anh", "ha_tang_so")) == "phan_anh"
+    assert field_label(opinion("mạng mất", "phan_anh", "ha_tang_so")) == "ha_tang_so"
+    assert kind_label(faq("cách đăng ký vneid", "vneid_register")) == "cau_hoi"
+    # A question teaches no field: questions are written unlike reports.
+    assert field_label(faq("cách đăng ký vneid", "vneid_register")) is None
+    assert kind_label(Message(data={TEXT: "chào", INTENT: "greet"})) == "khac"
+    assert kind_label(Message(data={TEXT: "dn đề nghị", INTENT: "business_proposal"})) == (
+        "kien_nghi"
+    )
+    # A feedback example without a kind is an opinion of unsaid kind.
+    assert kind_label(Message(data={TEXT: "góp ý", INTENT: "give_feedback"})) == "y_kien"
+    assert kind_label(Message(data={TEXT: "tin sai", INTENT: "report_misinformation"})) is None
+
+
+FAQ_RANKING = [
+    {"name": "faq", "confidence": 0.6},
+    {"name": "business_proposal", "confidence": 0.1},
+    {"name": "give_feedback", "confidence": 0.2},
+    {"name": "greet", "confidence": 0.1},
+]
+SOURCES = frozenset({"faq", "out_of_scope"})
+
+
+def test_a_confident_opinion_read_as_faq_becomes_feedback() -> None:
+    kinds = {"phan_anh": 0.5, "kien_nghi": 0.2, "gop_y": 0.05, "cau_hoi": 0.2, "khac": 0.05}
+    ranking = redirected(FAQ_RANKING[0], FAQ_RANKING, kinds, start=0.7, redirect_from=SOURCES)
+    assert ranking == [
+        {"name": "give_feedback", "confidence": pytest.approx(0.75)},
+        {"name": "faq", "confidence": pytest.approx(0.25 * 0.6 / 0.8)},
+        {"name": "business_proposal", "confidence": pytest.approx(0.25 * 0.1 / 0.8)},
+        {"name": "greet", "confidence": pytest.approx(0.25 * 0.1 / 0.8)},
+    ]
+
+
+def test_below_the_threshold_or_from_another_intent_nothing_changes() -> None:
+    kinds = {"phan_anh": 0.5, "cau_hoi": 0.5}
+    assert redirected(FAQ_RANKING[0], FAQ_RANKING, kinds, start=0.6, redirect_from=SOURCES) is None
+    strong = {"phan_anh": 0.9, "cau_hoi": 0.1}
+    complaint = {"name": "file_complaint", "confidence": 0.5}
+    assert redirected(complaint, [complaint], strong, start=0.6, redirect_from=SOURCES) is None
+
+
+def test_a_business_ranked_above_feedback_goes_to_the_business_form() -> None:
+    ranking = [
+        {"name": "out_of_scope", "confidence": 0.5},
+        {"name": "business_proposal", "confidence": 0.3},
+        {"name": "give_feedback", "confidence": 0.2},
+    ]
+    kinds = {"kien_nghi": 0.8, "khac": 0.2}
+    new = redirected(ranking[0], ranking, kinds, start=0.6, redirect_from=SOURCES)
+    assert new is not None and new[0] == {"name": "business_proposal", "confidence": 0.8}
+
+
+def test_reading_lists_every_kind_and_the_three_likeliest_fields() -> None:
+    fields = {"vneid": 0.5, "dich_vu_cong": 0.3, "khac": 0.1, "chu_ky_so": 0.1}
+    assert reading({"phan_anh": 0.9}, fields, offer=False, redirected_from="faq") == {
+        "kinds": {
+            "phan_anh": 0.9,
+            "kien_nghi": 0.0,
+            "gop_y": 0.0,
+            "y_kien": 0.0,
+            "cau_hoi": 0.0,
+            "khac": 0.0,
+        },
+        "fields": [
+            {"name": "vneid", "confidence": 0.5},
+            {"name": "dich_vu_cong", "confidence": 0.3},
+            {"name": "chu_ky_so", "confidence": 0.1},
+        ],
+        "offer": False,
+        "redirected_from": "faq",
+    }
+
+
+def test_a_clear_question_read_as_feedback_gets_its_faq_answer() -> None:
+    ranking = [
+        {"name": "give_feedback", "confidence": 0.6},
+        {"name": "faq", "confidence": 0.3},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    kinds = {"cau_hoi": 0.8, "phan_anh": 0.2}
+    assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.5, has_answer=True) == [
+        {"name": "faq", "confidence": 0.8},
+        {"name": "give_feedback", "confidence": pytest.approx(0.2 * 0.6 / 0.7)},
+        {"name": "greet", "confidence": pytest.approx(0.2 * 0.1 / 0.7)},
+    ]
+    # No FAQ answer to give, a question not clear enough, or another intent: unchanged.
+    assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.5, has_answer=False) is None
+    assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.9, has_answer=True) is None
+    business = {"name": "business_proposal", "confidence": 0.6}
+    assert answered_as_faq(business, [business], kinds, threshold=0.5, has_answer=True) is None
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"start_threshold": 0.3, "offer_threshold": 0.5},
+        {"offer_threshold": 0},
+        {"question_threshold": 0},
+    ],
+)
+def test_bad_thresholds_are_refused(config: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        OpinionReader.validate_config(config)
+
+
+# --- inside Rasa: real tokenizer, featurizer and persistence ------------------------------
+
+
+def training_messages() -> list[Message]:
+    """Built anew per test: featurizing a message adds features to it."""
+    return [
+        *(
+            opinion(text, "phan_anh", "ha_tang_so")
+            for text in (
+                "mạng internet ở thôn mất suốt",
+                "song dien thoai xom toi yeu lam",
+                "wifi nhà văn hóa hỏng cả tháng",
+                "cap quang dut ma nha mang ko sua",
+            )
+        ),
+        *(
+            opinion(text, "kien_nghi", "vneid")
+            for text in (
+                "đề nghị xã cử người cài vneid cho người già",
+                "de nghi cong an xa lam dinh danh tai nha cho cu ong",
+                "mong xã hỗ trợ kích hoạt định danh mức 2",
+                "xin xa mo them diem lam dinh danh",
+            )
+        ),
+        *(
+            faq(text, "vneid_register")
+            for text in (
+                "làm sao đăng ký vneid",
+                "cach kich hoat dinh danh muc 2 the nao",
+                "đăng ký định danh ở đâu",
+                "vneid la gi",
+            )
+        ),
+        *(
+            Message(data={TEXT: text, INTENT: "greet"})
+            for text in ("xin chào", "chào bạn", "alo", "hi ad")
+        ),
+    ]
+
+
+CONFIG = {
+    **OpinionReader.get_default_config(),
+    "start_threshold": 0.5,
+    "offer_threshold": 0.3,
+}
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> tuple[LocalModelStorage, Any, OpinionReader]:
+    storage = LocalModelStorage(tmp_path)
+    training = TrainingData(training_messages())
+    featurizer = featurize(storage, training)
+    reader = OpinionReader.create(CONFIG, storage, Resource("reader"), context())
+    reader.train(training)
+    return storage, featurizer, reader
+
+
+def faq_parse(text: str, storage: LocalModelStorage, featurizer: Any) -> Message:
+    message = parse(text, storage, featurizer)
+    ranking = [{"name": "faq", "confidence": 0.7}, {"name": "give_feedback", "confidence": 0.3}]
+    message.set(INTENT, ranking[0])
+    message.set(INTENT_RANKING_KEY, ranking)
+    return message
+
+
+def test_a_report_read_as_faq_is_redirected_with_its_kind_and_field(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, reader = trained
+    message = faq_parse("mang internet o thon toi mat suot", storage, featurizer)
+    reader.process([message])
+    assert message.get(INTENT)["name"] == "give_feedback"
+    found = message.as_dict(only_output_properties=True)[OPINION]
+    assert max(found["kinds"], key=found["kinds"].get) == "phan_anh"
+    assert found["fields"][0]["name"] == "ha_tang_so"
+    assert found["redirected_from"] == "faq"
+
+
+def test_a_question_keeps_its_faq_answer(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, reader = trained
+    message = faq_parse("làm sao để đăng ký vneid", storage, featurizer)
+    reader.process([message])
+    assert message.get(INTENT)["name"] == "faq"
+    found = message.get(OPINION)
+    assert max(found["kinds"], key=found["kinds"].get) == "cau_hoi"
+    assert found["redirected_from"] is None
+
+
+def test_loaded_reader_reads_like_the_trained_one(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, reader = trained
+    loaded = OpinionReader.load(CONFIG, storage, Resource("reader"), context())
+    first = faq_parse("de nghi xa lam dinh danh cho nguoi gia", storage, featurizer)
+    second = faq_parse("de nghi xa lam dinh danh cho nguoi gia", storage, featurizer)
+    reader.process([first])
+    loaded.process([second])
+    assert first.get(OPINION) == second.get(OPINION)
+    assert first.get(INTENT) == second.get(INTENT)
+
+
+def test_a_question_read_as_feedback_is_answered_with_the_selected_faq(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, reader = trained
+    message = parse("lam sao dang ky vneid", storage, featurizer)
+    ranking = [{"name": "give_feedback", "confidence": 0.6}, {"name": "faq", "confidence": 0.4}]
+    message.set(INTENT, ranking[0])
+    message.set(INTENT_RANKING_KEY, ranking)
+    message.set(
+        "response_selector",
+        {"faq": {"response": {"intent_response_key": "faq/vneid_register"}, "ranking": []}},
+    )
+    reader.process([message])
+    assert message.get(INTENT)["name"] == "faq"
+    assert message.get(INTENT)["full_retrieval_intent_name"] == "faq/vneid_register"
+    assert message.get(OPINION)["redirected_from"] == "give_feedback"
+
+
+def test_feedback_the_reader_agrees_with_is_made_confident() -> None:
+    ranking = [
+        {"name": "give_feedback", "confidence": 0.4},
+        {"name": "faq", "confidence": 0.35},
+        {"name": "greet", "confidence": 0.25},
+    ]
+    kinds = {"y_kien": 0.9, "cau_hoi": 0.1}
+    assert confirmed(ranking[0], ranking, kinds, start=0.7) == [
+        {"name": "give_feedback", "confidence": 0.9},
+        {"name": "faq", "confidence": pytest.approx(0.1 * 0.35 / 0.6)},
+        {"name": "greet", "confidence": pytest.approx(0.1 * 0.25 / 0.6)},
+    ]
+    # The reader unsure, the classifiers surer already, or another intent: unchanged.
+    assert confirmed(ranking[0], ranking, {"y_kien": 0.6}, start=0.7) is None
+    sure = {"name": "give_feedback", "confidence": 0.95}
+    assert confirmed(sure, [sure], kinds, start=0.7) is None
+    faq = {"name": "faq", "confidence": 0.4}
+    assert confirmed(faq, [faq], kinds, start=0.7) is None

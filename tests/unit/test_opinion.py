@@ -1,0 +1,109 @@
+"""What the engine's reading of a first message proposes (laikhe.opinion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from laikhe.opinion import (
+    FIELD_MIN,
+    KIND_MIN,
+    OPINION_KINDS,
+    Proposal,
+    offers_to_send,
+    propose,
+)
+
+CATEGORIES = ("vneid", "dich_vu_cong", "ha_tang_so", "khac")
+
+
+def read(kinds: dict[str, float], fields: list[tuple[str, float]]) -> dict[str, Any]:
+    return {
+        "kinds": kinds,
+        "fields": [{"name": name, "confidence": p} for name, p in fields],
+        "offer": False,
+        "redirected_from": None,
+    }
+
+
+def test_a_clear_reading_proposes_kind_and_field_with_the_likely_fields() -> None:
+    reading = read(
+        {"phan_anh": 0.8, "kien_nghi": 0.1, "gop_y": 0.0, "cau_hoi": 0.0, "khac": 0.1},
+        [("vneid", 0.7), ("dich_vu_cong", 0.2), ("chu_ky_so", 0.1)],
+    )
+    assert propose(reading, CATEGORIES) == Proposal("phan_anh", "vneid", ("vneid", "dich_vu_cong"))
+
+
+def test_the_kind_share_ignores_what_is_no_form_kind() -> None:
+    # "khac" (neither) takes most, but among the form's kinds phản ánh is clear.
+    reading = read({"phan_anh": 0.3, "kien_nghi": 0.1, "khac": 0.6}, [("vneid", 0.9)])
+    assert propose(reading, CATEGORIES) == Proposal("phan_anh", "vneid", ("vneid",))
+
+
+def test_an_unclear_kind_or_field_is_not_proposed_but_the_likely_fields_stay() -> None:
+    below = FIELD_MIN - 0.01
+    reading = read(
+        {"phan_anh": 0.45, "kien_nghi": 0.45, "gop_y": 0.1},
+        [("ha_tang_so", below), ("khac", 0.3)],
+    )
+    assert KIND_MIN > 0.45
+    assert propose(reading, CATEGORIES) == Proposal(None, None, ("ha_tang_so", "khac"))
+
+
+def test_a_field_the_commune_does_not_configure_is_never_proposed() -> None:
+    reading = read({"gop_y": 1.0}, [("chu_ky_so", 0.9), ("khac", 0.1)])
+    assert propose(reading, CATEGORIES) == Proposal("gop_y", None, ("khac",))
+
+
+@pytest.mark.parametrize("reading", [None, "x", {"kinds": {}}, {"kinds": {}, "fields": []}])
+def test_no_reading_proposes_nothing(reading: Any) -> None:
+    assert propose(reading, CATEGORIES) is None
+
+
+def test_a_proposal_survives_its_slot() -> None:
+    proposal = Proposal("kien_nghi", None, ("khac", "vneid"))
+    assert Proposal.from_slot(proposal.as_slot()) == proposal
+    assert Proposal.from_slot(None) is None
+
+
+def test_only_an_offer_flag_offers() -> None:
+    assert offers_to_send({"opinion": {**read({}, []), "offer": True}})
+    assert not offers_to_send({"opinion": read({}, [])})
+    assert not offers_to_send({})
+
+
+def test_a_message_that_starts_the_form_is_read_as_an_opinion_kind() -> None:
+    reading = read({"cau_hoi": 0.6, "phan_anh": 0.3, "kien_nghi": 0.1}, [("vneid", 0.9)])
+    assert propose(reading, CATEGORIES).kind == "cau_hoi"  # type: ignore[union-attr]
+    started = propose(reading, CATEGORIES, OPINION_KINDS)
+    assert started is not None and started.kind == "phan_anh"
+
+
+def test_an_opinion_of_unsaid_kind_proposes_no_kind() -> None:
+    # "gửi góp ý" alone: the reader is sure it is an opinion, not of which kind.
+    reading = read({"y_kien": 0.76, "gop_y": 0.01, "cau_hoi": 0.14}, [("khac", 0.2)])
+    assert propose(reading, CATEGORIES, OPINION_KINDS) == Proposal(None, None, ("khac",))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("toi muon phan anh duong day internet o thon mau 1 hay bi mat mang", "phan_anh"),
+        ("Kiến nghị xã lắp thêm đèn đường", "kien_nghi"),
+        ("góp ý về trang thông tin của xã", "gop_y"),
+        ("phản ánh và kiến nghị về việc cấp điện", None),  # two named: the reading decides
+        ("đường ngõ 3 ngập nước", None),
+    ],
+)
+def test_a_kind_the_resident_names_is_the_kind(text: str, kind: str | None) -> None:
+    unsure = read({"y_kien": 0.9, "phan_anh": 0.05, "kien_nghi": 0.05}, [("khac", 0.9)])
+    proposal = propose(unsure, CATEGORIES, OPINION_KINDS, text=text)
+    assert proposal is not None and proposal.kind == kind
+
+
+def test_a_message_with_no_matter_gets_no_field() -> None:
+    reading = read({"y_kien": 0.9}, [("khac", 0.9), ("vneid", 0.05)])
+    assert propose(reading, CATEGORIES, OPINION_KINDS, text="phản ánh", field_read=False) == (
+        Proposal("phan_anh", None, ("khac", "vneid"))
+    )
