@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import ANSWER, HELP, MENU, REJECT, REPORT, START, VIEW, publish_commands
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload, split_text
 from bot.daily_jobs import schedule_daily_work
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
@@ -278,6 +279,7 @@ def _lifecycle_hooks(
     Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
 ]:
     async def start(application: Application) -> None:  # type: ignore[type-arg]
+        await publish_commands(application.bot)
         if application.job_queue is None:  # python-telegram-bot without [job-queue]
             raise RuntimeError("the digest and the retention purge need the JobQueue")
         schedule_daily_work(
@@ -333,12 +335,16 @@ def build_application(
     application.add_handler(CallbackQueryHandler(refuse_forged_button), group=-1)
     application.add_handler(CallbackQueryHandler(on_staff_button, pattern=STAFF_BUTTON_PATTERN))
     application.add_handler(MessageHandler(PROMPT_REPLY & ~filters.COMMAND, on_prompt_reply))
-    application.add_handler(CommandHandler("traloi", on_answer_command))
-    application.add_handler(CommandHandler("tuchoi", on_reject_command))
-    application.add_handler(CommandHandler("xem", on_view_command))
-    application.add_handler(CommandHandler("baocao", on_report_request))
-    application.add_handler(CommandHandler(["start", "menu"], on_start, filters=private))
-    application.add_handler(CommandHandler("help", on_help, filters=private))
+    # The command names are those of the «/» menus (bot.commands), so menu and handlers
+    # cannot drift apart.
+    application.add_handler(CommandHandler(ANSWER.command, on_answer_command))
+    application.add_handler(CommandHandler(REJECT.command, on_reject_command))
+    application.add_handler(CommandHandler(VIEW.command, on_view_command))
+    application.add_handler(CommandHandler(REPORT.command, on_report_request))
+    application.add_handler(
+        CommandHandler([START.command, MENU.command], on_start, filters=private)
+    )
+    application.add_handler(CommandHandler(HELP.command, on_help, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT, on_text))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.PHOTO, on_photo))

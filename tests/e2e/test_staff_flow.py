@@ -291,6 +291,28 @@ def test_bot_stopped_between_commit_and_send_delivers_once_after_restart(
         assert len(digests) == 1 and code in digests[0].content
 
 
+def test_the_command_menus_are_set_per_chat_scope_at_startup(
+    bot: BotProcess, telegram: FakeTelegramServer
+) -> None:
+    # Set before polling starts (post_init), so already there when the bot is up.
+    assert [r.status for r in telegram.requests("setMyCommands")] == [200, 200]
+    # Residents, in private chats: the greeting and help commands.
+    assert telegram.my_commands({"type": "all_private_chats"}) == [
+        ("start", "Bắt đầu trò chuyện với trợ lý"),
+        ("menu", "Xem các mục hỗ trợ"),
+        ("help", "Hướng dẫn sử dụng"),
+    ]
+    # Staff, in their office groups and the leaders' chat.
+    assert telegram.my_commands({"type": "all_group_chats"}) == [
+        ("traloi", "Trả lời ý kiến: /traloi <mã> [nội dung]"),
+        ("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý do]"),
+        ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
+        ("baocao", "Lập báo cáo ý kiến theo kỳ"),
+    ]
+    # Nothing in the default scope: staff commands never show in a resident's menu.
+    assert telegram.my_commands() == []
+
+
 def test_forward_to_another_group_answer_in_private_and_confidential_view(
     bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
 ) -> None:
