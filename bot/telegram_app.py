@@ -22,7 +22,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import ANSWER, HELP, MENU, REJECT, REPORT, START, VIEW, publish_commands
+from bot.commands import (
+    ANSWER,
+    HELP,
+    MENU,
+    REJECT,
+    REPORT,
+    START,
+    VIEW,
+    publish_commands,
+    publish_staff_commands,
+)
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload, split_text
 from bot.daily_jobs import schedule_daily_work
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
@@ -280,6 +290,7 @@ def _lifecycle_hooks(
 ]:
     async def start(application: Application) -> None:  # type: ignore[type-arg]
         await publish_commands(application.bot)
+        await publish_staff_commands(application.bot, staff.sessions)
         if application.job_queue is None:  # python-telegram-bot without [job-queue]
             raise RuntimeError("the digest and the retention purge need the JobQueue")
         schedule_daily_work(
