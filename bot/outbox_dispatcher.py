@@ -13,8 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,8 +55,6 @@ class DispatchSettings:
         )
 
 
-PeriodicTask = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
-
 __all__ = ["DispatchSettings", "OutboxDispatcher", "Outcome", "classify"]
 
 UNKNOWN_ALERT = "outbox_unknown"
@@ -70,7 +67,6 @@ class OutboxDispatcher:
         sessions: async_sessionmaker[AsyncSession],
         bot: Bot | Sender,
         settings: DispatchSettings | None = None,
-        periodic: list[tuple[float, PeriodicTask]] | None = None,
         leaders_chat_id: int | None = None,
     ) -> None:
         self._sessions = sessions
@@ -80,7 +76,6 @@ class OutboxDispatcher:
         timeout = self._settings.read_timeout
         self._sender = bot if isinstance(bot, Sender) else Sender(bot, read_timeout=timeout)
         self._leaders_chat_id = leaders_chat_id
-        self._periodic = [(every, task, [0.0]) for every, task in periodic or []]
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -109,7 +104,6 @@ class OutboxDispatcher:
         logger.info("outbox dispatcher started")
         while not self._stopping.is_set():
             try:
-                await self._run_periodic()
                 busy = await self.run_once()
             except Exception:
                 # The database may be briefly unavailable; keep the loop alive.
@@ -122,15 +116,6 @@ class OutboxDispatcher:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
         logger.info("outbox dispatcher stopped")
-
-    async def _run_periodic(self) -> None:
-        for every, task, last in self._periodic:
-            if time.monotonic() - last[0] >= every:
-                last[0] = time.monotonic()
-                try:
-                    await task(self._sessions)
-                except Exception:
-                    logger.exception("periodic task %s failed", getattr(task, "__name__", task))
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One claim-and-send cycle; returns how many rows were attempted."""

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -22,7 +22,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import (
+    ANSWER,
+    HELP,
+    MENU,
+    REJECT,
+    REPORT,
+    START,
+    VIEW,
+    publish_commands,
+    publish_staff_commands,
+)
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload, split_text
+from bot.daily_jobs import schedule_daily_work
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from bot.sender import DeliveryFailed, Outgoing, send_text, sender_for
 from bot.staff_handling import (
@@ -39,8 +51,6 @@ from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from bot.update_processor import PerChatUpdateProcessor
 from laikhe.settings import Settings
 from services.chat_migration import follow_chat_migration
-from services.digest import queue_digest_if_due
-from services.retention import DailyRetention
 
 logger = logging.getLogger(__name__)
 
@@ -272,30 +282,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.warning("could not tell a chat about the failure")
 
 
-DIGEST_CHECK_SECONDS = 60.0
-
-
-def _outbox_hooks(
-    staff: StaffContext, dispatch: DispatchSettings, tracker_store_url: str
+def _lifecycle_hooks(
+    settings: Settings, staff: StaffContext, dispatch: DispatchSettings
 ) -> tuple[
     Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
     Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
 ]:
-    async def check_digest(sessions: async_sessionmaker[AsyncSession]) -> None:
-        await queue_digest_if_due(
-            sessions=sessions, leaders_chat_id=staff.commune.commune.leaders_chat_id
-        )
-
-    # The retention periods of config/commune.yml, once a day (no JobQueue here: the
-    # dispatcher's periodic tasks are this process's scheduler).
-    purge = DailyRetention(staff.commune.retention, tracker_store_url)
-
     async def start(application: Application) -> None:  # type: ignore[type-arg]
+        await publish_commands(application.bot)
+        await publish_staff_commands(application.bot, staff.sessions)
+        if application.job_queue is None:  # python-telegram-bot without [job-queue]
+            raise RuntimeError("the digest and the retention purge need the JobQueue")
+        schedule_daily_work(
+            application.job_queue, staff, settings.tracker_store_url, ZoneInfo(settings.timezone)
+        )
         dispatcher = OutboxDispatcher(
             staff.sessions,
             sender_for(application.bot),  # the replies' Sender: one order per chat
             dispatch,
-            periodic=[(DIGEST_CHECK_SECONDS, check_digest), (DIGEST_CHECK_SECONDS, purge)],
             leaders_chat_id=staff.commune.commune.leaders_chat_id,
         )
         application.bot_data[DISPATCHER_KEY] = dispatcher
@@ -319,16 +323,14 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    start_outbox, stop_outbox = _outbox_hooks(
-        staff, dispatch or DispatchSettings(), settings.tracker_store_url
-    )
+    start, stop = _lifecycle_hooks(settings, staff, dispatch or DispatchSettings())
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        .post_init(start_outbox)
-        .post_stop(stop_outbox)
+        .post_init(start)
+        .post_stop(stop)
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
@@ -344,12 +346,16 @@ def build_application(
     application.add_handler(CallbackQueryHandler(refuse_forged_button), group=-1)
     application.add_handler(CallbackQueryHandler(on_staff_button, pattern=STAFF_BUTTON_PATTERN))
     application.add_handler(MessageHandler(PROMPT_REPLY & ~filters.COMMAND, on_prompt_reply))
-    application.add_handler(CommandHandler("traloi", on_answer_command))
-    application.add_handler(CommandHandler("tuchoi", on_reject_command))
-    application.add_handler(CommandHandler("xem", on_view_command))
-    application.add_handler(CommandHandler("baocao", on_report_request))
-    application.add_handler(CommandHandler(["start", "menu"], on_start, filters=private))
-    application.add_handler(CommandHandler("help", on_help, filters=private))
+    # The command names are those of the «/» menus (bot.commands), so menu and handlers
+    # cannot drift apart.
+    application.add_handler(CommandHandler(ANSWER.command, on_answer_command))
+    application.add_handler(CommandHandler(REJECT.command, on_reject_command))
+    application.add_handler(CommandHandler(VIEW.command, on_view_command))
+    application.add_handler(CommandHandler(REPORT.command, on_report_request))
+    application.add_handler(
+        CommandHandler([START.command, MENU.command], on_start, filters=private)
+    )
+    application.add_handler(CommandHandler(HELP.command, on_help, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT, on_text))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.PHOTO, on_photo))

@@ -1,7 +1,8 @@
 """The working-morning digest: tickets due within one working day, and overdue ones.
 
 Each office group gets its own; the commune leaders' chat gets every overdue ticket.
-Queued in the outbox with a per-day key, so a restart never sends a second digest.
+Queued in the outbox with a per-day key, so a restart, or a second bot process, never
+sends a second digest. The bot's JobQueue (bot/daily_jobs.py) decides when to try.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import Office, Ticket
 from laikhe.labels import STATE_LABELS, format_date
-from services.calendar import add_working_days, is_working_day
+from services.calendar import HolidayOverrides, add_working_days, is_working_day
 from services.handling import WORKING_STATES
 from services.outbox import enqueue
 from services.tickets import VIETNAM
@@ -51,9 +52,11 @@ def _text(title: str, overdue: list[Ticket], due_soon: list[Ticket], today: date
     return "\n".join(lines)
 
 
-def digest_due(now: datetime) -> bool:
+def digest_due(now: datetime, overrides: HolidayOverrides | None = None) -> bool:
+    """A working day (holidays, days off and make-up Saturdays of services.calendar), from
+    DIGEST_TIME on, commune time. The bot's job fires every day and asks this."""
     local = now.astimezone(VIETNAM)
-    return is_working_day(local.date()) and local.time() >= DIGEST_TIME
+    return is_working_day(local.date(), overrides) and local.time() >= DIGEST_TIME
 
 
 async def queue_daily_digest(
@@ -113,18 +116,17 @@ async def queue_daily_digest(
 
 
 async def queue_digest_if_due(
-    *, sessions: async_sessionmaker[AsyncSession], leaders_chat_id: int | None
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    leaders_chat_id: int | None,
+    now: datetime | None = None,
 ) -> DigestResult | None:
-    """Called every minute by the bot: queues today's digest once its time has come."""
-    now = datetime.now(VIETNAM)
-    if not digest_due(now) or now.date() in _queued_days:
+    """Queue today's digest if its time has come (None if not). Run by the bot at
+    DIGEST_TIME and once at start-up; the dedupe keys make a second run a no-op."""
+    now = now or datetime.now(VIETNAM)
+    if not digest_due(now):
         return None
     async with sessions() as session:
         result = await queue_daily_digest(session=session, leaders_chat_id=leaders_chat_id, now=now)
         await session.commit()
-    # Once a day per process is enough; after a restart the dedupe keys keep it once.
-    _queued_days.add(now.date())
     return result
-
-
-_queued_days: set[date] = set()

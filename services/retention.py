@@ -370,11 +370,11 @@ async def run_retention(
 
 
 class DailyRetention:
-    """The bot's periodic task: runs `run_retention` once a day at `daily_at`.
+    """The bot's daily purge: runs `run_retention` once a commune day, from `daily_at` on.
 
-    The bot has no JobQueue (python-telegram-bot without the job-queue extra); its
-    outbox dispatcher already runs periodic tasks (the morning digest), so this is one
-    of them. Run by every bot process; a second run the same day finds nothing.
+    The bot's JobQueue calls it at `daily_at` and once at start-up (bot/daily_jobs.py);
+    the day of the last run keeps the two from purging twice the same day. Run by every
+    bot process; a second run the same day finds nothing.
     """
 
     def __init__(self, config: RetentionConfig, tracker_store_url: str | None) -> None:
@@ -386,8 +386,8 @@ class DailyRetention:
         now = datetime.now(VIETNAM)
         if not retention_due(now, self._config, self._last_run):
             return
-        # Marked first: a failing purge is logged by the dispatcher and retried tomorrow,
-        # not every minute.
+        # Marked first: a failing purge is logged by the job and tried again tomorrow (or
+        # at the next start-up), not again by this process today.
         self._last_run = now.date()
         await run_retention(
             sessions=sessions,

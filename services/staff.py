@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -71,6 +73,27 @@ async def list_staff(*, session: AsyncSession) -> list[StaffMember]:
         select(StaffMember).options(selectinload(StaffMember.office)).order_by(StaffMember.id)
     )
     return list(result.all())
+
+
+@dataclass(frozen=True)
+class StaffPrivateChats:
+    """The private chats of registered staff (a private chat's id is the user's id):
+    those still active, and those removed (deactivated, still named in the history)."""
+
+    active: tuple[int, ...]
+    removed: tuple[int, ...]
+
+
+async def staff_private_chats(*, session: AsyncSession) -> StaffPrivateChats:
+    rows = (
+        await session.execute(
+            select(StaffMember.telegram_user_id, StaffMember.active).order_by(StaffMember.id)
+        )
+    ).all()
+    return StaffPrivateChats(
+        active=tuple(user for user, active in rows if active),
+        removed=tuple(user for user, active in rows if not active),
+    )
 
 
 async def office_for_chat(*, session: AsyncSession, chat_id: int) -> Office | None:

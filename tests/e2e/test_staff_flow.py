@@ -35,6 +35,7 @@ from tests.integration.staff_helpers import (
     KT_GROUP,
     KT_LEAD_CLEARED,
     KT_OFFICER,
+    LEADER,
     VP_GROUP,
     VP_OFFICER,
     configure_groups,
@@ -289,6 +290,59 @@ def test_bot_stopped_between_commit_and_send_delivers_once_after_restart(
         # The working-morning digest (overdue: this ticket) came once across the restarts.
         digests = [m for m in telegram.messages(KT_GROUP) if m.content.startswith("🗓")]
         assert len(digests) == 1 and code in digests[0].content
+
+
+def test_the_command_menus_are_set_per_chat_scope_at_startup(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    # Set before polling starts (post_init), so already there when the bot is up: the two
+    # general scopes, then one call per registered staff member.
+    assert [r.status for r in telegram.requests("setMyCommands")] == [200] * 6
+    # Residents, in private chats: the greeting and help commands.
+    assert telegram.my_commands({"type": "all_private_chats"}) == [
+        ("start", "Bắt đầu trò chuyện với trợ lý"),
+        ("menu", "Xem các mục hỗ trợ"),
+        ("help", "Hướng dẫn sử dụng"),
+    ]
+    # Staff, in their office groups and the leaders' chat.
+    assert telegram.my_commands({"type": "all_group_chats"}) == [
+        ("traloi", "Trả lời ý kiến: /traloi <mã> [nội dung]"),
+        ("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý do]"),
+        ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
+        ("baocao", "Lập báo cáo ý kiến theo kỳ"),
+    ]
+    # Nothing in the default scope: staff commands never show in a resident's menu.
+    assert telegram.my_commands() == []
+    # Each registered staff member's private chat (its id is the user's): the residents'
+    # commands and the staff ones, which work there too.
+    staff_private_menu = [
+        ("start", "Bắt đầu trò chuyện với trợ lý"),
+        ("menu", "Xem các mục hỗ trợ"),
+        ("help", "Hướng dẫn sử dụng"),
+        ("traloi", "Trả lời ý kiến: /traloi <mã> [nội dung]"),
+        ("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý do]"),
+        ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
+        ("baocao", "Lập báo cáo ý kiến theo kỳ"),
+    ]
+    staff = (KT_OFFICER, VP_OFFICER, LEADER, KT_LEAD_CLEARED)
+    for user in staff:
+        assert telegram.my_commands({"type": "chat", "chat_id": user}) == staff_private_menu
+    assert telegram.my_commands({"type": "chat", "chat_id": RESIDENT}) == []
+    assert telegram.requests("deleteMyCommands") == []
+
+    # A removed staff member loses the staff menu at the next start (back to the residents'
+    # one); the others keep theirs.
+    assert admin(prepared_db, "staff", "remove", "--telegram-id", str(VP_OFFICER)).returncode == 0
+    bot.stop()
+    bot.start()
+    assert telegram.my_commands({"type": "chat", "chat_id": VP_OFFICER}) == []
+    deleted = telegram.requests("deleteMyCommands")
+    assert [(r.params["scope"], r.status) for r in deleted] == [
+        ({"type": "chat", "chat_id": VP_OFFICER}, 200)
+    ]
+    for user in (KT_OFFICER, LEADER, KT_LEAD_CLEARED):
+        assert telegram.my_commands({"type": "chat", "chat_id": user}) == staff_private_menu
+    assert [r.status for r in telegram.requests("setMyCommands")] == [200] * (6 + 5)
 
 
 def test_forward_to_another_group_answer_in_private_and_confidential_view(

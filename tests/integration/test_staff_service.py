@@ -9,7 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Office, StaffRole
 from laikhe.commune import CommuneConfig
 from services.report_requests import NOT_ALLOWED, NOT_STAFF, decide_report_scope
-from services.staff import StaffError, active_staff, register_staff, remove_staff
+from services.staff import (
+    StaffError,
+    StaffPrivateChats,
+    active_staff,
+    register_staff,
+    remove_staff,
+    staff_private_chats,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 KT_GROUP = -100111
@@ -61,6 +68,18 @@ async def test_register_update_and_remove(staffed: Sessions) -> None:
         assert await remove_staff(session=session, telegram_user_id=11) is True
         assert await remove_staff(session=session, telegram_user_id=11) is False
         assert await active_staff(session=session, telegram_user_id=11) is None
+
+
+async def test_private_chats_of_active_and_removed_staff(staffed: Sessions) -> None:
+    """What the bot reads at start-up to give or take back the staff «/» menu."""
+    async with staffed() as session:
+        assert await staff_private_chats(session=session) == StaffPrivateChats((11, 12, 13), ())
+        await remove_staff(session=session, telegram_user_id=12)
+        assert await staff_private_chats(session=session) == StaffPrivateChats((11, 13), (12,))
+        # Registered again: back among the active staff, in registration order.
+        await register_staff(session=session, telegram_user_id=12, full_name="Cán bộ VP",
+                             office_code="VP", role=StaffRole.OFFICER)  # fmt: skip
+        assert await staff_private_chats(session=session) == StaffPrivateChats((11, 12, 13), ())
 
 
 @pytest.mark.parametrize(
