@@ -155,7 +155,9 @@ class ActionRecordFaqVote(Action):
             await session.commit()
         # The question answered, when it was typed, goes with the offer to ask staff.
         draft = tracker.get_slot(DRAFT_SLOT)
-        staff_question = draft_payload("give_feedback") if draft else "/give_feedback"
+        staff_question = (
+            draft_payload("give_feedback", as_question=True) if draft else "/give_feedback"
+        )
         if vote == VOTE_USEFUL:
             dispatcher.utter_message(text="Cảm ơn Anh/Chị đã đánh giá!")
         else:

@@ -30,7 +30,7 @@ from actions.ticket_forms import (
 from db.models import AttachmentKind, TicketKind
 from laikhe.first_message import draft_content, slots_from_first_message
 from laikhe.labels import KIND_LABELS
-from laikhe.opinion import FORM_KINDS, OPINION_KINDS, Proposal, propose
+from laikhe.opinion import OPINION_KINDS, Proposal, propose
 from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
 from services.duplicates import find_likely_duplicate
@@ -349,11 +349,13 @@ class ValidateFeedbackForm(TicketFormValidation):
                 villages=await _village_choices(),
             )
         )
-        kinds = FORM_KINDS if question else OPINION_KINDS
+        if question:
+            # «Gửi câu hỏi cho cán bộ» pressed: the resident chose the kind.
+            found["feedback_kind"] = TicketKind.CAU_HOI.value
         proposal = propose(
             reading,
             list(await _category_choices()),
-            kinds,
+            () if question else OPINION_KINDS,
             text=text,
             field_read="feedback_content" in found,  # a matter to read a field from
         )

@@ -81,7 +81,9 @@ ALL_FORM_SLOTS: Final = (
     DRAFT_SLOT,
 )
 
+# «Gửi ý kiến này tới xã» sends it as an opinion, «Gửi câu hỏi cho cán bộ» as a question.
 FROM_DRAFT: Final = "draft"
+FROM_QUESTION: Final = "question"
 
 SEND: Final = "send"
 EDIT_MENU: Final = "menu"
@@ -90,15 +92,17 @@ EDIT_MENU_PAYLOAD: Final = '/inform{"edit":"menu"}'
 TextCheck = Callable[[str], tuple[str | None, str | None]]
 
 
-def starts_from_draft(latest_message: dict[str, Any]) -> bool:
-    return any(
-        entity.get("entity") == "choice" and entity.get("value") == FROM_DRAFT
-        for entity in latest_message.get("entities") or []
-    )
+def draft_sent_as(latest_message: dict[str, Any]) -> str | None:
+    """FROM_DRAFT or FROM_QUESTION when the form starts from a button that sends the kept
+    text on, else None."""
+    for entity in latest_message.get("entities") or []:
+        if entity.get("entity") == "choice" and entity.get("value") in (FROM_DRAFT, FROM_QUESTION):
+            return str(entity["value"])
+    return None
 
 
-def draft_payload(intent: str) -> str:
-    return f'/{intent}{{"choice":"{FROM_DRAFT}"}}'
+def draft_payload(intent: str, *, as_question: bool = False) -> str:
+    return f'/{intent}{{"choice":"{FROM_QUESTION if as_question else FROM_DRAFT}"}}'
 
 
 def reset_slots(form: str) -> list[dict[str, Any]]:
@@ -282,7 +286,7 @@ class TicketFormValidation(TypedAnswerValidation):
     ) -> dict[str, Any]:
         """What the message that starts the form already answers (slot -> value), given
         its text and the engine's reading of it (laikhe.opinion); `question`: an FAQ
-        question sent on by an offer, rather than a message that started the form."""
+        question the resident chose to send to staff as a question («Chưa rõ»)."""
         return {}
 
     async def get_extraction_events(
@@ -303,10 +307,11 @@ class TicketFormValidation(TypedAnswerValidation):
         question = False
         if text.lstrip().startswith("/"):
             # A button: only an offer to send what was asked carries a text, kept with it.
-            if not starts_from_draft(message) or not isinstance(draft, dict):
+            sent_as = draft_sent_as(message)
+            if sent_as is None or not isinstance(draft, dict):
                 return events
             text, reading = str(draft.get("text") or ""), draft.get("opinion")
-            used, question = [SlotSet(DRAFT_SLOT, None)], True
+            used, question = [SlotSet(DRAFT_SLOT, None)], sent_as == FROM_QUESTION
         if not text.strip():
             return [*events, *used]
         found = {

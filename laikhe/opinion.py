@@ -96,7 +96,7 @@ def propose(
     # kind: a kind is proposed only when the reading itself is clear.
     total = sum(shares.values()) + float(read.get(UNSAID) or 0.0)
     kind = None
-    if total > 0:
+    if kinds and total > 0:
         best = max(kinds, key=lambda k: shares[k])
         kind = best if shares[best] / total >= KIND_MIN else None
     ranked = [

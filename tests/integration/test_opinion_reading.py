@@ -292,8 +292,33 @@ async def test_unclear_offers_to_send_the_question_and_the_form_starts_with_it(
     )
     _, messages = await run(ActionRecordFaqVote(), vote, domain)
     assert messages[0]["buttons"] == [
-        {"title": "Gửi câu hỏi cho cán bộ", "payload": '/give_feedback{"choice":"draft"}'}
+        {"title": "Gửi câu hỏi cho cán bộ", "payload": '/give_feedback{"choice":"question"}'}
     ]
+    start = tracker(
+        slots={"opinion_draft": draft},
+        text='/give_feedback{"choice":"question"}',
+        intent="give_feedback",
+        entities=[{"entity": "choice", "value": "question"}],
+    )
+    events, _ = await run(ValidateFeedbackForm(), start, domain)
+    # The resident chose to ask a question: that kind is set; the field read is proposed.
+    assert events == [
+        SlotSet("opinion_draft", None),
+        SlotSet(
+            "feedback_proposal",
+            {"kind": None, "category": "dich_vu_cong", "likely": ["dich_vu_cong", "vneid"]},
+        ),
+        SlotSet("feedback_content", question),
+        SlotSet("feedback_kind", "cau_hoi"),
+        SlotSet("requested_slot", "feedback_consent"),
+    ]
+
+
+async def test_an_opinion_sent_on_from_an_faq_answer_is_read_as_an_opinion(
+    domain: dict[str, Any],
+) -> None:
+    question = "dang ky dinh danh 2 thang roi van cho duyet"
+    draft = {"text": question, "opinion": {**READING, "kinds": {"cau_hoi": 0.6, "phan_anh": 0.4}}}
     start = tracker(
         slots={"opinion_draft": draft},
         text='/give_feedback{"choice":"draft"}',
@@ -301,15 +326,7 @@ async def test_unclear_offers_to_send_the_question_and_the_form_starts_with_it(
         entities=[{"entity": "choice", "value": "draft"}],
     )
     events, _ = await run(ValidateFeedbackForm(), start, domain)
-    assert events == [
-        SlotSet("opinion_draft", None),
-        SlotSet(
-            "feedback_proposal",
-            {"kind": "cau_hoi", "category": "dich_vu_cong", "likely": ["dich_vu_cong", "vneid"]},
-        ),
-        SlotSet("feedback_content", question),
-        SlotSet("requested_slot", "feedback_consent"),
-    ]
+    assert events[:2] == [SlotSet("opinion_draft", None), SlotSet("feedback_proposal", PROPOSAL)]
 
 
 async def test_a_plain_start_button_does_not_pick_up_an_old_question(
