@@ -577,6 +577,21 @@ def markdown(
     return "\n".join(lines)
 
 
+# Everything after this line in the written report is the run before issue #22's changes,
+# kept when the report is written again, so the file shows after and before.
+BEFORE_MARKER = "<!-- before: kept when the report is rewritten -->"
+
+
+def with_before(report: str, path: Path) -> str:
+    """The new report followed by the kept "before" part of the file, if it has one."""
+    if not path.exists():
+        return report
+    old = path.read_text(encoding="utf-8")
+    if BEFORE_MARKER not in old:
+        return report
+    return f"{report.rstrip()}\n\n{BEFORE_MARKER}\n{old.split(BEFORE_MARKER, 1)[1].lstrip()}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=sorted(SETS), default="dev")
@@ -639,7 +654,7 @@ def main(argv: list[str] | None = None) -> None:
         report = markdown(
             results, args.set, field_names, seconds, args.label, details=args.set == "dev"
         )
-        args.write.write_text(report, encoding="utf-8")
+        args.write.write_text(with_before(report, args.write), encoding="utf-8")
         print(f"written {args.write}", file=sys.stderr)
 
 
