@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime
 from db.models import UnansweredQuestion
+from laikhe.payloads import payload
 from laikhe.topics import FAQ_TOPIC_TITLES, INTENT_TITLES
 from services.tickets import VIETNAM
 
@@ -43,12 +44,12 @@ def clarification_buttons(latest_message: dict[str, Any], limit: int = 2) -> lis
                     buttons.append(
                         {
                             "title": FAQ_TOPIC_TITLES[key],
-                            "payload": f'/faq{{"faq_topic":"{key}"}}',
+                            "payload": payload("faq", faq_topic=key),
                         }
                     )
                     break
         elif name in INTENT_TITLES:
-            buttons.append({"title": INTENT_TITLES[name], "payload": f"/{name}"})
+            buttons.append({"title": INTENT_TITLES[name], "payload": payload(name)})
         if len(buttons) == limit:
             break
     return buttons

@@ -14,6 +14,7 @@ from actions.ticket_forms import DRAFT_SLOT, draft_payload
 from db.models import FaqVote
 from laikhe.commune import CommuneConfig
 from laikhe.opinion import offers_to_send, reading_of
+from laikhe.payloads import payload
 from laikhe.validators import clean_text
 from services.tickets import VIETNAM
 
@@ -102,11 +103,11 @@ def vote_buttons(topic: str) -> list[dict[str, str]]:
     return [
         {
             "title": "Hữu ích",
-            "payload": f'/faq_vote{{"vote":"{VOTE_USEFUL}","faq_topic":"{topic}"}}',
+            "payload": payload("faq_vote", vote=VOTE_USEFUL, faq_topic=topic),
         },
         {
             "title": "Chưa rõ",
-            "payload": f'/faq_vote{{"vote":"{VOTE_UNCLEAR}","faq_topic":"{topic}"}}',
+            "payload": payload("faq_vote", vote=VOTE_UNCLEAR, faq_topic=topic),
         },
     ]
 

@@ -31,6 +31,7 @@ from db.models import AttachmentKind, TicketKind
 from laikhe.first_message import draft_content, slots_from_first_message
 from laikhe.labels import KIND_LABELS
 from laikhe.opinion import OPINION_KINDS, Proposal, propose
+from laikhe.payloads import payload
 from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
 from laikhe.vntext import normalize
 from services.duplicates import find_likely_duplicate
@@ -85,7 +86,7 @@ ADD_PHOTOS_SLOT: Final = "feedback_add_photos"
 
 
 def inform_payload(entity: str, value: str) -> str:
-    return f'/inform{{"{entity}":"{value}"}}'
+    return payload("inform", **{entity: value})
 
 
 async def _category_choices() -> dict[str, str]:
@@ -605,7 +606,7 @@ class SubmitFeedback(Action):
                 buttons=[
                     {
                         "title": f"Tra cứu {code}",
-                        "payload": f'/check_ticket_status{{"ticket_code":"{code}"}}',
+                        "payload": payload("check_ticket_status", ticket_code=code),
                     }
                 ],
             )

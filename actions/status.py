@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.runtime import get_runtime
 from db.models import TicketState
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
+from laikhe.payloads import fits_a_button, payload
 from services.duplicates import OPEN_STATES
 from services.resident import REOPEN_WINDOW_DAYS, my_tickets
 from services.tickets import VIETNAM, TicketStatus, parse_ticket_code, ticket_status
@@ -37,17 +38,15 @@ DB_PROBLEM: Final = (
 )
 ASK_CODE: Final = "Anh/Chị vui lòng gõ mã ý kiến cần tra cứu (dạng LK-2026-000123)."
 MY_TICKETS_SHOWN: Final = 5
-# Telegram refuses callback data longer than this: every payload must fit.
-MAX_PAYLOAD_BYTES: Final = 64
 
 
 def op_payload(verb: str, code: str, arg: str | None = None) -> str:
     """The button payload of a ticket operation (the contract shared with the staff side)."""
     value = f"{verb}:{code}" if arg is None else f"{verb}:{code}:{arg}"
-    payload = f'/ticket_op{{"op":"{value}"}}'
-    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"payload too long for Telegram: {payload}")
-    return payload
+    data = payload("ticket_op", op=value)
+    if not fits_a_button(data):
+        raise ValueError(f"payload too long for Telegram: {data}")
+    return data
 
 
 def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[dict[str, str]]:

@@ -25,6 +25,7 @@ from laikhe.contact import validate_person_name, validate_phone
 from laikhe.first_message import split_name_and_phone
 from laikhe.labels import format_date
 from laikhe.opinion import reading_of
+from laikhe.payloads import payload
 from laikhe.validators import clean_text
 from services.tickets import NewTicket, TicketLimitReached
 
@@ -87,7 +88,7 @@ FROM_QUESTION: Final = "question"
 
 SEND: Final = "send"
 EDIT_MENU: Final = "menu"
-EDIT_MENU_PAYLOAD: Final = '/inform{"edit":"menu"}'
+EDIT_MENU_PAYLOAD: Final = payload("inform", edit=EDIT_MENU)
 
 TextCheck = Callable[[str], tuple[str | None, str | None]]
 
@@ -102,7 +103,7 @@ def draft_sent_as(latest_message: dict[str, Any]) -> str | None:
 
 
 def draft_payload(intent: str, *, as_question: bool = False) -> str:
-    return f'/{intent}{{"choice":"{FROM_QUESTION if as_question else FROM_DRAFT}"}}'
+    return payload(intent, choice=FROM_QUESTION if as_question else FROM_DRAFT)
 
 
 def reset_slots(form: str) -> list[dict[str, Any]]:
@@ -125,7 +126,7 @@ def confirm_buttons() -> list[dict[str, str]]:
 
 
 def edit_payload(slot: str) -> str:
-    return f'/inform{{"edit":"{slot}"}}'
+    return payload("inform", edit=slot)
 
 
 def wants_edit_menu(tracker: Tracker, confirm_slot: str) -> bool:

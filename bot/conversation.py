@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.engine_client import EngineClient, EngineUnavailable
 from laikhe.logsafe import pseudonym
+from laikhe.payloads import payload
 from laikhe.validators import clean_text, is_telegram_file_id
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def photo_payload(file_id: str) -> str | None:
     """The engine payload that hands a photo (by file id) to the current form step."""
     if not is_telegram_file_id(file_id):
         return None
-    return f'/inform{{"photo":"{file_id}"}}'
+    return payload("inform", photo=file_id)
 
 
 @dataclass(frozen=True)

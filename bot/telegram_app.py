@@ -49,13 +49,13 @@ from bot.staff_handling import (
 )
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from bot.update_processor import PerChatUpdateProcessor
+from laikhe.payloads import fits_a_button
 from laikhe.settings import Settings
 from services.chat_migration import follow_chat_migration
 
 logger = logging.getLogger(__name__)
 
 CONVERSATION_KEY = "conversation"
-CALLBACK_DATA_MAX_BYTES = 64
 BUTTON_EXPIRED = "Nút này đã hết hiệu lực."
 NOT_OUR_BUTTON = "Nút này không hợp lệ. Anh/Chị gõ «hướng dẫn» để xem các mục."
 SOMETHING_WENT_WRONG = (
@@ -67,7 +67,7 @@ def keyboard_for(reply: Reply) -> InlineKeyboardMarkup | None:
     buttons = [
         InlineKeyboardButton(button.title, callback_data=button.payload)
         for button in reply.buttons
-        if len(button.payload.encode()) <= CALLBACK_DATA_MAX_BYTES
+        if fits_a_button(button.payload)
     ]
     if not buttons:
         return None

@@ -5,7 +5,6 @@ Texts are plain (no parse mode) so whatever a resident typed is shown literally.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Final
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AttachmentKind, Office, Ticket, TicketAttachment
 from laikhe.labels import KIND_LABELS, format_date
+from laikhe.payloads import payload
 from services.outbox import Keyboard, enqueue
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def staff_keyboard(ticket: Ticket) -> Keyboard:
 
 def resident_op(op: str) -> str:
     """A resident button handled by the conversation (intent ticket_op)."""
-    return "/ticket_op" + json.dumps({"op": op}, separators=(",", ":"))
+    return payload("ticket_op", op=op)
 
 
 def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới") -> str:

@@ -18,11 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import OutboxMessage, OutboxStatus
+from laikhe.payloads import CALLBACK_DATA_MAX_BYTES, fits_a_button
 
 UTC: Final = timezone.utc
 SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
-# Telegram's limit for callback data; a longer button would make the whole send fail.
-CALLBACK_DATA_MAX_BYTES: Final = 64
 MAX_TEXT_CHARS: Final = 4096
 MAX_CAPTION_CHARS: Final = 1024
 # Rows an earlier message to the same chat is still waiting on: sending later ones
@@ -44,8 +43,10 @@ def as_utc(moment: datetime) -> datetime:
 def keyboard_json(rows: Keyboard) -> str:
     for row in rows:
         for text, data in row:
-            if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-                raise ValueError(f"callback data of {text!r} is over 64 bytes: {data!r}")
+            # A longer button would make the whole send fail.
+            if not fits_a_button(data):
+                limit = CALLBACK_DATA_MAX_BYTES
+                raise ValueError(f"callback data of {text!r} is over {limit} bytes: {data!r}")
     return json.dumps(
         {"inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in rows]},
         ensure_ascii=False,
