@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import StaffRole
 from laikhe.commune import CommuneConfig
 from reports.charts import report_charts
 from reports.data import ReportData, collect_report_data, to_local
@@ -19,10 +18,6 @@ from reports.xlsx_report import write_xlsx
 from services.tickets import VIETNAM
 
 COMMUNE_WIDE = "toan-xa"
-# Roles that may ask for the commune-wide report or any office's.
-LEADER_ROLES = frozenset({StaffRole.COMMUNE_LEADER.value, StaffRole.ADMIN.value})
-# Roles that may ask for their own office's report only.
-OFFICE_ROLES = frozenset({StaffRole.OFFICER.value, StaffRole.OFFICE_LEAD.value})
 
 
 @dataclass(frozen=True)
@@ -36,29 +31,6 @@ def report_basename(office_code: str | None, start: date, end: date) -> str:
     """bao-cao-toan-xa-2026-06-16-2026-12-15, bao-cao-kt-2026-06-16-2026-12-15."""
     scope = office_code.lower() if office_code else COMMUNE_WIDE
     return f"bao-cao-{scope}-{start.isoformat()}-{end.isoformat()}"
-
-
-def may_request_report(
-    role: str | None, office_code_of_staff: str | None, requested_office: str | None
-) -> bool:
-    """Whether a staff member may get a report.
-
-    No role means not registered staff: refused. Commune leaders and administrators get
-    the commune-wide report and any office's. Officers and office leads get their own
-    office's report only, never the commune-wide one (it would show the other offices'
-    figures) and never another office's.
-    """
-    if role is None:
-        return False
-    if role in LEADER_ROLES:
-        return True
-    if role in OFFICE_ROLES:
-        return (
-            office_code_of_staff is not None
-            and requested_office is not None
-            and requested_office.upper() == office_code_of_staff.upper()
-        )
-    return False
 
 
 async def build_report(
@@ -93,4 +65,4 @@ async def build_report(
     return ReportFiles(docx=docx_path, xlsx=xlsx_path, data=data)
 
 
-__all__ = ["ReportFiles", "build_report", "may_request_report", "report_basename"]
+__all__ = ["ReportFiles", "build_report", "report_basename"]

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import StaffRole
 from laikhe.commune import CommuneConfig
-from reports.service import may_request_report
+from services.access import may_request_report
 from services.staff import active_staff, office_for_chat
 
 NOT_STAFF = "Xin lỗi, chỉ cán bộ đã đăng ký của xã mới yêu cầu được báo cáo."

@@ -15,8 +15,9 @@ from reports.periods import (
     previous_half_year_period,
     requested_period,
 )
-from reports.service import may_request_report, report_basename
+from reports.service import report_basename
 from reports.text import administrative_date, number, percent
+from services.access import may_request_report
 
 
 @pytest.mark.parametrize(
