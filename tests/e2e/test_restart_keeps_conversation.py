@@ -21,9 +21,9 @@ def test_half_filled_form_survives_an_engine_restart(
     wait_reply(telegram, chat, 0, "Bảo vệ dữ liệu cá nhân")
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Đồng ý")
-    wait_reply(telegram, chat, seen, "loại ý kiến")
+    wait_reply(telegram, chat, seen, "• Loại: Góp ý")  # the kind named, to confirm
     seen = count(telegram, chat)
-    telegram.press_button_with_text(chat, "Góp ý")
+    telegram.press_button_with_text(chat, "Đúng")
     wait_reply(telegram, chat, seen, "lĩnh vực")
     seen = count(telegram, chat)
     telegram.press_button_with_text(chat, "Tuyên truyền Nghị quyết 57")
