@@ -20,9 +20,9 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
+    say_submitted,
     short_text,
     submit_form_ticket,
-    submitted_text,
     summary_of,
 )
 from db.models import TicketKind
@@ -69,12 +69,11 @@ class AskBusinessConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        summary = summary_of(
-            "Anh/Chị kiểm tra lại kiến nghị của doanh nghiệp:", tracker, EDITABLE_LABELS
-        )
+        summary = summary_of(domain, "utter_line_business_summary", tracker, EDITABLE_LABELS)
         return ask_summary_or_edit(
             dispatcher,
             tracker,
+            domain,
             confirm_slot="business_confirm",
             summary=summary,
             fields=EDITABLE_LABELS,
@@ -151,10 +150,7 @@ class SubmitBusiness(Action):
     ) -> list[dict[str, Any]]:
         if tracker.get_slot("business_consent") is False:
             dispatcher.utter_message(
-                text=(
-                    "Dạ. Kiến nghị của doanh nghiệp cần người liên hệ để Phòng Kinh tế trả lời, "
-                    "nên tôi chưa ghi nhận. Anh/Chị vẫn có thể gửi góp ý ẩn danh."
-                ),
+                response="utter_business_needs_contact",
                 buttons=[{"title": "Gửi góp ý ẩn danh", "payload": "/give_feedback"}],
             )
             return reset_slots(FORM)
@@ -183,5 +179,5 @@ class SubmitBusiness(Action):
         )
         if not isinstance(saved, SavedTicket):
             return saved
-        dispatcher.utter_message(text=submitted_text(saved, what="kiến nghị", answer_here=True))
+        say_submitted(dispatcher, saved, form="business", answer_here=True)
         return reset_slots(FORM)

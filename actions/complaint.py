@@ -21,8 +21,8 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
+    say_submitted,
     submit_form_ticket,
-    submitted_text,
     summary_of,
 )
 from db.models import TicketKind
@@ -36,15 +36,6 @@ EDITABLE_LABELS: Final = {
     "contact_name": "Họ tên",
     "contact_phone": "Số điện thoại",
 }
-# Time limits from ../shared/facts/faq-facts.md (Luật Khiếu nại 2011, Điều 28) only.
-LEGAL_PATH: Final = (
-    "Khiếu nại, tố cáo phải làm theo thủ tục của Luật Khiếu nại và Luật Tố cáo: Anh/Chị gửi "
-    "đơn tới UBND xã hoặc cơ quan có thẩm quyền giải quyết. Khiếu nại được giải quyết lần "
-    "đầu không quá 30 ngày, vụ việc phức tạp không quá 45 ngày (Luật Khiếu nại 2011, Điều 28).\n"
-    "Tôi chỉ hướng dẫn và có thể ghi nhận nội dung để chuyển cán bộ được giao; nội dung được "
-    "giữ kín, và việc ghi nhận này không thay cho đơn theo luật.\n"
-    "Anh/Chị có muốn ghi nhận nội dung không?"
-)
 
 
 def complaint_slots(slots: dict[str, Any]) -> list[str]:
@@ -62,8 +53,10 @@ class AskComplaintRecord(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        # utter_complaint_legal_path: time limits from ../shared/facts/faq-facts.md
+        # (Luật Khiếu nại 2011, Điều 28) only.
         dispatcher.utter_message(
-            text=LEGAL_PATH,
+            response="utter_complaint_legal_path",
             buttons=[
                 {"title": "Ghi nhận nội dung", "payload": "/affirm"},
                 {"title": "Không, cảm ơn", "payload": "/deny"},
@@ -83,14 +76,11 @@ class AskComplaintConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        summary = summary_of(
-            "Anh/Chị kiểm tra lại nội dung khiếu nại, tố cáo (được giữ kín):",
-            tracker,
-            EDITABLE_LABELS,
-        )
+        summary = summary_of(domain, "utter_line_complaint_summary", tracker, EDITABLE_LABELS)
         return ask_summary_or_edit(
             dispatcher,
             tracker,
+            domain,
             confirm_slot="complaint_confirm",
             summary=summary,
             fields=EDITABLE_LABELS,
@@ -141,10 +131,7 @@ class SubmitComplaint(Action):
             return reset_slots(FORM)
         if tracker.get_slot("complaint_consent") is False:
             dispatcher.utter_message(
-                text=(
-                    "Dạ. Khiếu nại, tố cáo cần họ tên và số điện thoại để cán bộ liên hệ, nên "
-                    "tôi chưa ghi nhận. Anh/Chị có thể gửi đơn trực tiếp theo hướng dẫn trên."
-                ),
+                response="utter_complaint_needs_contact",
                 buttons=[
                     {"title": "Địa chỉ cơ quan xã", "payload": '/faq{"faq_topic":"office_contact"}'}
                 ],
@@ -169,8 +156,5 @@ class SubmitComplaint(Action):
         )
         if not isinstance(saved, SavedTicket):
             return saved
-        dispatcher.utter_message(
-            text=submitted_text(saved, what="nội dung khiếu nại, tố cáo", answer_here=True)
-            + "\nNội dung được giữ kín, chỉ cán bộ được giao mới xem."
-        )
+        say_submitted(dispatcher, saved, form="complaint", answer_here=True)
         return reset_slots(FORM)

@@ -22,11 +22,6 @@ from services.tickets import VIETNAM
 logger = logging.getLogger(__name__)
 
 MAX_LOGGED_CHARS = 500
-OFFER_STAFF = (
-    "Tôi vẫn chưa hiểu rõ câu hỏi. Anh/Chị có muốn gửi câu hỏi này tới cán bộ xã không? "
-    "Cán bộ sẽ trả lời qua cuộc trò chuyện này (trợ lý lưu câu hỏi và mã cuộc trò chuyện "
-    "để gửi câu trả lời)."
-)
 
 
 def clarification_buttons(latest_message: dict[str, Any], limit: int = 2) -> list[dict[str, str]]:
@@ -98,15 +93,13 @@ class ActionClarify(Action):
             return [SlotSet("pending_question", text or tracker.get_slot("pending_question"))]
         buttons = clarification_buttons(tracker.latest_message)
         buttons.append({"title": "Không phải các ý trên", "payload": "/deny"})
-        dispatcher.utter_message(
-            text="Xin lỗi, tôi chưa chắc đã hiểu đúng. Ý Anh/Chị là:", buttons=buttons
-        )
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         return [SlotSet("pending_question", text)]
 
 
 def offer_staff(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(
-        text=OFFER_STAFF,
+        response="utter_offer_staff_question",
         buttons=[
             {"title": "Gửi câu hỏi cho cán bộ", "payload": "/request_human"},
             {"title": "Xem hướng dẫn", "payload": "/help"},

@@ -128,7 +128,7 @@ class ActionAnswerFaq(Action):
         buttons = vote_buttons(topic)
         if offers_to_send(tracker.latest_message or {}):
             buttons.append(dict(SEND_OPINION_BUTTON))
-        dispatcher.utter_message(text="Câu trả lời có giúp ích cho Anh/Chị không?", buttons=buttons)
+        dispatcher.utter_message(response="utter_ask_faq_useful", buttons=buttons)
         return draft_of(tracker)
 
 
@@ -160,10 +160,10 @@ class ActionRecordFaqVote(Action):
             draft_payload("give_feedback", as_question=True) if draft else "/give_feedback"
         )
         if vote == VOTE_USEFUL:
-            dispatcher.utter_message(text="Cảm ơn Anh/Chị đã đánh giá!")
+            dispatcher.utter_message(response="utter_faq_vote_thanks")
         else:
             dispatcher.utter_message(
-                text=("Cảm ơn Anh/Chị. Anh/Chị có thể gửi câu hỏi để cán bộ xã trả lời trực tiếp."),
+                response="utter_faq_vote_unclear",
                 buttons=[{"title": "Gửi câu hỏi cho cán bộ", "payload": staff_question}],
             )
         return []

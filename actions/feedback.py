@@ -24,9 +24,10 @@ from actions.ticket_forms import (
     extract_consent,
     reset_slots,
     resolve_confirmation,
+    say_submitted,
     submit_form_ticket,
-    submitted_text,
 )
+from actions.wording import line
 from db.models import AttachmentKind, TicketKind
 from laikhe.first_message import draft_content, slots_from_first_message
 from laikhe.labels import KIND_LABELS
@@ -44,12 +45,6 @@ NO_VILLAGE: Final = "none"
 NO_DUPLICATE: Final = "none"
 PHOTOS_DONE: Final = "none"
 MAX_FORM_PHOTOS: Final = 5
-# A photo arrives as a Telegram file id; anything else (a URL, which Telegram would fetch
-# and post in the office group) was not sent as a photo and is dropped.
-NOT_A_PHOTO: Final = (
-    "Tôi chưa nhận được ảnh này. Anh/Chị gửi ảnh bằng biểu tượng đính kèm 📎, "
-    "hoặc bấm nút bên dưới."
-)
 # Formal feedback needs a name and a contact (Decree 20/2008 as amended by 92/2017); a
 # suggestion or a question is answered in this chat without them.
 FORMAL_KINDS: Final = frozenset({TicketKind.PHAN_ANH.value, TicketKind.KIEN_NGHI.value})
@@ -61,8 +56,6 @@ KIND_CHOICES: Final = {
 NO_MORE_PHOTOS: Final = frozenset(
     {"xong", "khong", "khong co", "khong co anh", "bo qua", "het", "du roi", "k", "ko"}
 )
-DETAIL_ADDED: Final = "Dạ, tôi đã thêm vào nội dung ý kiến (xem lại ở bước cuối)."
-PHOTO_ADDED: Final = "Đã nhận {count} ảnh (tối đa {limit})."
 # Answers to the reading step: apply what was read, or ask the kind / the field / both.
 READING_OK: Final = "ok"
 READING_ASK_KIND: Final = "kind"
@@ -189,7 +182,7 @@ class AskFeedbackCategory(Action):
             await _category_choices(), Proposal.from_slot(tracker.get_slot("feedback_proposal"))
         )
         dispatcher.utter_message(
-            text="Ý kiến của Anh/Chị thuộc lĩnh vực nào? Anh/Chị chọn một mục bên dưới.",
+            response="utter_choose_feedback_category",
             buttons=[
                 {"title": name, "payload": inform_payload("category", code)}
                 for code, name in choices.items()
@@ -210,10 +203,12 @@ class AskFeedbackReading(Action):
         kind, category = shown_reading(tracker.slots)
         lines = []
         if kind is not None:
-            lines.append(f"• Loại: {KIND_LABELS.get(kind, kind)}")
+            lines.append(line(domain, "utter_line_reading_kind", kind=KIND_LABELS.get(kind, kind)))
         if category is not None:
             names = await _category_choices()
-            lines.append(f"• Lĩnh vực: {names.get(category, category)}")
+            lines.append(
+                line(domain, "utter_line_reading_category", category=names.get(category, category))
+            )
         response = "utter_ask_feedback_reading"
         if kind is None:
             response = "utter_ask_feedback_reading_field"
@@ -238,9 +233,7 @@ class AskFeedbackVillage(Action):
         buttons.append(
             {"title": "Không theo thôn / bỏ qua", "payload": inform_payload("village", NO_VILLAGE)}
         )
-        dispatcher.utter_message(
-            text="Việc này ở thôn nào? Anh/Chị chọn hoặc gõ tên thôn.", buttons=buttons
-        )
+        dispatcher.utter_message(response="utter_choose_feedback_village", buttons=buttons)
         return []
 
 
@@ -254,10 +247,8 @@ class AskFeedbackDuplicate(Action):
         code = str(tracker.get_slot("feedback_duplicate_code"))
         # Only what any chat may see of another resident's ticket: no content, no contact.
         dispatcher.utter_message(
-            text=(
-                f"Xã đã nhận một ý kiến tương tự (cùng lĩnh vực, cùng thôn): mã {code}, "
-                "đang được xử lý. Anh/Chị có thể theo dõi ý kiến đó thay vì gửi mới."
-            ),
+            response="utter_feedback_duplicate_found",
+            code=code,
             buttons=[
                 {"title": f"Theo dõi {code}", "payload": inform_payload("choice", "follow")},
                 {"title": "Vẫn gửi ý kiến mới", "payload": inform_payload("choice", "new")},
@@ -274,40 +265,56 @@ class AskFeedbackPhotos(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         count = len(tracker.get_slot("feedback_photos") or [])
+        done = inform_payload("photo", PHOTOS_DONE)
         if count:
-            text = f"Đã nhận {count} ảnh. Anh/Chị gửi thêm ảnh, hoặc bấm «Xong»."
-            title = "Xong"
-        else:
-            text = (
-                f"Anh/Chị có ảnh chụp minh họa không? Gửi ảnh (tối đa {MAX_FORM_PHOTOS}) "
-                "rồi bấm «Xong», hoặc bấm «Không có ảnh»."
+            dispatcher.utter_message(
+                response="utter_feedback_photos_received",
+                count=count,
+                buttons=[{"title": "Xong", "payload": done}],
             )
-            title = "Không có ảnh"
-        dispatcher.utter_message(
-            text=text, buttons=[{"title": title, "payload": inform_payload("photo", PHOTOS_DONE)}]
-        )
+        else:
+            dispatcher.utter_message(
+                response="utter_feedback_photos_offer",
+                limit=MAX_FORM_PHOTOS,
+                buttons=[{"title": "Không có ảnh", "payload": done}],
+            )
         return []
 
 
-async def summary_text(slots: dict[str, Any]) -> str:
+async def summary_text(domain: DomainDict, slots: dict[str, Any]) -> str:
+    """The summary's lines, each worded in domain.yml (utter_line_summary_*)."""
     categories = await _category_choices()
     villages = await _village_choices()
-    lines = ["Anh/Chị kiểm tra lại ý kiến:"]
     kind = str(slots.get("feedback_kind"))
     anonymous = slots.get("feedback_consent") is False
-    lines.append(f"• Loại: {KIND_LABELS.get(kind, kind)}{' (ẩn danh)' if anonymous else ''}")
-    lines.append(f"• Lĩnh vực: {categories.get(str(slots.get('feedback_category')), 'Khác')}")
-    lines.append(f"• Thôn: {villages.get(str(slots.get('feedback_village')), 'Không ghi thôn')}")
-    lines.append(f"• Nội dung: {slots.get('feedback_content')}")
+    lines = [
+        line(domain, "utter_line_feedback_summary"),
+        line(
+            domain,
+            "utter_line_summary_kind_anonymous" if anonymous else "utter_line_summary_kind",
+            kind=KIND_LABELS.get(kind, kind),
+        ),
+    ]
+    category = categories.get(str(slots.get("feedback_category")))
+    if category is None:
+        lines.append(line(domain, "utter_line_summary_no_category"))
+    else:
+        lines.append(line(domain, "utter_line_summary_category", category=category))
+    village = villages.get(str(slots.get("feedback_village")))
+    if village is None:
+        lines.append(line(domain, "utter_line_summary_no_village"))
+    else:
+        lines.append(line(domain, "utter_line_summary_village", village=village))
+    lines.append(line(domain, "utter_line_summary_content", content=slots.get("feedback_content")))
     if slots.get("contact_name"):
-        lines.append(f"• Họ tên: {slots.get('contact_name')}")
+        lines.append(line(domain, "utter_line_summary_name", name=slots.get("contact_name")))
     if slots.get("contact_phone"):
-        lines.append(f"• Điện thoại: {slots.get('contact_phone')}")
+        lines.append(line(domain, "utter_line_summary_phone", phone=slots.get("contact_phone")))
     photos = len(slots.get("feedback_photos") or [])
     if photos:
-        lines.append(f"• Ảnh: {photos}")
+        lines.append(line(domain, "utter_line_summary_photos", count=photos))
     if slots.get("feedback_consent") is True and photos < MAX_FORM_PHOTOS:
-        lines.append("Có ảnh minh họa? Anh/Chị gửi ảnh ngay tại đây (tối đa 5).")
+        lines.append(line(domain, "utter_line_summary_photo_hint", limit=MAX_FORM_PHOTOS))
     return "\n".join(lines)
 
 
@@ -323,8 +330,9 @@ class AskFeedbackConfirm(Action):
         return ask_summary_or_edit(
             dispatcher,
             tracker,
+            domain,
             confirm_slot="feedback_confirm",
-            summary=await summary_text(tracker.slots),
+            summary=await summary_text(domain, tracker.slots),
             fields=fields,
         )
 
@@ -380,15 +388,19 @@ class ValidateFeedbackForm(TicketFormValidation):
         if photo is None or requested in (None, "feedback_photos_done"):
             return []
         if tracker.get_slot("feedback_consent") is not True or not is_telegram_file_id(photo):
-            dispatcher.utter_message(text=NOT_A_PHOTO)
+            # A photo arrives as a Telegram file id; anything else (a URL, which Telegram
+            # would fetch and post in the office group) was not sent as a photo: dropped.
+            dispatcher.utter_message(response="utter_not_a_photo")
             return []
         photos = list(tracker.get_slot("feedback_photos") or [])
         if len(photos) >= MAX_FORM_PHOTOS:
-            dispatcher.utter_message(text=f"Đã nhận đủ {MAX_FORM_PHOTOS} ảnh.")
+            dispatcher.utter_message(response="utter_photos_full", limit=MAX_FORM_PHOTOS)
             return []
         photos.append(photo)
         tracker.slots["feedback_photos"] = photos
-        dispatcher.utter_message(text=PHOTO_ADDED.format(count=len(photos), limit=MAX_FORM_PHOTOS))
+        dispatcher.utter_message(
+            response="utter_photo_added", count=len(photos), limit=MAX_FORM_PHOTOS
+        )
         return [SlotSet("feedback_photos", photos)]
 
     async def extract_feedback_consent(
@@ -401,12 +413,7 @@ class ValidateFeedbackForm(TicketFormValidation):
     ) -> dict[str, Any]:
         result = await consent_answer("feedback_consent", value, tracker, dispatcher)
         if result["feedback_consent"] is False:
-            dispatcher.utter_message(
-                text=(
-                    "Dạ. Anh/Chị vẫn gửi được góp ý ẩn danh: không lưu tên, số điện thoại "
-                    "hay mã cuộc trò chuyện, nên xã không trả lời riêng."
-                )
-            )
+            dispatcher.utter_message(response="utter_feedback_anonymous")
             # Anonymous: a name or phone read from the first message is never kept.
             return {
                 **result,
@@ -433,7 +440,7 @@ class ValidateFeedbackForm(TicketFormValidation):
         if answer is None:
             added = await self._added_detail(value, tracker, dispatcher)
             if not added:
-                dispatcher.utter_message(text="Anh/Chị bấm «Đúng» hoặc chọn mục cần sửa giúp.")
+                dispatcher.utter_message(response="utter_press_reading_button")
             return {"feedback_reading": None, **added}
         result: dict[str, Any] = {"feedback_reading": answer}
         if kind is not None and answer in (READING_OK, READING_ASK_CATEGORY):
@@ -453,9 +460,7 @@ class ValidateFeedbackForm(TicketFormValidation):
         if kind is None:
             added = await self._added_detail(value, tracker, dispatcher)
             if not added:
-                dispatcher.utter_message(
-                    text="Anh/Chị chọn loại ý kiến bằng các nút bên dưới giúp."
-                )
+                dispatcher.utter_message(response="utter_choose_feedback_kind_by_button")
             return {"feedback_kind": None, **added}
         if kind in FORMAL_KINDS:
             return {"feedback_kind": kind}
@@ -468,9 +473,7 @@ class ValidateFeedbackForm(TicketFormValidation):
         if code is None:
             added = await self._added_detail(value, tracker, dispatcher, category=None)
             if not added:
-                dispatcher.utter_message(
-                    text="Anh/Chị vui lòng chọn một lĩnh vực bằng các nút bên dưới."
-                )
+                dispatcher.utter_message(response="utter_choose_feedback_category_by_button")
             return {"feedback_category": None, **added}
         return {"feedback_category": code, **await self._duplicate(tracker, category=code)}
 
@@ -492,12 +495,7 @@ class ValidateFeedbackForm(TicketFormValidation):
         if code is None:
             added = await self._added_detail(value, tracker, dispatcher, village=None)
             if not added:
-                dispatcher.utter_message(
-                    text=(
-                        "Tôi chưa nhận ra tên thôn này. "
-                        "Anh/Chị chọn một thôn bên dưới hoặc bấm «bỏ qua»."
-                    )
-                )
+                dispatcher.utter_message(response="utter_feedback_village_unknown")
             return {"feedback_village": None, **added}
         return {"feedback_village": code, **await self._duplicate(tracker, village=code)}
 
@@ -513,21 +511,21 @@ class ValidateFeedbackForm(TicketFormValidation):
         photo = photo_id_of(tracker)
         if photo is not None and not is_telegram_file_id(photo):
             logger.warning("dropped a photo value that is not a Telegram file id")
-            dispatcher.utter_message(text=NOT_A_PHOTO)
+            # A photo arrives as a Telegram file id; anything else (a URL, which Telegram
+            # would fetch and post in the office group) was not sent as a photo: dropped.
+            dispatcher.utter_message(response="utter_not_a_photo")
             return {"feedback_photos_done": None}
         if photo is not None:
             photos.append(photo)
             if len(photos) >= MAX_FORM_PHOTOS:
-                dispatcher.utter_message(text=f"Đã nhận đủ {MAX_FORM_PHOTOS} ảnh.")
+                dispatcher.utter_message(response="utter_photos_full", limit=MAX_FORM_PHOTOS)
                 return {"feedback_photos_done": PHOTOS_DONE, "feedback_photos": photos}
             return {"feedback_photos_done": None, "feedback_photos": photos}
         if value == PHOTOS_DONE or normalize(str(value or "")) in NO_MORE_PHOTOS:
             return {"feedback_photos_done": PHOTOS_DONE}
         added = await self._added_detail(value, tracker, dispatcher)
         if not added:
-            dispatcher.utter_message(
-                text="Anh/Chị gửi ảnh (bấm biểu tượng đính kèm 📎), hoặc bấm nút bên dưới."
-            )
+            dispatcher.utter_message(response="utter_send_photo_or_press")
         return {"feedback_photos_done": None, **added}
 
     async def validate_feedback_confirm(
@@ -556,7 +554,7 @@ class ValidateFeedbackForm(TicketFormValidation):
         merged, problem = validate_feedback_text(f"{content} {detail}" if content else detail)
         if merged is None or problem is not None:
             return {}
-        dispatcher.utter_message(text=DETAIL_ADDED)
+        dispatcher.utter_message(response="utter_detail_added")
         # The step's own slot holds the typed text, not an answer: not used for the look-up.
         duplicate = await self._duplicate(tracker, content=merged, **unanswered)
         return {"feedback_content": merged, **duplicate}
@@ -599,10 +597,8 @@ class SubmitFeedback(Action):
         if tracker.get_slot("feedback_duplicate") == "follow":
             code = str(tracker.get_slot("feedback_duplicate_code"))
             dispatcher.utter_message(
-                text=(
-                    f"Dạ, Anh/Chị theo dõi ý kiến {code}. Xã không tạo ý kiến mới. "
-                    f"Để xem tiến độ, gõ «tra cứu {code}» hoặc bấm nút bên dưới."
-                ),
+                response="utter_feedback_following",
+                code=code,
                 buttons=[
                     {
                         "title": f"Tra cứu {code}",
@@ -640,9 +636,7 @@ class SubmitFeedback(Action):
         )
         if not isinstance(saved, SavedTicket):
             return saved
-        dispatcher.utter_message(
-            text=submitted_text(saved, what="ý kiến", answer_here=not anonymous)
-        )
+        say_submitted(dispatcher, saved, form="feedback", answer_here=not anonymous)
         if anonymous:
             # "Không lưu ... mã cuộc trò chuyện": the engine keeps this conversation (the
             # content typed, under the chat id) until the bot erases it, as for «xóa dữ

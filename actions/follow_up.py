@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.runtime import get_runtime
-from actions.status import DB_PROBLEM, op_payload, show_status
+from actions.status import op_payload, show_status
 from laikhe.labels import format_date
 from laikhe.validators import validate_feedback_text
 from services.resident import add_information, rate, reopen, withdraw
@@ -37,10 +37,8 @@ logger = logging.getLogger(__name__)
 VERBS: Final = frozenset({"show", "withdraw", "add", "reopen", "rate"})
 NOTE_VERBS: Final = frozenset({"add", "reopen"})
 CONFIRM_WITHDRAW: Final = "ok"
-BAD_OP: Final = (
-    "Nút này không còn dùng được hoặc không đúng. Anh/Chị gõ «tra cứu» kèm mã ý kiến "
-    "để xem lại, ví dụ: tra cứu LK-2026-000123."
-)
+# An old, malformed or foreign button.
+BAD_OP: Final = "utter_bad_ticket_button"
 NOTE_SLOTS: Final = ("ticket_note", "ticket_note_for")
 
 
@@ -69,11 +67,26 @@ def parse_op(value: object) -> TicketOp | None:
     return TicketOp(parts[0], code, parts[2] if len(parts) == 3 else None)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why an operation did not go through: a service's refusal in its own words
+    (services/resident_errors.py), or a domain response."""
+
+    text: str | None = None
+    response: str | None = None
+
+    def say(self, dispatcher: CollectingDispatcher) -> None:
+        if self.response is not None:
+            dispatcher.utter_message(response=self.response)
+        else:
+            dispatcher.utter_message(text=self.text)
+
+
 async def run_resident_service(
     operation: Callable[[AsyncSession], Awaitable[object]], *, commit: bool
-) -> str | None:
-    """Run one resident operation; the refusal or failure message, or None when it went
-    through. With commit=False it is a dry run: checked, then rolled back."""
+) -> Problem | None:
+    """Run one resident operation; why it failed, or None when it went through. With
+    commit=False it is a dry run: checked, then rolled back."""
     try:
         async with get_runtime().sessions() as session:
             await operation(session)
@@ -82,10 +95,10 @@ async def run_resident_service(
             else:
                 await session.rollback()
     except ResidentError as refusal:
-        return refusal.message
+        return Problem(text=refusal.message)
     except SQLAlchemyError:
         logger.exception("resident operation failed")
-        return DB_PROBLEM
+        return Problem(response="utter_system_problem")
     return None
 
 
@@ -109,11 +122,11 @@ class ActionTicketOp(Action):
         done = [SlotSet("ticket_code", None), *_note_events(needed=False)]
         op = parse_op(next(tracker.get_latest_entity_values("op"), None))
         if op is None:
-            dispatcher.utter_message(text=BAD_OP)
+            dispatcher.utter_message(response=BAD_OP)
             return done
         sender = tracker.sender_id
         if op.verb == "show" and op.arg is None:
-            await show_status(dispatcher, op.code, sender)
+            await show_status(dispatcher, domain, op.code, sender)
             return done
         if op.verb == "withdraw":
             return await self._withdraw(dispatcher, op, sender, done)
@@ -122,10 +135,10 @@ class ActionTicketOp(Action):
         if op.verb in NOTE_VERBS and op.arg is None:
             problem = await run_resident_service(_dry_run(op, sender), commit=False)
             if problem:
-                dispatcher.utter_message(text=problem)
+                problem.say(dispatcher)
                 return done
             return [SlotSet("ticket_code", None), *_note_events(needed=True, note_for=op.value)]
-        dispatcher.utter_message(text=BAD_OP)
+        dispatcher.utter_message(response=BAD_OP)
         return done
 
     async def _withdraw(
@@ -136,7 +149,7 @@ class ActionTicketOp(Action):
         done: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
         if op.arg not in (None, CONFIRM_WITHDRAW):
-            dispatcher.utter_message(text=BAD_OP)
+            dispatcher.utter_message(response=BAD_OP)
             return done
 
         async def operation(session: AsyncSession) -> object:
@@ -144,13 +157,11 @@ class ActionTicketOp(Action):
 
         problem = await run_resident_service(operation, commit=op.arg == CONFIRM_WITHDRAW)
         if problem:
-            dispatcher.utter_message(text=problem)
+            problem.say(dispatcher)
         elif op.arg is None:
             dispatcher.utter_message(
-                text=(
-                    f"Anh/Chị chắc chắn muốn rút ý kiến {op.code}? "
-                    "Ý kiến đã rút sẽ không được xử lý nữa."
-                ),
+                response="utter_confirm_withdraw",
+                code=op.code,
                 buttons=[
                     {
                         "title": "Rút ý kiến",
@@ -160,9 +171,7 @@ class ActionTicketOp(Action):
                 ],
             )
         else:
-            dispatcher.utter_message(
-                text=f"Đã rút ý kiến {op.code}. Cảm ơn Anh/Chị đã báo lại cho xã."
-            )
+            dispatcher.utter_message(response="utter_withdrawn", code=op.code)
         return done
 
     async def _rate(
@@ -173,7 +182,7 @@ class ActionTicketOp(Action):
         done: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
         if op.arg is None or not op.arg.isdigit():
-            dispatcher.utter_message(text=BAD_OP)
+            dispatcher.utter_message(response=BAD_OP)
             return done
         score = int(op.arg)
 
@@ -181,13 +190,10 @@ class ActionTicketOp(Action):
             return await rate(session=session, code=op.code, sender_id=sender, score=score)
 
         problem = await run_resident_service(operation, commit=True)
-        dispatcher.utter_message(
-            text=problem
-            or (
-                f"Cảm ơn Anh/Chị đã đánh giá {score}/5 cho kết quả xử lý ý kiến {op.code}. "
-                "Ý kiến của Anh/Chị giúp xã phục vụ tốt hơn."
-            )
-        )
+        if problem:
+            problem.say(dispatcher)
+        else:
+            dispatcher.utter_message(response="utter_rated", score=score, code=op.code)
         return done
 
 
@@ -218,17 +224,11 @@ class AskTicketNote(Action):
     ) -> list[dict[str, Any]]:
         op = parse_op(tracker.get_slot("ticket_note_for"))
         if op is not None and op.verb == "reopen":
-            text = (
-                f"Anh/Chị cho biết vì sao vấn đề trong ý kiến {op.code} chưa được giải quyết "
-                "(vài câu). Gõ «hủy» nếu muốn dừng."
-            )
+            dispatcher.utter_message(response="utter_ask_reopen_reason", code=op.code)
         else:
-            code = op.code if op else ""
-            text = (
-                f"Anh/Chị gõ nội dung cần bổ sung cho ý kiến {code} (vài câu). "
-                "Gõ «hủy» nếu muốn dừng."
+            dispatcher.utter_message(
+                response="utter_ask_added_information", code=op.code if op else ""
             )
-        dispatcher.utter_message(text=text)
         return []
 
 
@@ -256,7 +256,7 @@ class SubmitTicketNote(Action):
         op = parse_op(tracker.get_slot("ticket_note_for"))
         note = tracker.get_slot("ticket_note")
         if op is None or op.verb not in NOTE_VERBS or not note:
-            dispatcher.utter_message(text=BAD_OP)
+            dispatcher.utter_message(response=BAD_OP)
             return done
         sender = tracker.sender_id
         outcome: dict[str, Any] = {}
@@ -269,20 +269,14 @@ class SubmitTicketNote(Action):
 
         problem = await run_resident_service(operation, commit=True)
         if problem:
-            dispatcher.utter_message(text=problem)
+            problem.say(dispatcher)
         elif op.verb == "add":
-            dispatcher.utter_message(
-                text=(
-                    f"Đã bổ sung thông tin vào ý kiến {op.code}. "
-                    "Cán bộ phụ trách sẽ xem cùng ý kiến của Anh/Chị."
-                )
-            )
+            dispatcher.utter_message(response="utter_information_added", code=op.code)
         else:
             dispatcher.utter_message(
-                text=(
-                    f"Đã mở lại ý kiến {op.code} và chuyển lại cho cán bộ phụ trách.\n"
-                    f"Hạn trả lời mới: {format_date(outcome['due_date'])}"
-                )
+                response="utter_reopened",
+                code=op.code,
+                due_date=format_date(outcome["due_date"]),
             )
         return done
 

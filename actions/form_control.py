@@ -11,14 +11,6 @@ from rasa_sdk.types import DomainDict
 
 from actions.ticket_forms import ALL_FORM_SLOTS
 
-PHOTO_NOT_EXPECTED = (
-    "Tôi chưa cần ảnh ở bước này nên chưa lưu ảnh. Ảnh được nhận khi Anh/Chị gửi góp ý, "
-    "phản ánh (sau bước nhập nội dung)."
-)
-STALE_BUTTON = (
-    "Nút này thuộc một bước đã xong hoặc không phải bước hiện tại, nên không có gì thay đổi."
-)
-
 
 class CancelForm(Action):
     """«Hủy» / «thôi» in any ticket form: nothing is stored, every form slot is emptied."""
@@ -44,10 +36,11 @@ class UnexpectedInput(Action):
     ) -> list[dict[str, Any]]:
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
         in_form = bool(tracker.active_loop.get("name"))
-        text = PHOTO_NOT_EXPECTED if "photo" in entities else STALE_BUTTON
+        response = "utter_photo_not_expected" if "photo" in entities else "utter_stale_button"
         if in_form:
-            dispatcher.utter_message(text=text)
+            dispatcher.utter_message(response=response)
         else:
-            dispatcher.utter_message(text=f"{text} Anh/Chị cần gì cứ chọn mục bên dưới.")
+            # Outside a form the menu follows: the variant that points to it.
+            dispatcher.utter_message(response=f"{response}_menu")
             dispatcher.utter_message(response="utter_help")
         return []

@@ -17,8 +17,8 @@ from actions.ticket_forms import (
     check_text,
     reset_slots,
     resolve_confirmation,
+    say_submitted,
     submit_form_ticket,
-    submitted_text,
     summary_of,
 )
 from db.models import TicketKind
@@ -37,10 +37,11 @@ class AskMisinformationConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        summary = summary_of("Anh/Chị kiểm tra lại tin báo:", tracker, EDITABLE_LABELS)
+        summary = summary_of(domain, "utter_line_misinfo_summary", tracker, EDITABLE_LABELS)
         return ask_summary_or_edit(
             dispatcher,
             tracker,
+            domain,
             confirm_slot="misinfo_confirm",
             summary=summary,
             fields=EDITABLE_LABELS,
@@ -100,8 +101,5 @@ class SubmitMisinformation(Action):
         )
         if not isinstance(saved, SavedTicket):
             return saved
-        dispatcher.utter_message(
-            text=submitted_text(saved, what="tin báo", answer_here=keep_chat)
-            + "\nCảm ơn Anh/Chị đã góp phần ngăn tin sai. Anh/Chị không chia sẻ lại tin đó."
-        )
+        say_submitted(dispatcher, saved, form="misinfo", answer_here=keep_chat)
         return reset_slots(FORM)

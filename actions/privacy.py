@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime
+from actions.wording import line
 from laikhe.logsafe import pseudonym
 from services.privacy import ErasureReport, erase_personal_data
 
@@ -27,38 +28,34 @@ logger = logging.getLogger(__name__)
 ERASE_CONVERSATION_SIGNAL: Final = {"erase_conversation": True}
 
 
-def erasure_summary(report: ErasureReport) -> str:
-    """What was erased and, as truthfully, what was not and why."""
-    lines = ["Đã xóa dữ liệu cá nhân của Anh/Chị:"]
+def erasure_summary(domain: DomainDict, report: ErasureReport) -> str:
+    """What was erased and, as truthfully, what was not and why: the lines that apply,
+    each worded in domain.yml (utter_line_erased_*, utter_line_kept_*)."""
+    lines = [line(domain, "utter_line_erased")]
     if report.tickets:
-        lines.append(f"• {report.tickets} ý kiến đã được xóa nội dung và thông tin liên hệ.")
+        lines.append(line(domain, "utter_line_erased_tickets", count=report.tickets))
     if report.withdrawn:
-        lines.append(f"• {report.withdrawn} ý kiến đang xử lý đã được rút lại.")
+        lines.append(line(domain, "utter_line_erased_withdrawn", count=report.withdrawn))
     if report.attachments:
-        lines.append(f"• {report.attachments} ảnh/tệp đã được xóa.")
+        lines.append(line(domain, "utter_line_erased_attachments", count=report.attachments))
     if report.consent_records:
-        lines.append("• Các lần đồng ý xử lý dữ liệu đã được xóa.")
+        lines.append(line(domain, "utter_line_erased_consents"))
     if report.group_messages_deleting:
         lines.append(
-            f"• {report.group_messages_deleting} tin nhắn về ý kiến của Anh/Chị trong nhóm "
-            "cán bộ xã đang được gỡ."
+            line(domain, "utter_line_erasing_group_messages", count=report.group_messages_deleting)
         )
     # Erased by the bot once this reply is delivered (bot/__main__.eraser_for).
-    lines.append("• Lịch sử trò chuyện với trợ lý và các câu trợ lý chưa hiểu cũng được xóa.")
-    lines.append("Vẫn còn:")
+    lines.append(line(domain, "utter_line_erased_conversation"))
+    lines.append(line(domain, "utter_line_kept"))
     if report.tickets:
-        lines.append(
-            "• Số liệu thống kê của ý kiến (loại, lĩnh vực, thôn, ngày, kết quả xử lý) "
-            "cho báo cáo của xã, không gắn với Anh/Chị."
-        )
+        lines.append(line(domain, "utter_line_kept_statistics"))
     if report.group_messages_kept:
         lines.append(
-            f"• {report.group_messages_kept} tin nhắn cũ trong nhóm cán bộ xã: Telegram chỉ "
-            "cho trợ lý xóa tin gửi trong vòng 48 giờ."
+            line(domain, "utter_line_kept_group_messages", count=report.group_messages_kept)
         )
     if report.tickets:
-        lines.append("• Tin cán bộ tự viết, hoặc đã nhận riêng khi xem ý kiến (nếu có).")
-    lines.append("• Tin nhắn đang hiện trên máy của Anh/Chị: Anh/Chị tự xóa được.")
+        lines.append(line(domain, "utter_line_kept_staff_copies"))
+    lines.append(line(domain, "utter_line_kept_on_device"))
     return "\n".join(lines)
 
 
@@ -81,13 +78,8 @@ class DeleteMyData(Action):
                 await session.commit()
         except SQLAlchemyError:
             logger.exception("erasure failed for %s", pseudonym(tracker.sender_id))
-            dispatcher.utter_message(
-                text=(
-                    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên dữ liệu chưa được xóa. "
-                    "Anh/Chị vui lòng gõ «xóa dữ liệu của tôi» lại sau ít phút."
-                )
-            )
+            dispatcher.utter_message(response="utter_erasure_failed")
             return reset
-        dispatcher.utter_message(text=erasure_summary(report))
+        dispatcher.utter_message(text=erasure_summary(domain, report))
         dispatcher.utter_message(json_message=dict(ERASE_CONVERSATION_SIGNAL))
         return reset

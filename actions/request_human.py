@@ -168,12 +168,7 @@ class ValidateHumanRequestForm(TypedAnswerValidation):
         if value not in (True, False):
             return {"human_consent": None}
         if not await store_consent(tracker, granted=bool(value)):
-            dispatcher.utter_message(
-                text=(
-                    "Xin lỗi Anh/Chị, hệ thống chưa lưu được lựa chọn. "
-                    "Anh/Chị vui lòng bấm lại sau ít phút."
-                )
-            )
+            dispatcher.utter_message(response="utter_consent_not_stored_retry")
             return {"human_consent": None}
         return {"human_consent": bool(value)}
 
@@ -196,11 +191,7 @@ class SubmitHumanRequest(Action):
         reset = [SlotSet(slot, None) for slot in RESET]
         if tracker.get_slot("human_consent") is False:
             dispatcher.utter_message(
-                text=(
-                    "Câu hỏi chưa được gửi: cán bộ cần lưu mã cuộc trò chuyện để trả lời "
-                    "Anh/Chị. Anh/Chị vẫn có thể gửi góp ý ẩn danh (không nhận trả lời), "
-                    "hoặc liên hệ trực tiếp Ủy ban nhân dân xã."
-                ),
+                response="utter_human_question_not_sent",
                 buttons=[{"title": "Gửi góp ý ẩn danh", "payload": "/give_feedback"}],
             )
             return reset
@@ -225,19 +216,15 @@ class SubmitHumanRequest(Action):
             return [*reset[:-1], SlotSet("pending_question", str(question))]
         if saved is None:
             dispatcher.utter_message(
-                text=(
-                    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên câu hỏi chưa được gửi. "
-                    "Anh/Chị vui lòng thử lại sau ít phút."
-                ),
+                response="utter_human_question_save_failed",
                 buttons=[{"title": "Gửi lại", "payload": "/request_human"}],
             )
             # Keep the question: «Gửi lại» sends it without asking again.
             return [*reset[:-1], SlotSet("pending_question", str(question))]
         dispatcher.utter_message(
-            text=(
-                f"Đã gửi câu hỏi tới {saved.office_name}. Mã: {saved.code}\n"
-                "Cán bộ sẽ trả lời qua cuộc trò chuyện này.\n"
-                f"Hạn trả lời dự kiến: {format_date(saved.due_date)}"
-            )
+            response="utter_human_question_sent",
+            office=saved.office_name,
+            code=saved.code,
+            due_date=format_date(saved.due_date),
         )
         return reset

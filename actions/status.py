@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import get_runtime
+from actions.wording import line
 from db.models import TicketState
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from laikhe.payloads import fits_a_button, payload
@@ -28,15 +29,6 @@ from services.tickets import VIETNAM, TicketStatus, parse_ticket_code, ticket_st
 
 logger = logging.getLogger(__name__)
 
-BAD_CODE = (
-    "Mã này không đúng dạng. Mã ý kiến có dạng LK-2026-000123 (ghi trong tin nhắn xác nhận). "
-    "Anh/Chị gõ lại mã, hoặc gõ «hủy» để dừng."
-)
-DB_PROBLEM: Final = (
-    "Xin lỗi Anh/Chị, hệ thống đang gặp sự cố nên chưa thực hiện được. "
-    "Anh/Chị vui lòng thử lại sau ít phút."
-)
-ASK_CODE: Final = "Anh/Chị vui lòng gõ mã ý kiến cần tra cứu (dạng LK-2026-000123)."
 MY_TICKETS_SHOWN: Final = 5
 
 
@@ -71,46 +63,45 @@ def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[
     return buttons
 
 
-def status_text(status: TicketStatus) -> str:
+def status_text(domain: DomainDict, status: TicketStatus) -> str:
+    """The status lines (utter_line_status_*); the owner's show the content they typed."""
     lines = [
-        f"Ý kiến {status.code}",
-        f"• Trạng thái: {STATE_LABELS.get(status.state, status.state)}",
-        f"• Đơn vị xử lý: {status.office_name}",
-        f"• Hạn trả lời: {format_date(status.due_date)}",
+        line(domain, "utter_line_status_title", code=status.code),
+        line(domain, "utter_line_status_state", state=STATE_LABELS.get(status.state, status.state)),
+        line(domain, "utter_line_status_office", office=status.office_name),
+        line(domain, "utter_line_status_due_date", due_date=format_date(status.due_date)),
     ]
     if status.is_owner:
-        lines.insert(1, f"• Loại: {KIND_LABELS.get(status.kind, status.kind)}")
+        kind = KIND_LABELS.get(status.kind, status.kind)
+        lines.insert(1, line(domain, "utter_line_status_kind", kind=kind))
         if status.category_name:
-            lines.append(f"• Lĩnh vực: {status.category_name}")
+            lines.append(line(domain, "utter_line_status_category", category=status.category_name))
         if status.content is not None:
-            lines.append(f"• Nội dung: {status.content}")
+            lines.append(line(domain, "utter_line_status_content", content=status.content))
         if status.state == TicketState.CLOSED and status.satisfaction is None:
-            lines.append("Anh/Chị hài lòng với kết quả ở mức nào (1 đến 5 sao)?")
+            lines.append(line(domain, "utter_line_status_ask_rating"))
     return "\n".join(lines)
 
 
-async def show_status(dispatcher: CollectingDispatcher, code: str, sender_id: str) -> None:
+async def show_status(
+    dispatcher: CollectingDispatcher, domain: DomainDict, code: str, sender_id: str
+) -> None:
     """The status message of one ticket, with the owner's buttons when this chat sent it."""
     try:
         async with get_runtime().sessions() as session:
             status = await ticket_status(session=session, code=code, sender_id=sender_id)
     except SQLAlchemyError:
         logger.exception("status look-up failed for %s", code)
-        dispatcher.utter_message(text=DB_PROBLEM)
+        dispatcher.utter_message(response="utter_system_problem")
         return
     if status is None:
-        dispatcher.utter_message(
-            text=(
-                f"Không tìm thấy ý kiến có mã {code}. "
-                "Anh/Chị kiểm tra lại mã trong tin nhắn xác nhận."
-            )
-        )
+        dispatcher.utter_message(response="utter_ticket_not_found", code=code)
         return
     buttons = owner_buttons(status) if status.is_owner else []
     if buttons:
-        dispatcher.utter_message(text=status_text(status), buttons=buttons)
+        dispatcher.utter_message(text=status_text(domain, status), buttons=buttons)
     else:
-        dispatcher.utter_message(text=status_text(status))
+        dispatcher.utter_message(text=status_text(domain, status))
 
 
 class AskTicketCode(Action):
@@ -131,15 +122,22 @@ class AskTicketCode(Action):
             logger.exception("my tickets look-up failed")
             mine = []
         if not mine:
-            dispatcher.utter_message(text=ASK_CODE)
+            dispatcher.utter_message(response="utter_ask_ticket_code")
             return []
-        lines = ["Các ý kiến Anh/Chị đã gửi từ cuộc trò chuyện này:"]
+        # The previews are what the resident typed: put together here (actions.wording).
+        lines = [line(domain, "utter_line_my_tickets")]
         lines.extend(
-            f"• {t.code} ({format_date(t.created_at)}): "
-            f"{STATE_LABELS.get(t.state, t.state)}. {t.preview}"
+            line(
+                domain,
+                "utter_line_my_ticket",
+                code=t.code,
+                date=format_date(t.created_at),
+                state=STATE_LABELS.get(t.state, t.state),
+                preview=t.preview,
+            )
             for t in mine
         )
-        lines.append("Anh/Chị bấm một mã để xem chi tiết, hoặc gõ mã khác. Gõ «hủy» để dừng.")
+        lines.append(line(domain, "utter_line_my_tickets_hint"))
         dispatcher.utter_message(
             text="\n".join(lines),
             buttons=[{"title": t.code, "payload": op_payload("show", t.code)} for t in mine],
@@ -156,7 +154,7 @@ class ValidateTicketStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         code = parse_ticket_code(str(value or ""))
         if code is None:
-            dispatcher.utter_message(text=BAD_CODE)
+            dispatcher.utter_message(response="utter_bad_ticket_code")
         return {"ticket_code": code}
 
 
@@ -169,7 +167,7 @@ class CheckTicketStatus(Action):
     ) -> list[dict[str, Any]]:
         code = parse_ticket_code(str(tracker.get_slot("ticket_code") or ""))
         if code is None:
-            dispatcher.utter_message(text=BAD_CODE)
+            dispatcher.utter_message(response="utter_bad_ticket_code")
         else:
-            await show_status(dispatcher, code, tracker.sender_id)
+            await show_status(dispatcher, domain, code, tracker.sender_id)
         return [SlotSet("ticket_code", None)]

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.button_steps import TypedAnswerValidation
 from actions.consent import ask_consent, chat_has_consent, consent_value, store_consent
 from actions.runtime import SavedTicket, save_ticket
+from actions.wording import line
 from laikhe.contact import validate_person_name, validate_phone
 from laikhe.first_message import split_name_and_phone
 from laikhe.labels import format_date
@@ -150,6 +151,7 @@ def wants_edit_menu(tracker: Tracker, confirm_slot: str) -> bool:
 def ask_summary_or_edit(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
+    domain: DomainDict,
     *,
     confirm_slot: str,
     summary: str,
@@ -159,7 +161,7 @@ def ask_summary_or_edit(
     returns the events the ask action returns (the submission id)."""
     if wants_edit_menu(tracker, confirm_slot):
         dispatcher.utter_message(
-            text="Anh/Chị muốn sửa mục nào?",
+            response="utter_which_field",
             buttons=[
                 *(
                     {"title": label, "payload": edit_payload(slot)}
@@ -170,15 +172,22 @@ def ask_summary_or_edit(
             ],
         )
         return submission_events(tracker)
+    # The summary holds what the resident typed: put together here (actions.wording).
     dispatcher.utter_message(
-        text=f"{summary}\nBấm «Gửi» để gửi tới xã, «Sửa» để sửa một mục, hoặc «Hủy».",
-        buttons=confirm_buttons(),
+        text=f"{summary}\n{line(domain, 'utter_line_send_or_edit')}", buttons=confirm_buttons()
     )
     return submission_events(tracker)
 
 
-def summary_of(title: str, tracker: Tracker, labels: dict[str, str]) -> str:
-    lines = [title, *(f"• {label}: {tracker.get_slot(slot)}" for slot, label in labels.items())]
+def summary_of(domain: DomainDict, title: str, tracker: Tracker, labels: dict[str, str]) -> str:
+    """The `title` response, then one line per field (labels shared with «Sửa»)."""
+    lines = [
+        line(domain, title),
+        *(
+            line(domain, "utter_line_summary_field", label=label, value=tracker.get_slot(slot))
+            for slot, label in labels.items()
+        ),
+    ]
     return "\n".join(lines)
 
 
@@ -234,17 +243,12 @@ async def record_consent_answer(slot: str, value: Any, tracker: Tracker) -> bool
     return await store_consent(tracker, granted=bool(value))
 
 
-CONSENT_NOT_STORED: Final = (
-    "Xin lỗi Anh/Chị, hệ thống chưa lưu được lựa chọn. Anh/Chị bấm lại giúp sau ít phút."
-)
-
-
 async def consent_answer(
     slot: str, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher
 ) -> dict[str, Any]:
     """The consent slot after a press: kept when recorded, asked again when not."""
     if not await record_consent_answer(slot, value, tracker):
-        dispatcher.utter_message(text=CONSENT_NOT_STORED)
+        dispatcher.utter_message(response="utter_consent_not_stored")
         return {slot: None}
     return {slot: value}
 
@@ -361,27 +365,18 @@ class AskConsent(Action, ABC):
         return []
 
 
-def submitted_text(saved: SavedTicket, *, what: str, answer_here: bool) -> str:
-    if saved.created:
-        first = f"Đã gửi {what} của Anh/Chị. Mã: {saved.code}"
-    else:
-        first = f"{what[:1].upper()}{what[1:]} này đã được ghi nhận trước đó. Mã: {saved.code}"
-    lines = [
-        first,
-        f"Đơn vị tiếp nhận: {saved.office_name}",
-        f"Hạn trả lời dự kiến: {format_date(saved.due_date)}",
-    ]
-    if answer_here:
-        lines.append("Cán bộ trả lời qua cuộc trò chuyện này. Anh/Chị lưu mã để tra cứu.")
-    else:
-        lines.append("Vì không lưu thông tin liên hệ, xã không trả lời riêng. Mã dùng để tra cứu.")
-    return "\n".join(lines)
-
-
-SAVE_FAILED: Final = (
-    "Xin lỗi Anh/Chị, hệ thống lưu đang gặp sự cố nên nội dung chưa được gửi. "
-    "Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» sau ít phút."
-)
+def say_submitted(
+    dispatcher: CollectingDispatcher, saved: SavedTicket, *, form: str, answer_here: bool
+) -> None:
+    """The confirmation of a saved ticket: `utter_<form>_sent`, `..._already_sent` when
+    this submission was saved before, `..._anonymous` when nobody can be answered."""
+    name = f"utter_{form}_{'sent' if saved.created else 'already_sent'}"
+    dispatcher.utter_message(
+        response=name if answer_here else f"{name}_anonymous",
+        code=saved.code,
+        office=saved.office_name,
+        due_date=format_date(saved.due_date),
+    )
 
 
 def save_failed(
@@ -389,11 +384,15 @@ def save_failed(
     *,
     confirm_slot: str,
     restart_payload: str,
-    text: str = SAVE_FAILED,
+    text: str | None = None,
 ) -> list[dict[str, Any]]:
     """Keep what the resident typed (and the submission id); pressing «Gửi lại» reopens
-    the form at the summary."""
-    dispatcher.utter_message(text=text, buttons=[{"title": "Gửi lại", "payload": restart_payload}])
+    the form at the summary. `text`: the service's own reason, else `utter_save_failed`."""
+    buttons = [{"title": "Gửi lại", "payload": restart_payload}]
+    if text is None:
+        dispatcher.utter_message(response="utter_save_failed", buttons=buttons)
+    else:
+        dispatcher.utter_message(text=text, buttons=buttons)
     return [SlotSet(confirm_slot, None)]
 
 

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.fallback import OFFER_STAFF, ActionClarify, clarification_buttons
+from actions.fallback import ActionClarify, clarification_buttons
 from actions.faq import ActionAnswerFaq, ActionRecordFaqVote, faq_topic_of
 from actions.feedback import (
     AskFeedbackCategory,
@@ -22,10 +22,11 @@ from actions.feedback import (
     ValidateFeedbackForm,
 )
 from actions.form_control import CancelForm
-from actions.status import BAD_CODE, CheckTicketStatus
+from actions.status import CheckTicketStatus
 from actions.ticket_forms import ALL_FORM_SLOTS, reset_slots
 from db.models import FaqVote, Ticket, UnansweredQuestion
 from laikhe.commune import CommuneConfig
+from tests.replies import said, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 Sessions = async_sessionmaker[AsyncSession]
@@ -84,8 +85,8 @@ async def test_submit_creates_a_routed_ticket_and_answers_with_code(
     assert ticket.kind == "gop_y" and ticket.channel == "telegram" and ticket.sender_id == "1001"
     assert ticket.content == FILLED["feedback_content"]
     [message] = dispatcher.messages
-    assert ticket.code in message["text"]
-    assert "Văn phòng HĐND và UBND xã" in message["text"]  # dich_vu_cong -> VP
+    assert ticket.code in text_of(message)
+    assert "Văn phòng HĐND và UBND xã" in text_of(message)  # dich_vu_cong -> VP
 
 
 async def test_submit_without_confirmation_creates_nothing(
@@ -177,7 +178,7 @@ async def test_bad_choices_are_refused_politely(
     events, dispatcher = await _validate(slot, typed, domain)
     assert events == [SlotSet(slot, None), SlotSet("requested_slot", "feedback_consent")]
     [message] = dispatcher.messages
-    assert "Anh/Chị" in message["text"]
+    assert "Anh/Chị" in text_of(message)
 
 
 async def test_status_for_owner_and_for_another_chat(domain: dict[str, Any]) -> None:
@@ -192,18 +193,18 @@ async def test_status_for_owner_and_for_another_chat(domain: dict[str, Any]) -> 
     events = await CheckTicketStatus().run(owner, tracker(slots=code_slot), domain)
     assert events == [SlotSet("ticket_code", None)]
     await CheckTicketStatus().run(stranger, tracker(sender_id="999", slots=code_slot), domain)
-    assert FILLED["feedback_content"] in owner.messages[0]["text"]
-    assert "Mới tiếp nhận" in stranger.messages[0]["text"]
-    assert FILLED["feedback_content"] not in stranger.messages[0]["text"]
-    assert "Văn phòng HĐND và UBND xã" in stranger.messages[0]["text"]
+    assert FILLED["feedback_content"] in text_of(owner.messages[0])
+    assert "Mới tiếp nhận" in text_of(stranger.messages[0])
+    assert FILLED["feedback_content"] not in text_of(stranger.messages[0])
+    assert "Văn phòng HĐND và UBND xã" in text_of(stranger.messages[0])
 
 
 async def test_status_of_unknown_and_malformed_codes(domain: dict[str, Any]) -> None:
     unknown, malformed = CollectingDispatcher(), CollectingDispatcher()
     await CheckTicketStatus().run(unknown, tracker(slots={"ticket_code": "LK-2026-424242"}), domain)
     await CheckTicketStatus().run(malformed, tracker(slots={"ticket_code": "abc"}), domain)
-    assert "Không tìm thấy ý kiến có mã LK-2026-424242" in unknown.messages[0]["text"]
-    assert malformed.messages[0]["text"] == BAD_CODE
+    assert "Không tìm thấy ý kiến có mã LK-2026-424242" in text_of(unknown.messages[0])
+    assert said(malformed.messages[0]) == ("utter_bad_ticket_code", {})
 
 
 async def test_faq_answer_fills_local_facts_and_offers_votes(domain: dict[str, Any]) -> None:
@@ -298,7 +299,7 @@ async def test_first_miss_asks_what_was_meant_and_logs_the_question(
     events = await ActionClarify().run(dispatcher, _fallback_tracker("utter_greet"), domain)
     assert events == [SlotSet("pending_question", RANKED["text"])]
     [message] = dispatcher.messages
-    assert message["text"].startswith("Xin lỗi, tôi chưa chắc đã hiểu đúng. Ý Anh/Chị là")
+    assert text_of(message).startswith("Xin lỗi, tôi chưa chắc đã hiểu đúng. Ý Anh/Chị là")
     assert [b["title"] for b in message["buttons"]][-1] == "Không phải các ý trên"
     async with sessions() as session:
         logged = (await session.scalars(select(UnansweredQuestion))).one()
@@ -309,5 +310,5 @@ async def test_second_miss_offers_to_send_the_question_to_staff(domain: dict[str
     dispatcher = CollectingDispatcher()
     await ActionClarify().run(dispatcher, _fallback_tracker("action_clarify"), domain)
     [message] = dispatcher.messages
-    assert message["text"] == OFFER_STAFF
+    assert said(message) == ("utter_offer_staff_question", {})
     assert message["buttons"][0]["payload"] == "/request_human"

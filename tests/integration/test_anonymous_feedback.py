@@ -17,6 +17,7 @@ from actions.privacy import ERASE_CONVERSATION_SIGNAL
 from actions.ticket_forms import reset_slots
 from db.models import Base, ConsentRecord, OutboxMessage, Ticket
 from tests.integration.staff_helpers import Sessions, configure_groups
+from tests.replies import text_of
 
 pytestmark = pytest.mark.usefixtures("action_runtime")
 
@@ -75,7 +76,7 @@ async def test_an_anonymous_suggestion_leaves_no_row_holding_the_chat_id(
 
     # The reply, then the signal on which the bot erases the engine's conversation.
     confirmation, signal = dispatcher.messages
-    assert "không trả lời riêng" in confirmation["text"]
+    assert "không trả lời riêng" in text_of(confirmation)
     assert signal["custom"] == ERASE_CONVERSATION_SIGNAL
     async with sessions() as session:
         ticket = (await session.scalars(select(Ticket))).one()

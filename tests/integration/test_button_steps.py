@@ -18,6 +18,7 @@ from actions.feedback import AskFeedbackConfirm, ValidateFeedbackForm
 from actions.request_human import ValidateHumanRequestForm
 from actions.ticket_forms import EDIT_MENU, SEND
 from db.models import ConsentRecord
+from tests.replies import text_of
 
 Sessions = async_sessionmaker[AsyncSession]
 CHAT = "3001"
@@ -112,7 +113,8 @@ async def test_typed_consent_is_stored_and_a_typed_no_beats_a_wrong_affirm(
         SlotSet("feedback_kind", "gop_y"),
         SlotSet("requested_slot", "feedback_category"),
     ]
-    assert "ẩn danh" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_feedback_anonymous"
+    assert "ẩn danh" in text_of(messages[0])
     assert await consents(sessions) == [True, False]
 
 
@@ -158,7 +160,8 @@ async def test_typed_edit_at_the_summary_opens_the_field_list(domain: dict[str, 
     )
     dispatcher = CollectingDispatcher()
     await AskFeedbackConfirm().run(dispatcher, after, domain)
-    assert dispatcher.messages[0]["text"] == "Anh/Chị muốn sửa mục nào?"
+    assert dispatcher.messages[0]["response"] == "utter_which_field"
+    assert text_of(dispatcher.messages[0]) == "Anh/Chị muốn sửa mục nào?"
     send = typed("feedback_form", "ok gửi luôn", intent="out_of_scope", slots=slots)
     events, _ = await run(ValidateFeedbackForm(), send, domain)
     assert events == [SlotSet("feedback_confirm", SEND), SlotSet("requested_slot", None)]

@@ -22,6 +22,7 @@ from services.privacy import ErasureReport
 from tests.fake_telegram import FakeTelegramServer
 from tests.integration.staff_helpers import KT_GROUP, Sessions, configure_groups
 from tests.integration.ticket_helpers import new_ticket
+from tests.replies import DOMAIN, text_of
 
 pytestmark = pytest.mark.usefixtures("action_runtime")
 
@@ -69,10 +70,10 @@ def tracker() -> Tracker:
 
 async def erase() -> str:
     dispatcher = CollectingDispatcher()
-    await DeleteMyData().run(dispatcher, tracker(), {})
+    await DeleteMyData().run(dispatcher, tracker(), DOMAIN)
     summary, signal = dispatcher.messages
     assert signal["custom"] == {"erase_conversation": True}
-    return str(summary["text"])
+    return str(text_of(summary))
 
 
 async def test_the_group_card_is_deleted_from_the_office_group(
@@ -137,7 +138,7 @@ def test_the_summary_says_what_remains() -> None:
         group_messages_deleting=2,
         group_messages_kept=1,
     )
-    assert erasure_summary(report) == (
+    assert erasure_summary(DOMAIN, report) == (
         "Đã xóa dữ liệu cá nhân của Anh/Chị:\n"
         "• 2 ý kiến đã được xóa nội dung và thông tin liên hệ.\n"
         "• 1 ý kiến đang xử lý đã được rút lại.\n"
@@ -154,5 +155,5 @@ def test_the_summary_says_what_remains() -> None:
         "• Tin nhắn đang hiện trên máy của Anh/Chị: Anh/Chị tự xóa được."
     )
     nothing: dict[str, Any] = {"tickets": 0, "withdrawn": 0, "attachments": 0}
-    empty = erasure_summary(ErasureReport(**nothing, consent_records=0))
+    empty = erasure_summary(DOMAIN, ErasureReport(**nothing, consent_records=0))
     assert "thống kê" not in empty and "nhóm cán bộ" not in empty

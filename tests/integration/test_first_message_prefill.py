@@ -11,9 +11,10 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions.business import ValidateBusinessForm
-from actions.feedback import DETAIL_ADDED, AskFeedbackConfirm, ValidateFeedbackForm
+from actions.feedback import AskFeedbackConfirm, ValidateFeedbackForm
 from db.models import ConsentRecord
 from tests.integration.test_ticket_forms import Sessions, all_tickets, form_tracker, run
+from tests.replies import said, text_of
 
 pytestmark = pytest.mark.usefixtures("action_runtime")
 
@@ -77,7 +78,7 @@ async def test_the_summary_shows_what_was_read_from_the_first_message(
     }
     tracker = form_tracker("feedback_form", slots=slots)
     _, messages = await run(AskFeedbackConfirm(), tracker, domain)
-    text = messages[0]["text"]
+    text = text_of(messages[0])
     for shown in (CONTENT, "Thôn Mẫu 1", "Nguyen Van Binh", "+84912000123"):
         assert shown in text
 
@@ -176,7 +177,7 @@ async def test_detail_typed_at_a_button_step_is_added_to_the_content(
         SlotSet("feedback_content", f"{CONTENT} {detail}"),
         SlotSet("requested_slot", "feedback_category"),
     ]
-    assert [m["text"] for m in messages] == [DETAIL_ADDED]
+    assert [said(m) for m in messages] == [("utter_detail_added", {})]
 
 
 async def test_a_short_wrong_answer_is_still_asked_again_without_touching_the_content(
@@ -195,7 +196,7 @@ async def test_a_short_wrong_answer_is_still_asked_again_without_touching_the_co
         SlotSet("feedback_category", None),
         SlotSet("requested_slot", "feedback_category"),
     ]
-    assert [m["text"] for m in messages] != [DETAIL_ADDED]
+    assert [said(m) for m in messages] != [("utter_detail_added", {})]
 
 
 async def test_a_kind_that_needs_no_contact_clears_the_name_and_phone_read_early(

@@ -23,6 +23,7 @@ from laikhe.labels import format_date
 from services.tickets import VIETNAM, NewTicket, TicketPolicy, create_ticket
 from tests.integration.staff_helpers import configure_groups
 from tests.integration.ticket_helpers import Sessions
+from tests.replies import said, text_of
 
 pytestmark = pytest.mark.usefixtures("action_runtime")
 
@@ -93,28 +94,23 @@ async def test_a_second_send_of_the_same_form_returns_the_same_ticket(
     assert SlotSet(SUBMISSION_SLOT, None) in events  # the next form gets a new id
     [ticket] = await _tickets(sessions)
     assert ticket.submission_id == SUBMISSION
-    assert messages[0]["text"].startswith(f"Đã gửi ý kiến của Anh/Chị. Mã: {ticket.code}\n")
+    assert text_of(messages[0]).startswith(f"Đã gửi ý kiến của Anh/Chị. Mã: {ticket.code}\n")
 
     # The engine timed out and the form's end never reached the tracker: «Gửi» again.
     events, messages = await run(SubmitFeedback(), slots, domain)
     assert events == reset_slots("feedback_form")
-    assert messages == [
-        {
-            "text": (
-                f"Ý kiến này đã được ghi nhận trước đó. Mã: {ticket.code}\n"
-                "Đơn vị tiếp nhận: Văn phòng HĐND và UBND xã\n"
-                f"Hạn trả lời dự kiến: {_due(ticket)}\n"
-                "Cán bộ trả lời qua cuộc trò chuyện này. Anh/Chị lưu mã để tra cứu."
-            ),
-            "buttons": [],
-            "elements": [],
-            "custom": {},
-            "template": None,
-            "response": None,
-            "image": None,
-            "attachment": None,
-        }
-    ]
+    [message] = messages
+    assert said(message) == (
+        "utter_feedback_already_sent",
+        {"code": ticket.code, "office": "Văn phòng HĐND và UBND xã", "due_date": _due(ticket)},
+    )
+    assert (message["text"], message["buttons"]) == (None, [])
+    assert text_of(message) == (
+        f"Ý kiến này đã được ghi nhận trước đó. Mã: {ticket.code}\n"
+        "Đơn vị tiếp nhận: Văn phòng HĐND và UBND xã\n"
+        f"Hạn trả lời dự kiến: {_due(ticket)}\n"
+        "Cán bộ trả lời qua cuộc trò chuyện này. Anh/Chị lưu mã để tra cứu."
+    )
     assert await counts(sessions) == (1, 1)  # one ticket, one card in the office group
 
 
@@ -132,7 +128,7 @@ async def test_over_the_limit_the_form_is_kept_and_nothing_is_created(
     # Only the confirmation is cleared: «Gửi lại» reopens the form at the summary.
     assert events == [SlotSet("feedback_confirm", None)]
     [message] = messages
-    assert message["text"] == (
+    assert text_of(message) == (
         "Xin lỗi Anh/Chị, mỗi cuộc trò chuyện gửi được tối đa 5 ý kiến trong 1 giờ. "
         "Nội dung vẫn được giữ: Anh/Chị bấm «Gửi lại» sau khoảng 10 phút giúp."
     )
@@ -162,7 +158,7 @@ async def test_over_the_limit_the_form_is_kept_and_nothing_is_created(
         SlotSet("human_context", None),
         SlotSet("pending_question", question),
     ]
-    assert messages[0]["text"].startswith("Xin lỗi Anh/Chị, mỗi cuộc trò chuyện gửi được tối đa")
+    assert text_of(messages[0]).startswith("Xin lỗi Anh/Chị, mỗi cuộc trò chuyện gửi được tối đa")
     assert messages[0]["buttons"] == [{"title": "Gửi lại", "payload": "/request_human"}]
     assert await counts(sessions) == before
 

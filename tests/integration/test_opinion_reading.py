@@ -14,13 +14,13 @@ from rasa_sdk.events import SlotSet
 
 from actions.faq import ActionAnswerFaq, ActionRecordFaqVote
 from actions.feedback import (
-    PHOTO_ADDED,
     AskFeedbackCategory,
     AskFeedbackConfirm,
     AskFeedbackReading,
     ValidateFeedbackForm,
 )
 from tests.integration.test_ticket_forms import CHAT, run
+from tests.replies import text_of, values_of
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("action_runtime")
@@ -238,7 +238,10 @@ async def test_a_photo_sent_at_the_summary_is_kept_and_the_summary_shown_again(
         SlotSet("feedback_photos", [photo]),
         SlotSet("requested_slot", "feedback_confirm"),
     ]
-    assert [m["text"] for m in messages] == [PHOTO_ADDED.format(count=1, limit=5)]
+    assert [(m["response"], values_of(m)) for m in messages] == [
+        ("utter_photo_added", {"count": 1, "limit": 5})
+    ]
+    assert [text_of(m) for m in messages] == ["Đã nhận 1 ảnh (tối đa 5)."]
     _, shown = await run(
         AskFeedbackConfirm(), tracker(slots={**slots, "feedback_photos": [photo]}), domain
     )

@@ -15,10 +15,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.complaint import LEGAL_PATH
 from actions.request_human import CONTEXT_HEADER, ActionRequestHuman, SubmitHumanRequest
 from db.models import Ticket
 from tests.integration.staff_helpers import TTVHTT_GROUP, Sessions, configure_groups, outbox_rows
+from tests.replies import DOMAIN, text_of
 
 pytestmark = pytest.mark.usefixtures("action_runtime")
 
@@ -71,7 +71,7 @@ COMPLAINT = [
     user(f"tôi muốn tố cáo: {COMPLAINT_WORDS}", "file_complaint"),
     action("complaint_form"),
     loop("complaint_form"),
-    *asked("complaint_record", LEGAL_PATH),
+    *asked("complaint_record", text_of({"response": "utter_complaint_legal_path"})),
     user("/affirm", "affirm"),
     action("complaint_form"),
     *asked("complaint_content", "Anh/Chị trình bày nội dung khiếu nại, tố cáo."),
@@ -137,10 +137,10 @@ async def ask_staff(
     """Run the flow's first and last actions on this conversation: the ticket and the
     card posted in the intake office's group."""
     await configure_groups(sessions)
-    started = await ActionRequestHuman().run(CollectingDispatcher(), tracker(events), {})
+    started = await ActionRequestHuman().run(CollectingDispatcher(), tracker(events), DOMAIN)
     slots = {event["name"]: event["value"] for event in started}
     slots.update(human_consent=True, human_question=QUESTION)
-    await SubmitHumanRequest().run(CollectingDispatcher(), tracker(events, slots), {})
+    await SubmitHumanRequest().run(CollectingDispatcher(), tracker(events, slots), DOMAIN)
     async with sessions() as session:
         ticket = (await session.scalars(select(Ticket))).one()
     [card] = [row.text or "" for row in await outbox_rows(sessions, TTVHTT_GROUP)]

@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 from actions.business import SubmitBusiness, ValidateBusinessForm
 from actions.complaint import SubmitComplaint, ValidateComplaintForm, complaint_slots
 from actions.feedback import (
-    NOT_A_PHOTO,
     AskFeedbackConfirm,
     SubmitFeedback,
     ValidateFeedbackForm,
@@ -26,11 +25,12 @@ from actions.feedback import (
 )
 from actions.misinformation import SubmitMisinformation
 from actions.runtime import Runtime, set_runtime
-from actions.ticket_forms import SAVE_FAILED, reset_slots
+from actions.ticket_forms import reset_slots
 from db.models import ConsentRecord, Ticket
 from db.session import sessionmaker_for
 from laikhe.commune import CommuneConfig
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK
+from tests.replies import said, text_of
 
 Sessions = async_sessionmaker[AsyncSession]
 CHAT = "2001"
@@ -179,7 +179,7 @@ async def test_refusing_allows_only_an_anonymous_suggestion(
         SlotSet("feedback_kind", "gop_y"),
         SlotSet("requested_slot", "feedback_category"),
     ]
-    assert "ẩn danh" in messages[0]["text"]
+    assert "ẩn danh" in text_of(messages[0])
     [record] = await consent_rows(sessions)
     assert record.granted is False
 
@@ -274,7 +274,7 @@ async def test_a_photo_that_is_not_a_telegram_file_id_is_dropped_with_a_reply(
         SlotSet("feedback_photos_done", None),
         SlotSet("requested_slot", "feedback_photos_done"),
     ]
-    assert [m["text"] for m in messages] == [NOT_A_PHOTO]
+    assert [said(m) for m in messages] == [("utter_not_a_photo", {})]
 
 
 async def test_a_photo_slot_that_holds_a_url_attaches_nothing(
@@ -327,7 +327,7 @@ async def test_phone_with_letters_is_refused(domain: dict[str, Any]) -> None:
     )
     events, messages = await run(ValidateFeedbackForm(), typed, domain)
     assert events == [SlotSet("contact_phone", None), SlotSet("requested_slot", "contact_phone")]
-    assert "số điện thoại" in messages[0]["text"].lower()
+    assert "số điện thoại" in text_of(messages[0]).lower()
 
 
 async def test_a_likely_duplicate_is_offered_and_following_it_creates_nothing(
@@ -362,7 +362,7 @@ async def test_a_likely_duplicate_is_offered_and_following_it_creates_nothing(
         SubmitFeedback(), form_tracker("feedback_form", slots=follow, sender_id="3003"), domain
     )
     assert events == reset_slots("feedback_form")
-    assert existing.code in messages[0]["text"]
+    assert existing.code in text_of(messages[0])
     assert messages[0]["buttons"][0]["payload"] == (
         f'/check_ticket_status{{"ticket_code":"{existing.code}"}}'
     )
@@ -385,8 +385,8 @@ async def test_formal_report_keeps_contact_and_photos(
     assert (ticket.kind, ticket.office.code, ticket.sender_id) == ("phan_anh", "KT", CHAT)
     assert (ticket.contact_name, ticket.contact_phone) == ("Nguyễn Văn An", "+84912345678")
     assert [a.telegram_file_id for a in ticket.attachments] == slots["feedback_photos"]
-    assert (
-        ticket.code in messages[0]["text"] and "trả lời qua cuộc trò chuyện" in messages[0]["text"]
+    assert ticket.code in text_of(messages[0]) and "trả lời qua cuộc trò chuyện" in text_of(
+        messages[0]
     )
 
 
@@ -406,7 +406,7 @@ async def test_anonymous_suggestion_keeps_no_chat_id(
     [ticket] = await all_tickets(sessions)
     assert ticket.anonymous and ticket.sender_id is None and ticket.contact_name is None
     assert ticket.office.code == "VHXH" and ticket.village_id is None
-    assert "không trả lời riêng" in messages[0]["text"]
+    assert "không trả lời riêng" in text_of(messages[0])
 
 
 BUSINESS = {
@@ -428,7 +428,7 @@ async def test_tax_code_with_a_wrong_check_digit_then_a_right_one(domain: dict[s
     # Every question applies here, so the engine's form picks the next one itself (the
     # SDK adds requested_slot only when the list differs from the domain's).
     assert events == [SlotSet("tax_code", None)]
-    assert "mã số thuế" in messages[0]["text"].lower()
+    assert "mã số thuế" in text_of(messages[0]).lower()
     right = form_tracker("business_form", slots=slots, changed={"tax_code": "0100109106-001"})
     events, messages = await run(ValidateBusinessForm(), right, domain)
     assert events == [SlotSet("tax_code", "0100109106-001")]
@@ -450,7 +450,7 @@ async def test_business_proposal_goes_to_the_business_office(
         "Thủ công mỹ nghệ",
     )
     assert (ticket.contact_email, ticket.contact_phone) == ("binh@example.vn", None)
-    assert "Phòng Kinh tế" in messages[0]["text"]
+    assert "Phòng Kinh tế" in text_of(messages[0])
 
 
 async def test_business_without_consent_records_nothing(
@@ -479,7 +479,7 @@ async def test_misinformation_report_is_anonymous_without_consent(
     assert (ticket.kind, ticket.office.code) == ("thong_tin_sai", "VHXH")
     assert ticket.source == slots["misinfo_source"] and ticket.claim == slots["misinfo_claim"]
     assert ticket.sender_id is None and ticket.anonymous
-    assert ticket.code in messages[0]["text"]
+    assert ticket.code in text_of(messages[0])
 
 
 async def test_complaint_is_confidential(sessions: Sessions, domain: dict[str, Any]) -> None:
@@ -495,7 +495,7 @@ async def test_complaint_is_confidential(sessions: Sessions, domain: dict[str, A
     [ticket] = await all_tickets(sessions)
     assert ticket.kind == "khieu_nai_to_cao" and ticket.confidential
     assert ticket.contact_phone == "+84912345678" or ticket.contact_phone == "0912345678"
-    assert "giữ kín" in messages[0]["text"]
+    assert "giữ kín" in text_of(messages[0])
 
 
 async def test_declining_to_record_a_complaint_stores_nothing(
@@ -525,5 +525,5 @@ async def test_database_down_keeps_the_form_and_says_so(
         SubmitBusiness(), form_tracker("business_form", slots=BUSINESS), domain
     )
     assert events == [SlotSet("business_confirm", None)]
-    assert messages[0]["text"] == SAVE_FAILED
+    assert said(messages[0]) == ("utter_save_failed", {})
     assert messages[0]["buttons"] == [{"title": "Gửi lại", "payload": "/business_proposal"}]
