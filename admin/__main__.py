@@ -119,7 +119,7 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
             role=StaffRole(args.role),
             can_read_confidential=args.confidential,
         )
-        print(f"registered: {member.full_name} ({member.role})")
+        print(f"registered: {member.full_name} ({member.role.value})")
     elif args.command == "remove":
         removed = await remove_staff(session=session, telegram_user_id=args.telegram_id)
         print("removed" if removed else "no such active staff member")
@@ -128,7 +128,7 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
         for m in await list_staff(session=session):
             office = m.office.code if m.office else "-"
             state = "active" if m.active else "removed"
-            print(f"{m.telegram_user_id}\t{m.full_name}\t{office}\t{m.role}\t{state}")
+            print(f"{m.telegram_user_id}\t{m.full_name}\t{office}\t{m.role.value}\t{state}")
     return 0
 
 
@@ -169,7 +169,7 @@ async def _tickets(session: AsyncSession, args: argparse.Namespace) -> int:
         preview = "(bảo mật)" if t.confidential else " ".join(t.content.split())[:60]
         print(
             f"{t.code}\t{t.office.code}\t{STATE_LABELS.get(t.state, t.state)}\t"
-            f"{t.created_at:%Y-%m-%d}\thạn {t.due_date:%Y-%m-%d}\t{preview}"
+            f"{t.created_at.astimezone(VIETNAM):%Y-%m-%d}\thạn {t.due_date:%Y-%m-%d}\t{preview}"
         )
     print(f"{len(tickets)} tickets", file=sys.stderr)
     return 0
@@ -195,7 +195,7 @@ async def _outbox(session: AsyncSession, args: argparse.Namespace) -> int:
     statuses = tuple(OutboxStatus(s) for s in args.status) if args.status else None
     for m in await outbox.list_messages(session=session, statuses=statuses, limit=args.limit):
         print(
-            f"{m.id}\t{m.status}\t{m.purpose}\tchat {m.chat_id}\t"
+            f"{m.id}\t{m.status.value}\t{m.purpose}\tchat {m.chat_id}\t"
             f"lần thử {m.attempts}\t{m.last_error or ''}"
         )
     return 0

@@ -106,7 +106,7 @@ async def _check(
             ticket = await handling.check_can_act(
                 session=session, telegram_user_id=user_id, code=code, action=action
             )
-            if TicketState(ticket.state) not in handling.WORKING_STATES:
+            if ticket.state not in handling.WORKING_STATES:
                 return f"Ý kiến {ticket.code} đã được xử lý xong, không {action} được nữa."
             return bool(ticket.confidential)
     except StaffActionError as error:
@@ -117,7 +117,7 @@ async def _mark_card(message: Message, result: ActionResult) -> None:
     """Add the outcome to the group card, so the group sees who did what."""
     if not message.text:
         return
-    final = TicketState(result.state) in _FINAL_STATES
+    final = result.state in _FINAL_STATES
     try:
         await message.edit_text(
             f"{message.text}\n➜ {result.summary}",

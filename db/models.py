@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -17,6 +16,8 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import ENUM_LENGTH, UtcDateTime, enum_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -58,11 +59,6 @@ class StaffRole(str, enum.Enum):
     OFFICE_LEAD = "office_lead"
     COMMUNE_LEADER = "commune_leader"
     ADMIN = "admin"
-
-
-# Enums are stored as short strings (no database ENUM type) so that adding a state is a
-# code change, not a migration that SQLite cannot do in place.
-ENUM_LENGTH = 32
 
 
 class Office(Base):
@@ -109,7 +105,7 @@ class StaffMember(Base):
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
-    role: Mapped[StaffRole] = mapped_column(String(ENUM_LENGTH), default=StaffRole.OFFICER)
+    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole), default=StaffRole.OFFICER)
     can_read_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -131,8 +127,8 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[TicketKind] = mapped_column(String(ENUM_LENGTH))
-    state: Mapped[TicketState] = mapped_column(String(ENUM_LENGTH), index=True)
+    kind: Mapped[TicketKind] = mapped_column(enum_column(TicketKind))
+    state: Mapped[TicketState] = mapped_column(enum_column(TicketState), index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
@@ -147,17 +143,17 @@ class Ticket(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_date: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # 1-5 from the one satisfaction question asked after closing; None = not answered.
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     # When staff last answered (time-to-answer in the report without reading the history);
     # cleared with closed_at when the resident reopens, the history keeps every cycle.
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Set when the sender had their personal data erased; the row stays for statistics.
-    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Kind-specific details as plain nullable columns rather than one JSON "details"
     # blob: the six-monthly report groups by them on SQLite and PostgreSQL alike without
     # dialect JSON operators, mypy sees their types, and erasure names each personal
@@ -199,10 +195,10 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(80))
-    from_state: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
-    to_state: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    from_state: Mapped[TicketState | None] = mapped_column(enum_column(TicketState))
+    to_state: Mapped[TicketState] = mapped_column(enum_column(TicketState))
     note: Mapped[str | None] = mapped_column(Text)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
@@ -221,8 +217,8 @@ class ConsentRecord(Base):
     purpose: Mapped[str] = mapped_column(String(64))
     notice_version: Mapped[str] = mapped_column(String(32))
     granted: Mapped[bool] = mapped_column(Boolean)
-    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FaqVote(Base):
@@ -234,7 +230,7 @@ class FaqVote(Base):
     topic: Mapped[str] = mapped_column(String(64), index=True)
     useful: Mapped[bool] = mapped_column(Boolean)
     channel: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class UnansweredQuestion(Base):
@@ -246,7 +242,7 @@ class UnansweredQuestion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(String(500))
     channel: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AttachmentKind(str, enum.Enum):
@@ -267,8 +263,8 @@ class TicketAttachment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     telegram_file_id: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[AttachmentKind] = mapped_column(String(ENUM_LENGTH))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[AttachmentKind] = mapped_column(enum_column(AttachmentKind))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
 
@@ -293,7 +289,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     # sendMessage, sendPhoto or sendDocument; text is the message text or the caption.
     method: Mapped[str] = mapped_column(String(ENUM_LENGTH))
@@ -305,13 +301,12 @@ class OutboxMessage(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     # Makes an enqueue idempotent (one digest per office and day, even across restarts).
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    status: Mapped[OutboxStatus] = mapped_column(String(ENUM_LENGTH), index=True)
+    status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # All outbox times are UTC: SQLite keeps no offset, so one zone keeps comparisons right.
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     claim_token: Mapped[str | None] = mapped_column(String(36))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
 

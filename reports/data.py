@@ -22,7 +22,6 @@ Definitions (the document and the spreadsheet say the same in Vietnamese):
 
 from __future__ import annotations
 
-import enum
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -230,11 +229,7 @@ class ReportData:
 
 
 def to_local(moment: datetime) -> datetime:
-    """A stored time in Vietnam time. SQLite keeps the wall-clock time without its
-    offset, and every writer in this project writes Vietnam time; PostgreSQL gives it
-    back in UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=VIETNAM)
+    """A time (stored ones load in UTC) in Vietnam time, where report days begin."""
     return moment.astimezone(VIETNAM)
 
 
@@ -270,18 +265,13 @@ class _Classified:
         return working_days_between(self.received, self.handled_on)
 
 
-def _plain(value: object) -> str:
-    """The stored string of a kind or state. The columns are plain strings, but a row
-    built in this process may still hold the enum, whose str() is "TicketKind.GOP_Y"."""
-    return value.value if isinstance(value, enum.Enum) else str(value)
-
-
 def _classify(ticket: Ticket, *, cutoff: datetime, as_of: date) -> _Classified:
     events = sorted(
         (event for event in ticket.events if to_local(event.at) < cutoff),
         key=lambda event: (to_local(event.at), event.id),
     )
-    state = events[-1].to_state if events else _plain(ticket.state)
+    # Plain strings from here on: the report's cells and counters hold the stored values.
+    state = (events[-1].to_state if events else ticket.state).value
     first_handled = next(
         (to_local(event.at) for event in events if event.to_state in HANDLED_STATES), None
     )
@@ -299,9 +289,8 @@ def _classify(ticket: Ticket, *, cutoff: datetime, as_of: date) -> _Classified:
         ticket=ticket,
         received=to_local(ticket.created_at).date(),
         state=state,
-        kind=_plain(ticket.kind),
-        confidential=ticket.confidential
-        or _plain(ticket.kind) == TicketKind.KHIEU_NAI_TO_CAO.value,
+        kind=ticket.kind.value,
+        confidential=ticket.confidential or ticket.kind is TicketKind.KHIEU_NAI_TO_CAO,
         handled_on=handled_on,
         on_time=on_time,
         open_overdue=open_overdue,

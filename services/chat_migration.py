@@ -26,7 +26,7 @@ async def follow_chat_migration(
         update(OutboxMessage)
         .where(
             OutboxMessage.chat_id == old_chat_id,
-            OutboxMessage.status == OutboxStatus.PENDING.value,
+            OutboxMessage.status == OutboxStatus.PENDING,
         )
         .values(chat_id=new_chat_id)
     )

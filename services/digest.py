@@ -72,7 +72,7 @@ async def queue_daily_digest(
             select(Ticket)
             .options(selectinload(Ticket.office))
             .where(
-                Ticket.state.in_([s.value for s in WORKING_STATES]),
+                Ticket.state.in_(WORKING_STATES),
                 Ticket.due_date <= horizon,
             )
             .order_by(Ticket.due_date, Ticket.id)

@@ -53,14 +53,13 @@ async def find_likely_duplicate(
 ) -> Ticket | None:
     """The open, non-confidential ticket of the last `days` most like `text`, if any."""
     now = now or datetime.now(VIETNAM)
-    # Vietnam wall-clock time: SQLite compares stored times without their offset.
-    since = now.astimezone(VIETNAM) - timedelta(days=days)
+    since = now - timedelta(days=days)
     query = (
         select(Ticket)
         .outerjoin(Category, Ticket.category_id == Category.id)
         .outerjoin(Village, Ticket.village_id == Village.id)
         .where(
-            Ticket.state.in_([state.value for state in OPEN_STATES]),
+            Ticket.state.in_(OPEN_STATES),
             Ticket.created_at >= since,
             # A complaint or denunciation is never shown to someone else, not even as
             # "already reported".

@@ -71,7 +71,7 @@ class Refused(StaffActionError):
 @dataclass(frozen=True)
 class ActionResult:
     code: str
-    state: str
+    state: TicketState
     summary: str  # one line for the group ("➜ Đã nhận xử lý: ...")
     resident_notified: bool
 
@@ -119,7 +119,7 @@ async def authorize(
             ticket.code,
             pseudonym(telegram_user_id),
             staff.office.code if staff.office else "-",
-            staff.role,
+            staff.role.value,
             ticket.office.code,
         )
         template = (
@@ -130,7 +130,7 @@ async def authorize(
 
 
 def _require(ticket: Ticket, allowed: frozenset[TicketState], doing: str) -> None:
-    if TicketState(ticket.state) not in allowed:
+    if ticket.state not in allowed:
         label = STATE_LABELS.get(ticket.state, ticket.state)
         raise StaffActionError(
             f"Ý kiến {ticket.code} đang ở trạng thái «{label}», không {doing} được."
@@ -174,8 +174,8 @@ def _record(
             ticket_id=ticket.id,
             at=now,
             actor=actor_label(staff),
-            from_state=TicketState(ticket.state).value,
-            to_state=to_state.value,
+            from_state=ticket.state,
+            to_state=to_state,
             note=note,
         )
     )
@@ -207,7 +207,7 @@ async def take(
 
     def can_take(current: Ticket) -> None:
         _require(current, WORKING_STATES, "nhận xử lý")
-        if current.state == TicketState.ASSIGNED.value and current.assigned_staff_id == staff.id:
+        if current.state is TicketState.ASSIGNED and current.assigned_staff_id == staff.id:
             raise StaffActionError(f"Anh/Chị đã nhận xử lý ý kiến {current.code} rồi.")
 
     can_take(ticket)
@@ -217,7 +217,7 @@ async def take(
         can_take,
         (Ticket.assigned_staff_id.is_not_distinct_from(ticket.assigned_staff_id),),
     )
-    was_assigned = ticket.state == TicketState.ASSIGNED.value
+    was_assigned = ticket.state is TicketState.ASSIGNED
     ticket.assigned_staff_id = staff.id
     _record(session, ticket, staff, TicketState.ASSIGNED, f"Nhận xử lý: {_who(staff)}", now)
     notified = False
@@ -382,7 +382,7 @@ async def close(
     )
     _require(ticket, CLOSABLE_STATES, "đóng")
     await _claim(session, ticket, _allowed(CLOSABLE_STATES, "đóng"))
-    answered = ticket.state == TicketState.ANSWERED.value
+    answered = ticket.state is TicketState.ANSWERED
     _record(session, ticket, staff, TicketState.CLOSED, f"Đóng: {_who(staff)}", now)
     ticket.closed_at = now
     notified = await notify_resident(

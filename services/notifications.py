@@ -111,7 +111,7 @@ async def notify_office(
         return True
     files = ticket.attachments if attachments is None else attachments
     for index, attachment in enumerate(files, start=1):
-        photo = attachment.kind == AttachmentKind.PHOTO.value
+        photo = attachment.kind is AttachmentKind.PHOTO
         await enqueue(
             session=session,
             chat_id=office.staff_chat_id,

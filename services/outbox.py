@@ -26,18 +26,13 @@ MAX_TEXT_CHARS: Final = 4096
 MAX_CAPTION_CHARS: Final = 1024
 # Rows an earlier message to the same chat is still waiting on: sending later ones
 # first would reorder a resident's updates ("đã trả lời" before "đã tiếp nhận").
-_UNFINISHED: Final = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+_UNFINISHED: Final = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (button text, callback data)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite gives back naive values; everything in this table is written in UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def keyboard_json(rows: Keyboard) -> str:
@@ -100,10 +95,10 @@ async def enqueue(
 
 async def _add_pending(session: AsyncSession, now: datetime | None, **fields: Any) -> OutboxMessage:
     """A new row, due now, not yet attempted."""
-    due = as_utc(now or utcnow())
+    due = now or utcnow()
     row = OutboxMessage(
         created_at=due,
-        status=OutboxStatus.PENDING.value,
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=due,
         **fields,
@@ -122,7 +117,7 @@ async def claim_batch(
     finds those rows no longer pending (PostgreSQL re-checks the WHERE after waiting for
     the row lock; SQLite serialises writers), so no row is ever claimed twice.
     """
-    now = as_utc(now or utcnow())
+    now = now or utcnow()
     token = str(uuid.uuid4())
     candidate = aliased(OutboxMessage)
     earlier = aliased(OutboxMessage)
@@ -134,7 +129,7 @@ async def claim_batch(
     due = (
         select(candidate.id)
         .where(
-            candidate.status == OutboxStatus.PENDING.value,
+            candidate.status == OutboxStatus.PENDING,
             candidate.next_attempt_at <= now,
             ~waiting_on_earlier,
         )
@@ -148,8 +143,8 @@ async def claim_batch(
         return []
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING.value)
-        .values(status=OutboxStatus.SENDING.value, claim_token=token, claimed_at=now)
+        .where(OutboxMessage.id.in_(due), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     await session.commit()
@@ -166,7 +161,7 @@ async def _settle(*, session: AsyncSession, row: OutboxMessage, values: dict[str
         .where(
             OutboxMessage.id == row.id,
             OutboxMessage.claim_token == row.claim_token,
-            OutboxMessage.status == OutboxStatus.SENDING.value,
+            OutboxMessage.status == OutboxStatus.SENDING,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
@@ -186,8 +181,8 @@ async def mark_sent(
         session=session,
         row=row,
         values={
-            "status": OutboxStatus.SENT.value,
-            "sent_at": as_utc(now or utcnow()),
+            "status": OutboxStatus.SENT,
+            "sent_at": now or utcnow(),
             "telegram_message_id": telegram_message_id,
             "attempts": row.attempts + 1,
             "last_error": None,
@@ -206,8 +201,8 @@ async def mark_retry(
     now: datetime | None = None,
 ) -> bool:
     values: dict[str, object] = {
-        "status": OutboxStatus.PENDING.value,
-        "next_attempt_at": as_utc(now or utcnow()) + delay,
+        "status": OutboxStatus.PENDING,
+        "next_attempt_at": (now or utcnow()) + delay,
         "claim_token": None,
         "attempts": row.attempts + (1 if count_attempt else 0),
         "last_error": error[:2000],
@@ -227,7 +222,7 @@ async def mark_failed(
     return await _settle(
         session=session,
         row=row,
-        values={"status": status.value, "attempts": row.attempts + 1, "last_error": error[:2000]},
+        values={"status": status, "attempts": row.attempts + 1, "last_error": error[:2000]},
     )
 
 
@@ -236,7 +231,7 @@ async def release(*, session: AsyncSession, row: OutboxMessage) -> bool:
     return await _settle(
         session=session,
         row=row,
-        values={"status": OutboxStatus.PENDING.value, "claim_token": None},
+        values={"status": OutboxStatus.PENDING, "claim_token": None},
     )
 
 
@@ -254,12 +249,12 @@ async def renew_claim(
     unknown) learns it here instead of sending a message that staff may resend. Both
     statements are conditional, so they cannot interleave wrongly with the expiry.
     """
-    now = as_utc(now or utcnow())
+    now = now or utcnow()
     await session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.claim_token == row.claim_token,
-            OutboxMessage.status == OutboxStatus.SENDING.value,
+            OutboxMessage.status == OutboxStatus.SENDING,
         )
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
@@ -268,7 +263,7 @@ async def renew_claim(
         select(OutboxMessage.id).where(
             OutboxMessage.id == row.id,
             OutboxMessage.claim_token == row.claim_token,
-            OutboxMessage.status == OutboxStatus.SENDING.value,
+            OutboxMessage.status == OutboxStatus.SENDING,
         )
     )
     await session.commit()
@@ -285,9 +280,9 @@ async def expire_stale_claims(
     requeue them with `python -m admin outbox retry`) rather than being resent blindly.
     One conditional UPDATE: a claim renewed meanwhile by its live owner is left alone.
     """
-    cutoff = as_utc(now or utcnow()) - lease
+    cutoff = (now or utcnow()) - lease
     stale = (
-        OutboxMessage.status == OutboxStatus.SENDING.value,
+        OutboxMessage.status == OutboxStatus.SENDING,
         OutboxMessage.claimed_at < cutoff,
     )
     if await session.scalar(select(OutboxMessage.id).where(*stale).limit(1)) is None:
@@ -297,7 +292,7 @@ async def expire_stale_claims(
     await session.execute(
         update(OutboxMessage)
         .where(*stale)
-        .values(status=OutboxStatus.UNKNOWN.value, claim_token=token, last_error=INTERRUPTED)
+        .values(status=OutboxStatus.UNKNOWN, claim_token=token, last_error=INTERRUPTED)
         .execution_options(synchronize_session=False)
     )
     await session.commit()
@@ -310,10 +305,10 @@ async def expire_stale_claims(
 async def requeue(*, session: AsyncSession, message_id: int, now: datetime | None = None) -> bool:
     """Staff decided a failed or unknown message should be sent (again)."""
     row = await session.get(OutboxMessage, message_id)
-    if row is None or row.status not in (OutboxStatus.FAILED.value, OutboxStatus.UNKNOWN.value):
+    if row is None or row.status not in (OutboxStatus.FAILED, OutboxStatus.UNKNOWN):
         return False
     row.status = OutboxStatus.PENDING
-    row.next_attempt_at = as_utc(now or utcnow())
+    row.next_attempt_at = now or utcnow()
     row.claim_token = None
     await session.flush()
     return True
@@ -324,7 +319,7 @@ async def list_messages(
 ) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if statuses:
-        query = query.where(OutboxMessage.status.in_([s.value for s in statuses]))
+        query = query.where(OutboxMessage.status.in_(statuses))
     return list((await session.scalars(query)).all())
 
 

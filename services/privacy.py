@@ -96,13 +96,13 @@ def _scrub(ticket: Ticket, *, now: datetime) -> bool:
     """Erase one ticket's personal data in place; True if it was open and is withdrawn."""
     strip_personal_fields(ticket, content=ERASED_CONTENT)
     was_open = ticket.state in OPEN_STATES
-    to_state = TicketState.WITHDRAWN if was_open else TicketState(ticket.state)
+    to_state = TicketState.WITHDRAWN if was_open else ticket.state
     ticket.events.append(
         TicketEvent(
             at=now,
             actor=f"resident:{ticket.channel}",
-            from_state=TicketState(ticket.state).value,
-            to_state=to_state.value,
+            from_state=ticket.state,
+            to_state=to_state,
             note=ANONYMISED_NOTE,
         )
     )
@@ -207,20 +207,20 @@ async def _erase_outbox(
             select(OutboxMessage).where(or_(*about_sender)).order_by(OutboxMessage.id)
         )
     ).all()
-    deletable_since = outbox.as_utc(now) - DELETE_MARGIN
+    deletable_since = now - DELETE_MARGIN
     to_delete: list[tuple[int, int]] = []
     kept = erased = 0
     for row in rows:
         erased += 1
-        if row.chat_id == resident_chat or row.status == OutboxStatus.PENDING.value:
+        if row.chat_id == resident_chat or row.status is OutboxStatus.PENDING:
             await session.delete(row)
             continue
         if (
-            row.status == OutboxStatus.SENT.value
+            row.status is OutboxStatus.SENT
             and row.method != outbox.DELETE_METHOD
             and row.telegram_message_id is not None
         ):
-            if row.sent_at is not None and outbox.as_utc(row.sent_at) > deletable_since:
+            if row.sent_at is not None and row.sent_at > deletable_since:
                 to_delete.append((row.chat_id, row.telegram_message_id))
             else:
                 kept += 1
@@ -330,11 +330,6 @@ async def conversation_messages(*, tracker_store_url: str, sender_id: str) -> li
     return await asyncio.to_thread(_said_sync, tracker_store_url, sender_id)
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back the local (Vietnam) wall time the fallback wrote, without zone.
-    return moment.replace(tzinfo=VIETNAM) if moment.tzinfo is None else moment
-
-
 async def forget_unanswered_questions(*, session: AsyncSession, messages: list[SaidMessage]) -> int:
     """Delete the unanswered-question rows that are these messages; flushes only."""
     limit = UNANSWERED_TEXT_CHARS
@@ -350,9 +345,9 @@ async def forget_unanswered_questions(*, session: AsyncSession, messages: list[S
     ).all()
     forgotten = 0
     for row in candidates:
-        at = _aware(row.at)
         if any(
-            said - UNANSWERED_BEFORE <= at <= said + UNANSWERED_AFTER for said in times[row.text]
+            said - UNANSWERED_BEFORE <= row.at <= said + UNANSWERED_AFTER
+            for said in times[row.text]
         ):
             await session.delete(row)
             forgotten += 1

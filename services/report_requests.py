@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import StaffRole
 from laikhe.commune import CommuneConfig
 from services.access import may_request_report
 from services.staff import active_staff, office_for_chat
@@ -36,8 +35,7 @@ async def decide_report_scope(
     if staff is None:
         return ReportDecision(False, None, NOT_STAFF)
     own_office = staff.office.code if staff.office else None
-    # The column holds the plain string once loaded; normalise in case it is the enum.
-    role = StaffRole(staff.role).value
+    role = staff.role
     group_office = await office_for_chat(session=session, chat_id=chat_id)
     if group_office is not None:
         requested: str | None = group_office.code

@@ -72,9 +72,8 @@ class TicketSummary:
 
 
 def _local(moment: datetime) -> datetime:
-    # SQLite hands back the stored Vietnam wall-clock time without its offset;
-    # PostgreSQL hands back an aware time.
-    return moment.replace(tzinfo=VIETNAM) if moment.tzinfo is None else moment
+    # Stored times load in UTC; residents read dates in Vietnam time.
+    return moment.astimezone(VIETNAM)
 
 
 def _preview(content: str) -> str:
@@ -138,8 +137,8 @@ def _record(ticket: Ticket, *, now: datetime, to_state: TicketState, note: str) 
         ticket_id=ticket.id,
         at=now,
         actor=f"resident:{ticket.channel}",
-        from_state=TicketState(ticket.state).value,
-        to_state=to_state.value,
+        from_state=ticket.state,
+        to_state=to_state,
         note=note,
     )
     ticket.state = to_state
@@ -165,7 +164,7 @@ async def my_tickets(
             state=ticket.state,
             office_name=ticket.office.name,
             category_name=ticket.category.name if ticket.category else None,
-            created_at=ticket.created_at,
+            created_at=_local(ticket.created_at),
             due_date=ticket.due_date,
             preview=_preview(ticket.content),
         )
@@ -194,7 +193,7 @@ async def add_information(
     note = _clean_text(text, empty_message="Anh/Chị gõ nội dung cần bổ sung giúp.")
     await _claim(session, ticket, _require_open)
     # Same state in and out: the event is a note in the history, not a transition.
-    event = _record(ticket, now=now, to_state=TicketState(ticket.state), note=note)
+    event = _record(ticket, now=now, to_state=ticket.state, note=note)
     session.add(event)
     await _tell_office(session=session, ticket=ticket, what=f"người gửi bổ sung: {note}")
     await session.flush()
@@ -224,12 +223,10 @@ async def add_attachment(
     if (count or 0) >= MAX_ATTACHMENTS:
         raise TooManyAttachments(ticket.code, MAX_ATTACHMENTS)
     attachment = TicketAttachment(
-        ticket_id=ticket.id, telegram_file_id=telegram_file_id, kind=kind.value, added_at=now
+        ticket_id=ticket.id, telegram_file_id=telegram_file_id, kind=kind, added_at=now
     )
     session.add(attachment)
-    session.add(
-        _record(ticket, now=now, to_state=TicketState(ticket.state), note=ATTACHMENT_NOTES[kind])
-    )
+    session.add(_record(ticket, now=now, to_state=ticket.state, note=ATTACHMENT_NOTES[kind]))
     await session.flush()
     return attachment
 

@@ -23,7 +23,7 @@ import asyncio
 import calendar
 import logging
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -37,7 +37,6 @@ from db.models import (
     OutboxStatus,
     Ticket,
     TicketEvent,
-    TicketState,
     UnansweredQuestion,
 )
 from laikhe.commune import RetentionConfig
@@ -53,7 +52,7 @@ EXPIRED_NOTE: Final = "Đã xóa dữ liệu cá nhân khi hết thời hạn l�
 RETENTION_ACTOR: Final = "system:retention"
 # Messages whose fate is settled; pending, sending and unknown ones are still the
 # dispatcher's or the staff's business.
-SETTLED_OUTBOX: Final = (OutboxStatus.SENT.value, OutboxStatus.FAILED.value)
+SETTLED_OUTBOX: Final = (OutboxStatus.SENT, OutboxStatus.FAILED)
 # Only files a logger writes (bot.log, bot.log.1, bot.log.2026-11-30...), never the
 # generated configuration files that live beside them.
 LOG_FILE_PATTERN: Final = "*.log*"
@@ -134,11 +133,10 @@ def _expired_tickets(cutoff: datetime) -> sa.Select[tuple[int]]:
         .scalar_subquery()
     )
     return select(Ticket.id).where(
-        Ticket.state.not_in([state.value for state in OPEN_STATES]),
+        Ticket.state.not_in(OPEN_STATES),
         Ticket.anonymised_at.is_(None),
         # The last thing that happened to it (answer, closing, rating, withdrawal...):
-        # a resident may still reopen or rate for a while after the answer. Vietnam
-        # wall-clock time: SQLite compares stored ticket times without their offset.
+        # a resident may still reopen or rate for a while after the answer.
         func.coalesce(last_step, Ticket.updated_at) < cutoff,
     )
 
@@ -151,8 +149,8 @@ def _anonymise(ticket: Ticket, *, now: datetime) -> None:
         TicketEvent(
             at=now,
             actor=RETENTION_ACTOR,
-            from_state=TicketState(ticket.state).value,
-            to_state=TicketState(ticket.state).value,
+            from_state=ticket.state,
+            to_state=ticket.state,
             note=EXPIRED_NOTE,
         )
     )
@@ -166,8 +164,7 @@ def _anonymise(ticket: Ticket, *, now: datetime) -> None:
 def _expired_outbox(cutoff: datetime) -> list[sa.ColumnElement[bool]]:
     return [
         OutboxMessage.status.in_(SETTLED_OUTBOX),
-        # Outbox times are UTC (see the model); compare in UTC on SQLite too.
-        OutboxMessage.created_at < cutoff.astimezone(timezone.utc),
+        OutboxMessage.created_at < cutoff,
         sa.or_(
             OutboxMessage.text.is_not(None),
             OutboxMessage.file_id.is_not(None),

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketState
+from db.models import Office, OutboxMessage, OutboxStatus, Ticket, TicketEvent, TicketState
 from laikhe.cells import csv_cell
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from services.tickets import VIETNAM, parse_ticket_code
@@ -55,7 +55,7 @@ def _filtered(query: Select[tuple[Ticket]], where: TicketFilter) -> Select[tuple
             Office.code == where.office_code.upper()
         )
     if where.state is not None:
-        query = query.where(Ticket.state == where.state.value)
+        query = query.where(Ticket.state == where.state)
     if where.created_from is not None:
         query = query.where(Ticket.created_at >= _local_start(where.created_from))
     if where.created_to is not None:
@@ -116,7 +116,8 @@ async def ticket_history(*, session: AsyncSession, code: str) -> TicketHistory |
 
 
 def _local(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=VIETNAM) if moment.tzinfo is None else moment.astimezone(VIETNAM)
+    # Stored times load in UTC; staff read them in Vietnam time.
+    return moment.astimezone(VIETNAM)
 
 
 def render_history(history: TicketHistory, *, include_content: bool = True) -> str:
@@ -145,16 +146,19 @@ def render_history(history: TicketHistory, *, include_content: bool = True) -> s
     lines.append("Lịch sử:")
     for event in history.events:
         moved = (
-            f"{event.from_state} → {event.to_state}"
-            if event.from_state not in (None, event.to_state)
-            else event.to_state
+            f"{event.from_state.value} → {event.to_state.value}"
+            if event.from_state is not None and event.from_state is not event.to_state
+            else event.to_state.value
         )
         note = f" - {event.note}" if event.note and include_content else ""
         lines.append(f"  {_local(event.at):%d/%m/%Y %H:%M} {event.actor}: {moved}{note}")
-    failed = [m for m in history.messages if m.status in ("failed", "unknown")]
+    failed = [
+        m for m in history.messages if m.status in (OutboxStatus.FAILED, OutboxStatus.UNKNOWN)
+    ]
     for message in failed:
         lines.append(
-            f"  ⚠ Tin nhắn #{message.id} ({message.purpose}) {message.status}: {message.last_error}"
+            f"  ⚠ Tin nhắn #{message.id} ({message.purpose}) {message.status.value}: "
+            f"{message.last_error}"
         )
     return "\n".join(lines)
 
@@ -184,8 +188,8 @@ async def export_csv(
             csv_cell(value)
             for value in (
                 t.code,
-                t.kind,
-                t.state,
+                t.kind.value,
+                t.state.value,
                 t.office.code,
                 t.category.code if t.category else "",
                 t.village.code if t.village else "",

@@ -80,11 +80,10 @@ async def claim_ticket(
     FOR UPDATE on PostgreSQL: it needs no driver-level transaction tricks, leaves
     read-only work unserialised, and its outcome is a row count a test can observe.
     """
-    read_state = TicketState(ticket.state).value
     result = await session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.state == read_state, *also)
-        .values(state=read_state)
+        .where(Ticket.id == ticket.id, Ticket.state == ticket.state, *also)
+        .values(state=ticket.state)
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, CursorResult)
@@ -265,8 +264,6 @@ async def _check_sender_limits(
             )
         ).one()
         if sent >= tickets:
-            # SQLite hands back the stored Vietnam wall-clock time without its offset.
-            oldest = oldest.replace(tzinfo=VIETNAM) if oldest.tzinfo is None else oldest
             raise TicketLimitReached(
                 tickets, hours, retry_after=oldest + window - local_now, anonymous=anonymous
             )
@@ -309,8 +306,8 @@ async def submit_ticket(
         return Submission(existing, created=False)
     row = Ticket(
         code=format_ticket_code(policy.prefix, local_today.year, sequence),
-        kind=ticket.kind.value,
-        state=TicketState.NEW.value,
+        kind=ticket.kind,
+        state=TicketState.NEW,
         category=category,
         office=office,
         village=village,
@@ -337,14 +334,14 @@ async def submit_ticket(
             at=now,
             actor=f"resident:{ticket.channel}",
             from_state=None,
-            to_state=TicketState.NEW.value,
+            to_state=TicketState.NEW,
             note="Tiếp nhận qua trợ lý ảo",
         )
     )
     # Assigned even when empty: the group card reads it right after the flush, and an
     # unloaded collection would need a lazy load, which async sessions refuse.
     row.attachments = [
-        TicketAttachment(telegram_file_id=file_id, kind=kind.value, added_at=now)
+        TicketAttachment(telegram_file_id=file_id, kind=kind, added_at=now)
         for file_id, kind in ticket.attachments
     ]
     session.add(row)
@@ -388,7 +385,7 @@ async def ticket_status(
         state=ticket.state,
         office_name=ticket.office.name,
         due_date=ticket.due_date,
-        created_at=ticket.created_at,
+        created_at=ticket.created_at.astimezone(VIETNAM),
         is_owner=is_owner,
         content=ticket.content if is_owner else None,
         category_name=ticket.category.name if (is_owner and ticket.category) else None,
@@ -404,8 +401,7 @@ def _finished_stamp(ticket: Ticket) -> datetime | None:
         stamp = ticket.answered_at
     else:
         return None
-    # SQLite hands back the stored Vietnam wall-clock time without its offset.
-    return stamp.replace(tzinfo=VIETNAM) if stamp and stamp.tzinfo is None else stamp
+    return stamp
 
 
 async def list_categories(*, session: AsyncSession) -> list[Category]:

@@ -29,9 +29,24 @@ from services.resident_errors import (
     TooManyAttachments,
     WrongState,
 )
-from services.tickets import VIETNAM, TicketPolicy
+from services.tickets import VIETNAM, TicketPolicy, ticket_status
 from tests.integration.staff_helpers import configure_groups, outbox_rows
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
+
+
+async def test_dates_shown_to_the_resident_are_vietnam_dates(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    # 00:30 in Vietnam is still the day before in UTC, the zone stored times load in.
+    just_after_midnight = datetime(2026, 2, 3, 0, 30, tzinfo=VIETNAM)
+    code = await new_ticket(sessions, commune, at=just_after_midnight)
+    async with sessions() as session:
+        (mine,) = await my_tickets(session=session, sender_id="1001")
+        status = await ticket_status(session=session, code=code, sender_id="1001")
+    assert status is not None
+    for shown in (mine.created_at, status.created_at):
+        assert shown == just_after_midnight
+        assert shown.date() == date(2026, 2, 3)
 
 
 async def test_my_tickets_lists_only_mine_newest_first(
