@@ -21,13 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.drivers import Outcome, RestResidents, TelegramResidents, parse_load
+from bench.drivers import RestResidents, parse_load
 from bench.report import render, write_docs
-from bench.scenario import FAQ, RESIDENT, TICKET
-from bench.system import PeakMemory, cpu_seconds, load_average, rss_bytes
 from scripts.model import ENGINE_PYTHON, MODEL_INPUTS, engine_env, ensure_model, training_record
 from scripts.stack import ROOT, Stack, free_port
-from tests.fake_telegram import FakeTelegramServer
+from testkit.processes import PeakMemory, cpu_seconds, load_average, rss_bytes
+from testkit.residents import Outcome, TelegramResidents
+from testkit.scenario import FAQ, RESIDENT, TICKET
+from testkit.telegram import FakeTelegramServer
 
 BOT_TOKEN = "123456:BENCH-TOKEN"
 APP_PYTHON = ROOT / ".venv" / "app" / "bin" / "python"

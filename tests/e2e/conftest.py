@@ -21,8 +21,8 @@ from laikhe.commune import load_commune_config
 from scripts.model import ensure_model
 from scripts.stack import ROOT, Stack, free_port
 from services.commune_config import apply_commune_config
+from testkit.telegram import FakeTelegramServer
 from tests.conftest import migrate_to_head
-from tests.fake_telegram import FakeTelegramServer
 
 BOT_TOKEN = "123456:E2E-TEST-TOKEN"
 

@@ -25,12 +25,12 @@ import psycopg
 import pytest
 import redis
 
-from bench.drivers import TelegramResidents
-from bench.scenario import FEEDBACK_SUBMISSION, OPEN_CHAT, STATUS_LOOKUP
 from scripts.model import ensure_model
 from scripts.stack import ROOT, Stack, free_port
+from testkit.residents import TelegramResidents
+from testkit.scenario import FEEDBACK_SUBMISSION, OPEN_CHAT, STATUS_LOOKUP
+from testkit.telegram import FakeTelegramServer
 from tests.conftest import PostgresDatabase, migrate_to_head
-from tests.fake_telegram import FakeTelegramServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -30,7 +30,7 @@ from scripts.stack import ROOT
 from services.commune_config import apply_commune_config
 from services.digest import digest_due
 from services.tickets import VIETNAM
-from tests.fake_telegram import CallbackAnswer, FakeTelegramServer, SentMessage
+from testkit.telegram import CallbackAnswer, FakeTelegramServer, SentMessage
 from tests.integration.staff_helpers import (
     KT_GROUP,
     KT_LEAD_CLEARED,
