@@ -54,7 +54,7 @@ migrate: .venv/app/.synced
 	$(APP) -m alembic upgrade head
 
 load-config: migrate
-	$(APP) scripts/load_config.py
+	$(APP) -m admin config load
 
 model: setup
 	$(APP) scripts/model.py

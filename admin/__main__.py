@@ -24,13 +24,13 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.database import describe, load_config
 from db.models import OutboxStatus, StaffRole, TicketState
 from db.session import session_scope, sessionmaker_for
 from laikhe.commune import load_commune_config
 from laikhe.labels import STATE_LABELS
 from laikhe.settings import get_settings
 from services import outbox, retention
-from services.commune_config import apply_commune_config
 from services.staff import StaffError, list_staff, register_staff, remove_staff
 from services.ticket_queries import (
     TicketFilter,
@@ -176,12 +176,7 @@ async def _tickets(session: AsyncSession, args: argparse.Namespace) -> int:
 
 
 async def _config(session: AsyncSession, args: argparse.Namespace) -> int:
-    path = args.file or get_settings().commune_config
-    report = await apply_commune_config(session=session, config=load_commune_config(path))
-    print(
-        f"commune config loaded: {report.offices} offices, {report.villages} villages, "
-        f"{report.categories} categories ({report.created} new rows)"
-    )
+    print(describe(await load_config(session, args.file)))
     return 0
 
 

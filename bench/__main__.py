@@ -21,13 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.drivers import Outcome, RestResidents, TelegramResidents, parse_load
+from admin.database import prepare
+from bench.drivers import RestResidents, parse_load
 from bench.report import render, write_docs
-from bench.scenario import FAQ, RESIDENT, TICKET
-from bench.system import PeakMemory, cpu_seconds, load_average, rss_bytes
 from scripts.model import ENGINE_PYTHON, MODEL_INPUTS, engine_env, ensure_model, training_record
 from scripts.stack import ROOT, Stack, free_port
-from tests.fake_telegram import FakeTelegramServer
+from testkit.processes import PeakMemory, cpu_seconds, load_average, rss_bytes
+from testkit.residents import Outcome, TelegramResidents
+from testkit.scenario import FAQ, RESIDENT, TICKET
+from testkit.telegram import FakeTelegramServer
 
 BOT_TOKEN = "123456:BENCH-TOKEN"
 APP_PYTHON = ROOT / ".venv" / "app" / "bin" / "python"
@@ -66,14 +68,6 @@ def summarise(outcomes: list[Outcome], wall: float) -> dict[str, Any]:
         "duplicate_codes": len(codes) - len(set(codes)),
         "wall_s": wall,
     }
-
-
-def migrate_and_configure(database_url: str) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=database_url)
-    for command in (["-m", "alembic", "upgrade", "head"], ["scripts/load_config.py"]):
-        subprocess.run(
-            [str(APP_PYTHON), *command], cwd=ROOT, env=env, check=True, capture_output=True
-        )
 
 
 def start_bot(stack: Stack, telegram: FakeTelegramServer, log_dir: Path) -> subprocess.Popen[bytes]:
@@ -274,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         database_url = args.database_url or f"sqlite:///{work / 'tickets.db'}"
         tracker_url = args.tracker_store_url or f"sqlite:///{work / 'tracker.db'}"
-        migrate_and_configure(database_url)
+        prepare(database_url)
         results["databases"] = {
             "tickets": database_url.split("://")[0],
             "tracker": tracker_url.split("://")[0],

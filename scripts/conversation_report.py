@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from bench.__main__ import migrate_and_configure
+from admin.database import prepare
 from bot.engine_client import EngineClient
 from laikhe.labels import KIND_LABELS
 from scripts.model import ensure_model, fingerprint
@@ -622,7 +622,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print("starting engine and action server ...", flush=True)
         try:
-            stack.start(timeout=900, while_engine_loads=lambda: migrate_and_configure(database_url))
+            stack.start(timeout=900, while_engine_loads=lambda: prepare(database_url))
             started = time.monotonic()
             results = asyncio.run(
                 run_set(items, stack, tracker_db, args.set, villages, field_names)

@@ -392,10 +392,11 @@ def _copy_to_rotating_log(stream: IO[bytes], path: Path) -> None:
 
 def prepare_database() -> None:
     """Migrate to head and load the commune configuration (both idempotent)."""
+    from admin.database import describe, prepare
+    from laikhe.settings import get_settings
+
     (ROOT / "var").mkdir(exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for command in (["-m", "alembic", "upgrade", "head"], ["scripts/load_config.py"]):
-        subprocess.run([str(APP_PYTHON), *command], cwd=ROOT, env=env, check=True)
+    print(describe(prepare(get_settings().database_url)), flush=True)
 
 
 def main() -> None:

@@ -9,23 +9,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.session import sessionmaker_for
+from admin.database import load_config, migrate
+from db.session import session_scope, sessionmaker_for
 from laikhe.commune import CommuneConfig, load_commune_config
-from services.commune_config import apply_commune_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def migrate_to_head(database_url: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
+COMMUNE_YML = ROOT / "config" / "commune.yml"
 
 
 class PostgresDatabase:
@@ -56,12 +50,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A migrated, empty database of each kind the production path supports."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'tickets.db'}"
-        migrate_to_head(url)
+        migrate(url)
         yield url
         return
     database = PostgresDatabase()
     try:
-        migrate_to_head(database.url)
+        migrate(database.url)
         yield database.url
     finally:
         database.drop()
@@ -69,17 +63,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(scope="session")
 def commune() -> CommuneConfig:
-    return load_commune_config(ROOT / "config" / "commune.yml")
+    return load_commune_config(COMMUNE_YML)
 
 
 @pytest.fixture
-async def sessions(
-    database_url: str, commune: CommuneConfig
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Session factory on a migrated database with the commune configuration loaded."""
     factory = sessionmaker_for(database_url)
-    async with factory() as session:
-        await apply_commune_config(session=session, config=commune)
-        await session.commit()
+    async with session_scope(factory) as session:
+        await load_config(session, COMMUNE_YML)
     yield factory
     await factory.kw["bind"].dispose()

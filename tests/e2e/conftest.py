@@ -6,7 +6,6 @@ The engine runs the model trained from this repository; the bot is the real
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -16,13 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin.database import prepare
 from db.session import sessionmaker_for
-from laikhe.commune import load_commune_config
 from scripts.model import ensure_model
 from scripts.stack import ROOT, Stack, free_port
-from services.commune_config import apply_commune_config
-from tests.conftest import migrate_to_head
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
+from tests.conftest import COMMUNE_YML
 
 BOT_TOKEN = "123456:E2E-TEST-TOKEN"
 
@@ -35,18 +33,7 @@ def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def e2e_database_url(e2e_dir: Path) -> str:
     url = f"sqlite:///{e2e_dir / 'tickets.db'}"
-    migrate_to_head(url)
-
-    async def load() -> None:
-        factory = sessionmaker_for(url)
-        async with factory() as session:
-            await apply_commune_config(
-                session=session, config=load_commune_config(ROOT / "config" / "commune.yml")
-            )
-            await session.commit()
-        await factory.kw["bind"].dispose()
-
-    asyncio.run(load())
+    prepare(url, COMMUNE_YML)
     return url
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.system import _children
 from laikhe.internal_auth import HEADER
 from scripts.stack import Stack
+from testkit.processes import children
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_engine_http_api_is_off(stack: Stack) -> None:
 
 
 def _command_lines(root_pids: list[int]) -> dict[int, str]:
-    tree = _children()
+    tree = children()
     lines: dict[int, str] = {}
     pending = list(root_pids)
     while pending:

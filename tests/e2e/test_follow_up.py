@@ -30,7 +30,7 @@ from scripts.stack import ROOT, Stack
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK, record_consent
 from services.privacy import ERASED_CONTENT, erase_conversation
 from services.tickets import TICKET_CODE_PATTERN, VIETNAM
-from tests.fake_telegram import FakeTelegramServer, SentMessage
+from testkit.telegram import FakeTelegramServer, SentMessage
 from tests.integration import ticket_helpers
 
 pytestmark = pytest.mark.e2e

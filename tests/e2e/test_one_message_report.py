@@ -15,8 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from db.models import Ticket
 from scripts.stack import Stack
+from testkit.telegram import FakeTelegramServer
 from tests.e2e.test_resident_flows import Resident, code_in, on_database
-from tests.fake_telegram import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from bot.telegram_app import SOMETHING_WENT_WRONG
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 60.0

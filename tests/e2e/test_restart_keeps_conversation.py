@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from scripts.stack import Stack
+from testkit.telegram import FakeTelegramServer
 from tests.e2e.test_walking_skeleton import count, wait_reply
-from tests.fake_telegram import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
 

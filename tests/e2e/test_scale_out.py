@@ -25,12 +25,13 @@ import psycopg
 import pytest
 import redis
 
-from bench.drivers import TelegramResidents
-from bench.scenario import FEEDBACK_SUBMISSION, OPEN_CHAT, STATUS_LOOKUP
+from admin.database import prepare
 from scripts.model import ensure_model
 from scripts.stack import ROOT, Stack, free_port
-from tests.conftest import PostgresDatabase, migrate_to_head
-from tests.fake_telegram import FakeTelegramServer
+from testkit.residents import TelegramResidents
+from testkit.scenario import FEEDBACK_SUBMISSION, OPEN_CHAT, STATUS_LOOKUP
+from testkit.telegram import FakeTelegramServer
+from tests.conftest import PostgresDatabase
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -46,14 +47,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     prefix = "t" + uuid.uuid4().hex[:10]
     stack: Stack | None = None
     try:
-        migrate_to_head(tickets.url)
-        subprocess.run(
-            [sys.executable, "scripts/load_config.py"],
-            cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=tickets.url),
-            check=True,
-            capture_output=True,
-        )
+        prepare(tickets.url)
         stack = Stack(
             model=ensure_model(),
             database_url=tickets.url,

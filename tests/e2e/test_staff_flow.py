@@ -21,16 +21,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from admin.database import load_config
 from bot.staff_handling import OPEN_PRIVATE_CHAT_TO_ANSWER, PROMPT_SENT_PRIVATELY
 from bot.telegram_app import EDITS_NOT_READ
 from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketKind
-from db.session import sessionmaker_for
+from db.session import session_scope, sessionmaker_for
 from laikhe.commune import load_commune_config
 from scripts.stack import ROOT
-from services.commune_config import apply_commune_config
 from services.digest import digest_due
 from services.tickets import VIETNAM
-from tests.fake_telegram import CallbackAnswer, FakeTelegramServer, SentMessage
+from testkit.telegram import CallbackAnswer, FakeTelegramServer, SentMessage
+from tests.conftest import COMMUNE_YML
 from tests.integration.staff_helpers import (
     KT_GROUP,
     KT_LEAD_CLEARED,
@@ -108,10 +109,8 @@ class BotProcess:
 def prepared_db(database_url: str) -> str:
     async def prepare() -> None:
         factory = sessionmaker_for(database_url)
-        async with factory() as session:
-            config = load_commune_config(ROOT / "config" / "commune.yml")
-            await apply_commune_config(session=session, config=config)
-            await session.commit()
+        async with session_scope(factory) as session:
+            await load_config(session, COMMUNE_YML)
         await configure_groups(factory)
         await register_default_staff(factory)
         await factory.kw["bind"].dispose()

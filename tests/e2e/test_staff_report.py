@@ -13,7 +13,7 @@ from sqlalchemy import update
 from db.models import Office
 from db.session import sessionmaker_for
 from scripts.stack import ROOT, Stack
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
 KT_GROUP = -1002001

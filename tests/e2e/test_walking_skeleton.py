@@ -13,7 +13,7 @@ from db.models import Ticket
 from db.session import sessionmaker_for
 from scripts.stack import Stack
 from services.tickets import TICKET_CODE_PATTERN
-from tests.fake_telegram import FakeTelegramServer, SentMessage
+from testkit.telegram import FakeTelegramServer, SentMessage
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 30.0

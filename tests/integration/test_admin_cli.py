@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from admin.database import prepare
 from db.models import TicketKind
 from laikhe.commune import CommuneConfig
 from services import handling
-from tests.conftest import ROOT
+from tests.conftest import COMMUNE_YML, ROOT
 from tests.integration.staff_helpers import (
     KT_OFFICER,
     Sessions,
@@ -75,3 +76,32 @@ async def test_list_show_export_and_outbox(
     assert pending.count("new_ticket") == 3 and "resident_update" in pending
     assert admin(database_url, "outbox", "retry", "1").returncode == 1  # not failed
     assert "commune config loaded: 4 offices" in admin(database_url, "config", "load").stdout
+
+
+def test_config_load_fills_a_migrated_database_and_changes_nothing_the_second_time(
+    database_url: str, commune: CommuneConfig
+) -> None:
+    first = admin(database_url, "config", "load", "--file", str(COMMUNE_YML))
+    assert first.returncode == 0, first.stderr
+    counts = (len(commune.offices), len(commune.villages), len(commune.categories))
+    assert first.stdout.startswith(
+        "commune config loaded: {} offices, {} villages, {} categories".format(*counts)
+    )
+    assert "(0 new rows)" not in first.stdout
+    again = admin(database_url, "config", "load")  # default: COMMUNE_CONFIG or commune.yml
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.rstrip().endswith("(0 new rows)")
+
+
+def test_prepare_migrates_an_empty_database_and_loads_the_configuration(
+    tmp_path: Path, commune: CommuneConfig
+) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    report = prepare(url)
+    assert (report.offices, report.villages, report.categories) == (
+        len(commune.offices),
+        len(commune.villages),
+        len(commune.categories),
+    )
+    assert report.created > 0
+    assert prepare(url).created == 0  # both steps are idempotent

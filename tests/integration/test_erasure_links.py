@@ -19,7 +19,7 @@ from db.models import OutboxMessage
 from laikhe.commune import CommuneConfig
 from services.outbox import utcnow
 from services.privacy import ErasureReport
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
 from tests.integration.staff_helpers import KT_GROUP, Sessions, configure_groups
 from tests.integration.ticket_helpers import new_ticket
 from tests.replies import DOMAIN, text_of

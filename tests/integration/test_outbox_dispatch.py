@@ -17,7 +17,7 @@ from db.models import OutboxMessage, OutboxStatus
 from laikhe.commune import CommuneConfig
 from services import outbox
 from services.outbox import utcnow
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
 from tests.integration.staff_helpers import (
     KT_GROUP,
     LEADERS_CHAT,

@@ -14,7 +14,7 @@ from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from bot.sender import DeliveryFailed, Outgoing, RetryPolicy, Sender
 from db.models import OutboxStatus
 from services import outbox
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
 from tests.integration.staff_helpers import Sessions, outbox_rows
 
 TOKEN = "434343:SENDER-TEST"

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin.database import load_config, migrate
 from db.models import Ticket, TicketKind, TicketSequence
-from db.session import sessionmaker_for
+from db.session import session_scope, sessionmaker_for
 from laikhe.commune import CommuneConfig
-from services.commune_config import apply_commune_config
 from services.tickets import TICKET_CODE_PATTERN, NewTicket, TicketPolicy, create_ticket
-from tests.conftest import migrate_to_head
+from tests.conftest import COMMUNE_YML
 
 pytestmark = pytest.mark.postgres
 CREATORS = 120
@@ -33,19 +33,16 @@ class Abandoned(Exception):
 
 @pytest.fixture
 def migrated_postgres(postgres_url: str) -> str:
-    migrate_to_head(postgres_url)  # Alembic runs its own event loop: not inside the test's
+    migrate(postgres_url)  # Alembic runs its own event loop: not inside the test's
     return postgres_url
 
 
 @pytest.fixture
-async def two_servers(
-    migrated_postgres: str, commune: CommuneConfig
-) -> AsyncIterator[tuple[Sessions, Sessions]]:
+async def two_servers(migrated_postgres: str) -> AsyncIterator[tuple[Sessions, Sessions]]:
     postgres_url = migrated_postgres
     first, second = sessionmaker_for(postgres_url), sessionmaker_for(postgres_url)
-    async with first() as session:
-        await apply_commune_config(session=session, config=commune)
-        await session.commit()
+    async with session_scope(first) as session:
+        await load_config(session, COMMUNE_YML)
     yield first, second
     for factory in (first, second):
         await factory.kw["bind"].dispose()

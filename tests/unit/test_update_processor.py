@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.update_processor import PerChatUpdateProcessor
-from tests.fake_telegram import FakeTelegramServer
+from testkit.telegram import FakeTelegramServer
 
 TOKEN = "123:ORDER"
 DELAY = 0.5

@@ -10,7 +10,8 @@ from pathlib import Path
 PROC = Path("/proc")
 
 
-def _children() -> dict[int, list[int]]:
+def children() -> dict[int, list[int]]:
+    """Each process id and its direct children, read from /proc."""
     tree: dict[int, list[int]] = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
@@ -26,7 +27,7 @@ def _children() -> dict[int, list[int]]:
 
 def rss_bytes(pid: int, tree: Mapping[int, list[int]] | None = None) -> int:
     """Resident memory of a process and all its descendants."""
-    tree = _children() if tree is None else tree
+    tree = children() if tree is None else tree
     total, pending = 0, [pid]
     while pending:
         current = pending.pop()
@@ -44,7 +45,7 @@ def rss_bytes(pid: int, tree: Mapping[int, list[int]] | None = None) -> int:
 def cpu_seconds(pid: int, tree: Mapping[int, list[int]] | None = None) -> float:
     """User + system CPU time of a process and its descendants. Unlike latency, CPU time
     per message hardly depends on what else the shared machine is doing."""
-    tree = _children() if tree is None else tree
+    tree = children() if tree is None else tree
     ticks, pending = 0, [pid]
     while pending:
         current = pending.pop()
@@ -73,7 +74,7 @@ class PeakMemory:
         self._thread = threading.Thread(target=self._run, name="PeakMemory", daemon=True)
 
     def sample(self) -> dict[str, int]:
-        tree = _children()
+        tree = children()
         now = {name: rss_bytes(pid, tree) for name, pid in self._pids.items()}
         for name, value in now.items():
             self.peak[name] = max(self.peak[name], value)

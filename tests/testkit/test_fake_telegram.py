@@ -18,8 +18,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Bot, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -30,13 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_telegram import (
-    EntityParseError,
-    FakeTelegramServer,
-    make_png,
-    parse_html,
-    parse_markdown_v2,
-)
+from testkit.telegram import FakeTelegramServer, make_png
 
 TOKEN = "123:TEST"
 CHAT = 42
@@ -183,7 +185,8 @@ async def test_group_chat_messages_have_distinct_sender(fake: FakeTelegramServer
         seen.append(
             (update.effective_chat.id, update.effective_user.id, update.effective_chat.type)
         )
-        await update.effective_message.reply_text("noted")
+        # The bot never quotes (replies are not emulated).
+        await update.effective_message.reply_text("noted", do_quote=False)
 
     app = ApplicationBuilder().token(TOKEN).base_url(fake.base_url).build()
     app.add_handler(MessageHandler(filters.TEXT, record))
@@ -235,16 +238,8 @@ async def test_text_validation_matches_telegram(fake: FakeTelegramServer) -> Non
         with pytest.raises(BadRequest, match="Message is too long"):
             await bot.send_message(CHAT, "x" * 4097)
         await bot.send_message(CHAT, "x" * 4096)
-        # The limit applies after markup is stripped.
-        await bot.send_message(CHAT, "<b>" + "y" * 4096 + "</b>", parse_mode="HTML")
         with pytest.raises(BadRequest, match="Message text is empty"):
             await bot.send_message(CHAT, "  ")
-        with pytest.raises(BadRequest, match="Can't parse entities"):
-            await bot.send_message(CHAT, "<b>unclosed", parse_mode="HTML")
-        with pytest.raises(BadRequest, match=r"(?i)unsupported start tag \"br\""):
-            await bot.send_message(CHAT, "line<br>line", parse_mode="HTML")
-        with pytest.raises(BadRequest, match=r"(?i)character '\.' is reserved"):
-            await bot.send_message(CHAT, "Done.", parse_mode="MarkdownV2")
         with pytest.raises(BadRequest, match="Button_data_invalid"):
             await bot.send_message(
                 CHAT,
@@ -253,15 +248,16 @@ async def test_text_validation_matches_telegram(fake: FakeTelegramServer) -> Non
                     [[InlineKeyboardButton("long", callback_data="d" * 65)]]
                 ),
             )
-        ok = await bot.send_message(CHAT, "<b>bold</b> &amp; <i>it</i>", parse_mode="HTML")
-    assert ok.text == "bold & it"
-    assert [(e.type, e.offset, e.length) for e in ok.entities] == [
-        ("bold", 0, 4),
-        ("italic", 7, 2),
-    ]
+        # The bot sends plain text only; markup the fake does not parse is refused, loudly.
+        with pytest.raises(BadRequest, match="Parse_mode is not implemented"):
+            await bot.send_message(CHAT, "<b>bold</b>", parse_mode="HTML")
+        ok = await bot.send_message(CHAT, "<b>bold</b> &amp; it")
+    assert ok.text == "<b>bold</b> &amp; it"
+    assert ok.entities == ()
     # Rejected sends are not stored, accepted ones are.
-    assert [len(m.content) for m in fake.messages(CHAT)] == [4096, 4096, 9]
-    assert "Can't parse entities" in fake.transcript(CHAT).replace("can't", "Can't")
+    assert [len(m.content) for m in fake.messages(CHAT)] == [4096, 20]
+    # Failed sends show in the transcript a timeout prints.
+    assert "BUTTON_DATA_INVALID" in fake.transcript(CHAT)
 
 
 @pytest.mark.asyncio
@@ -295,20 +291,22 @@ async def test_edit_delete_and_callback_rules(fake: FakeTelegramServer) -> None:
 
 
 @pytest.mark.asyncio
-async def test_commands_chat_and_actions(fake: FakeTelegramServer) -> None:
+async def test_commands_and_unimplemented_methods(fake: FakeTelegramServer) -> None:
+    scope = BotCommandScopeChat(CHAT)
     async with make_bot(fake) as bot:
         assert (await bot.get_me()).username == "test_bot"
         await bot.set_my_commands([("start", "Bắt đầu"), ("help", "Trợ giúp")])
-        assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
+        await bot.set_my_commands([("xem", "Xem ý kiến")], scope=scope)
         with pytest.raises(BadRequest, match="Bot_command_invalid"):
             await bot.set_my_commands([("Start", "upper case is rejected")])
-        await bot.send_chat_action(CHAT, "typing")
-        chat = await bot.get_chat(CHAT)
-        assert chat.type == "private"
-        member = await bot.get_chat_member(CHAT, CHAT)
-        assert member.status == "member"
+        await bot.delete_my_commands(scope=scope)
+        # Methods the bot does not call fail instead of pretending to work.
+        with pytest.raises(TelegramError):
+            await bot.send_chat_action(CHAT, "typing")
     assert fake.my_commands() == [("start", "Bắt đầu"), ("help", "Trợ giúp")]
-    assert fake.chat_actions(CHAT) == ["typing"]
+    assert fake.my_commands({"type": "chat", "chat_id": CHAT}) == []
+    assert [r.status for r in fake.requests("setMyCommands")] == [200, 200, 400]
+    assert fake.requests("sendChatAction")[0].status == 404
 
 
 # ------------------------------------------------------------------------------------------
@@ -389,32 +387,34 @@ async def test_a_reset_after_the_call_took_effect_delivers_but_fails_on_the_clie
 async def test_photo_and_document_round_trip(fake: FakeTelegramServer) -> None:
     png = make_png(3, 2)
     async with make_bot(fake) as bot:
-        sent = await bot.send_photo(CHAT, photo=png, caption="<b>ảnh</b>", parse_mode="HTML")
+        sent = await bot.send_photo(CHAT, photo=png, caption="ảnh")
         assert (sent.photo[-1].width, sent.photo[-1].height) == (3, 2)
         assert sent.caption == "ảnh"
-        photo_file = await bot.get_file(sent.photo[-1].file_id)
-        assert bytes(await photo_file.download_as_bytearray()) == png
         # Re-sending by file_id needs no upload.
         again = await bot.send_photo(CHAT, photo=sent.photo[-1].file_id)
         assert again.photo[-1].file_id == sent.photo[-1].file_id
 
         doc = await bot.send_document(CHAT, document=b"a;b\n1;2\n", filename="report.csv")
         assert doc.document is not None and doc.document.file_name == "report.csv"
-        doc_file = await bot.get_file(doc.document.file_id)
-        assert bytes(await doc_file.download_as_bytearray()) == b"a;b\n1;2\n"
+        assert fake.file_bytes(doc.document.file_id) == b"a;b\n1;2\n"
 
         with pytest.raises(BadRequest, match="Image_process_failed"):
             await bot.send_photo(CHAT, photo=b"not an image")
+        with pytest.raises(BadRequest, match="Wrong file identifier"):
+            await bot.send_photo(CHAT, photo="no-such-file-id")
 
-        # A photo the user sent can be fetched by the bot too.
+        # A photo a resident sent can be sent on by the bot (to the office group).
         user_png = make_png(5, 5, (0, 128, 0))
         update = fake.send_photo(CHAT, caption="ổ gà", data=user_png)
         file_id = update["message"]["photo"][-1]["file_id"]
-        user_file = await bot.get_file(file_id)
-        assert bytes(await user_file.download_as_bytearray()) == user_png
+        forwarded = await bot.send_photo(-100777, photo=file_id, caption="ổ gà")
+        assert forwarded.photo[-1].file_id == file_id
+        with pytest.raises(BadRequest, match=r"(?i)can't use file of type photo as document"):
+            await bot.send_document(CHAT, document=file_id)
 
     stored = fake.messages(CHAT)[0]
     assert stored.file_id is not None and fake.file_bytes(stored.file_id) == png
+    assert fake.file_bytes(file_id) == user_png
     uploads = fake.requests("sendPhoto")[0].params["photo"]
     assert uploads["size"] == len(png)
 
@@ -505,19 +505,3 @@ async def test_raw_protocol_long_polling_and_encodings(fake: FakeTelegramServer)
         assert form.json()["result"]["chat"]["id"] == query.json()["result"]["chat"]["id"] == 7
     assert [m.message_id for m in fake.messages(7)] == [1, 2]
     assert fake.requests("sendMessage")[0].params == {"chat_id": 7, "text": "form"}
-
-
-def test_markup_parsers() -> None:
-    assert parse_html('<a href="https://x.org">link</a> &lt;3') == (
-        "link <3",
-        [{"type": "text_link", "offset": 0, "length": 4, "url": "https://x.org"}],
-    )
-    with pytest.raises(EntityParseError, match="Unmatched end tag"):
-        parse_html("<b><i>x</b></i>")
-    with pytest.raises(EntityParseError, match='Unsupported start tag ""'):
-        parse_html("1 < 2")
-    text, entities = parse_markdown_v2("*Chú ý*: hạn 15\\.01\\!")
-    assert text == "Chú ý: hạn 15.01!"
-    assert entities == [{"type": "bold", "offset": 0, "length": 5}]
-    with pytest.raises(EntityParseError, match="Can't find end of Bold entity"):
-        parse_markdown_v2("*open")
