@@ -9,7 +9,7 @@ actions/follow_up.py.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,11 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import get_runtime
 from actions.wording import line
-from db.models import TicketState
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from laikhe.payloads import fits_a_button, payload
-from services.duplicates import OPEN_STATES
-from services.resident import REOPEN_WINDOW_DAYS, my_tickets
+from services.lifecycle import Step, may, resident_steps
+from services.resident import my_tickets
 from services.tickets import VIETNAM, TicketStatus, parse_ticket_code, ticket_status
 
 logger = logging.getLogger(__name__)
@@ -42,20 +41,18 @@ def op_payload(verb: str, code: str, arg: str | None = None) -> str:
 
 
 def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[dict[str, str]]:
-    """What the sender can still do with their ticket, as buttons."""
-    now = now or datetime.now(VIETNAM)
+    """What the sender can still do with their ticket (services.lifecycle), as buttons."""
+    steps = resident_steps(status, finished_at=status.finished_at, now=now or datetime.now(VIETNAM))
     buttons: list[dict[str, str]] = []
-    if status.state in OPEN_STATES:
+    if Step.ADD_INFO in steps:
         buttons.append({"title": "Bổ sung thông tin", "payload": op_payload("add", status.code)})
-    if status.state == TicketState.NEW:
+    if Step.WITHDRAW in steps:
         buttons.append({"title": "Rút ý kiến", "payload": op_payload("withdraw", status.code)})
-    if status.state in (TicketState.ANSWERED, TicketState.CLOSED) and (
-        status.finished_at is None or now - status.finished_at <= timedelta(days=REOPEN_WINDOW_DAYS)
-    ):
+    if Step.REOPEN in steps:
         buttons.append(
             {"title": "Chưa được giải quyết", "payload": op_payload("reopen", status.code)}
         )
-    if status.state == TicketState.CLOSED and status.satisfaction is None:
+    if Step.RATE in steps:
         buttons.extend(
             {"title": f"{score} ★", "payload": op_payload("rate", status.code, str(score))}
             for score in range(1, 6)
@@ -78,7 +75,7 @@ def status_text(domain: DomainDict, status: TicketStatus) -> str:
             lines.append(line(domain, "utter_line_status_category", category=status.category_name))
         if status.content is not None:
             lines.append(line(domain, "utter_line_status_content", content=status.content))
-        if status.state == TicketState.CLOSED and status.satisfaction is None:
+        if may(Step.RATE, status.state) and status.satisfaction is None:
             lines.append(line(domain, "utter_line_status_ask_rating"))
     return "\n".join(lines)
 

@@ -17,14 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot.sender import Outcome, Outgoing, Sender, backoff, classify
-from db.models import Office, OutboxMessage, OutboxStatus, Ticket, TicketEvent
-from services import outbox
-from services.notifications import resident_chat
+from db.models import OutboxMessage, OutboxStatus
+from services import delivery, outbox
 from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
@@ -56,9 +54,6 @@ class DispatchSettings:
 
 
 __all__ = ["DispatchSettings", "OutboxDispatcher", "Outcome", "classify"]
-
-UNKNOWN_ALERT = "outbox_unknown"
-INSPECT_UNKNOWN = "python -m admin outbox list --status unknown"
 
 
 class OutboxDispatcher:
@@ -239,68 +234,11 @@ class OutboxDispatcher:
     async def _record_failure(
         self, session: AsyncSession, row: OutboxMessage, error: str, *, unknown: bool
     ) -> None:
-        """Staff see a failed message in the ticket's history and in their group."""
-        ticket = (
-            await session.scalar(select(Ticket).where(Ticket.id == row.ticket_id))
-            if row.ticket_id is not None
-            else None
+        await delivery.record_failure(
+            session,
+            row,
+            error,
+            unknown=unknown,
+            leaders_chat_id=self._leaders_chat_id,
+            now=datetime.now(VIETNAM),
         )
-        if unknown:
-            await self._alert_unknown(session, row, ticket)
-        if ticket is None:
-            return
-        to_resident = resident_chat(ticket) == row.chat_id
-        who = "người gửi" if to_resident else f"nhóm {row.chat_id}"
-        note = f"Không gửi được tin nhắn #{row.id} ({row.purpose}) cho {who}: {error}"
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=datetime.now(VIETNAM),
-                actor="system:outbox",
-                from_state=ticket.state,
-                to_state=ticket.state,
-                note=note,
-            )
-        )
-        await session.flush()
-        if to_resident and not unknown:
-            group = await self._office_group(session, ticket)
-            if group is not None and group != row.chat_id:
-                await outbox.enqueue(
-                    session=session,
-                    chat_id=group,
-                    purpose="delivery_failed",
-                    text=f"⚠ {note}",
-                    ticket_id=ticket.id,
-                )
-
-    @staticmethod
-    async def _office_group(session: AsyncSession, ticket: Ticket) -> int | None:
-        office = await session.get(Office, ticket.office_id)
-        return office.staff_chat_id if office is not None else None
-
-    async def _alert_unknown(
-        self, session: AsyncSession, row: OutboxMessage, ticket: Ticket | None
-    ) -> None:
-        """Nobody reads logs: an 'unknown' message is told to the ticket's office group and
-        the leaders' chat, once (dedupe key), through the outbox itself. Only the message
-        number, the ticket code and the command to inspect it: no personal data."""
-        if row.purpose == UNKNOWN_ALERT:
-            return  # an alert about an alert would never end
-        about = f" của ý kiến {ticket.code}" if ticket is not None else f" ({row.purpose})"
-        text = (
-            f"⚠ Tin nhắn #{row.id}{about} có thể chưa đến nơi: kết nối bị ngắt giữa chừng "
-            f"nên hệ thống không tự gửi lại. Cán bộ quản trị kiểm tra bằng lệnh: "
-            f"{INSPECT_UNKNOWN}"
-        )
-        chats = [await self._office_group(session, ticket) if ticket is not None else None]
-        chats.append(self._leaders_chat_id)
-        for chat in dict.fromkeys(c for c in chats if c is not None):
-            await outbox.enqueue(
-                session=session,
-                chat_id=chat,
-                purpose=UNKNOWN_ALERT,
-                text=text,
-                ticket_id=ticket.id if ticket is not None else None,
-                dedupe_key=f"{UNKNOWN_ALERT}:{row.id}:{chat}",
-            )

@@ -22,8 +22,8 @@ from telegram.ext import ContextTypes, filters
 from bot.conversation import split_text
 from bot.sender import DeliveryFailed, Markup, send_text
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext
-from db.models import Office, Ticket, TicketState
-from services import handling
+from db.models import Office, Ticket
+from services import handling, lifecycle
 from services.handling import ActionResult, StaffActionError
 from services.notifications import (
     ANSWER,
@@ -64,7 +64,6 @@ OPEN_PRIVATE_CHAT_TO_ANSWER: Final = (
 )
 PROMPT_SENT_PRIVATELY: Final = "Trợ lý đã nhắn riêng cho Anh/Chị để trả lời ý kiến bảo mật."
 # Once a ticket is here, the group card has nothing left to do.
-_FINAL_STATES: Final = frozenset({TicketState.CLOSED, TicketState.REJECTED, TicketState.FORWARDED})
 
 
 def _staff(context: ContextTypes.DEFAULT_TYPE) -> StaffContext:
@@ -106,7 +105,7 @@ async def _check(
             ticket = await handling.check_can_act(
                 session=session, telegram_user_id=user_id, code=code, action=action
             )
-            if ticket.state not in handling.WORKING_STATES:
+            if ticket.state not in lifecycle.OPEN:
                 return f"Ý kiến {ticket.code} đã được xử lý xong, không {action} được nữa."
             return bool(ticket.confidential)
     except StaffActionError as error:
@@ -117,7 +116,7 @@ async def _mark_card(message: Message, result: ActionResult) -> None:
     """Add the outcome to the group card, so the group sees who did what."""
     if not message.text:
         return
-    final = result.state in _FINAL_STATES
+    final = result.state in lifecycle.FINAL
     try:
         await message.edit_text(
             f"{message.text}\n➜ {result.summary}",

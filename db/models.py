@@ -44,7 +44,6 @@ class TicketKind(str, enum.Enum):
 class TicketState(str, enum.Enum):
     NEW = "new"
     ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     CLOSED = "closed"
     FORWARDED = "forwarded"
@@ -171,6 +170,9 @@ class Ticket(Base):
     # a second «Gửi» of the same form, e.g. after a timeout, finds this ticket instead of
     # making another. Unique, so the database refuses a duplicate whatever the path.
     submission_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when staff mark it a duplicate: the earlier open ticket about the same problem,
+    # whose answer this ticket's sender is sent too.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     office: Mapped[Office] = relationship()
     category: Mapped[Category | None] = relationship()

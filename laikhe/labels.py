@@ -14,7 +14,6 @@ KIND_LABELS: dict[str, str] = {
 STATE_LABELS: dict[str, str] = {
     "new": "Mới tiếp nhận",
     "assigned": "Đã giao cán bộ xử lý",
-    "in_progress": "Đang xử lý",
     "answered": "Đã trả lời",
     "closed": "Đã đóng",
     "forwarded": "Đã chuyển cơ quan có thẩm quyền",

@@ -46,18 +46,13 @@ from db.models import (
 from laikhe.labels import KIND_LABELS, STATE_LABELS
 from laikhe.topics import FAQ_TOPIC_TITLES
 from laikhe.vntext import nfc, normalize
+from services import lifecycle
 from services.calendar import working_days_between
 from services.tickets import VIETNAM
 
-HANDLED_STATES = frozenset({TicketState.ANSWERED.value, TicketState.CLOSED.value})
-OPEN_STATES = frozenset(
-    {
-        TicketState.NEW.value,
-        TicketState.ASSIGNED.value,
-        TicketState.IN_PROGRESS.value,
-        TicketState.REOPENED.value,
-    }
-)
+# The lifecycle's groups, as the stored values this module counts by.
+HANDLED_STATES = frozenset(state.value for state in lifecycle.RESOLVED)
+OPEN_STATES = frozenset(state.value for state in lifecycle.OPEN)
 KIND_ORDER: tuple[str, ...] = tuple(kind.value for kind in TicketKind)
 
 NO_CATEGORY = "Chưa phân loại"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from db.models import Office, Ticket
 from laikhe.labels import STATE_LABELS, format_date
 from services.calendar import HolidayOverrides, add_working_days, is_working_day
-from services.handling import WORKING_STATES
+from services.lifecycle import OPEN
 from services.outbox import enqueue
 from services.tickets import VIETNAM
 
@@ -72,7 +72,7 @@ async def queue_daily_digest(
             select(Ticket)
             .options(selectinload(Ticket.office))
             .where(
-                Ticket.state.in_(WORKING_STATES),
+                Ticket.state.in_(OPEN),
                 Ticket.due_date <= horizon,
             )
             .order_by(Ticket.due_date, Ticket.id)

@@ -13,14 +13,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Category, Ticket, TicketState, Village
+from db.models import Category, Ticket, Village
 from laikhe.vntext import normalize
+from services.lifecycle import OPEN
 from services.tickets import VIETNAM
 
-# States in which a ticket is still being handled (a new one would duplicate it).
-OPEN_STATES: Final = frozenset(
-    {TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS, TicketState.REOPENED}
-)
 # token_set_ratio of normalised texts on a labelled set of same-category, same-village
 # pairs (tests/unit/test_duplicates.py): paraphrases of one problem scored 86.1-100,
 # different problems at most 78.8. 82 sits in the middle of that gap. Known limit: two
@@ -59,7 +56,7 @@ async def find_likely_duplicate(
         .outerjoin(Category, Ticket.category_id == Category.id)
         .outerjoin(Village, Ticket.village_id == Village.id)
         .where(
-            Ticket.state.in_(OPEN_STATES),
+            Ticket.state.in_(OPEN),
             Ticket.created_at >= since,
             # A complaint or denunciation is never shown to someone else, not even as
             # "already reported".

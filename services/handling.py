@@ -20,12 +20,13 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Office, StaffMember, Ticket, TicketEvent, TicketState
+from db.models import Office, StaffMember, Ticket, TicketState
 from laikhe.labels import STATE_LABELS, format_date
 from laikhe.logsafe import pseudonym
 from laikhe.validators import clean_text
 from services.access import can_read_ticket
 from services.calendar import add_working_days
+from services.lifecycle import OPEN, Actor, Step, apply, may
 from services.notifications import (
     notify_office,
     notify_resident,
@@ -39,11 +40,6 @@ from services.tickets import VIETNAM, TicketPolicy, claim_or_recheck, parse_tick
 logger = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS: Final = 3000
-# States in which staff are still working on the ticket.
-WORKING_STATES: Final = frozenset(
-    {TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS, TicketState.REOPENED}
-)
-CLOSABLE_STATES: Final = WORKING_STATES | {TicketState.ANSWERED}
 
 NOT_STAFF: Final = "Xin lỗi, chỉ cán bộ đã đăng ký của xã mới thao tác được trên ý kiến."
 NOT_YOURS: Final = (
@@ -74,10 +70,6 @@ class ActionResult:
     state: TicketState
     summary: str  # one line for the group ("➜ Đã nhận xử lý: ...")
     resident_notified: bool
-
-
-def actor_label(staff: StaffMember) -> str:
-    return f"staff:{staff.telegram_user_id} {staff.full_name}"[:80]
 
 
 def _now(now: datetime | None) -> datetime:
@@ -129,8 +121,8 @@ async def authorize(
     return staff, ticket
 
 
-def _require(ticket: Ticket, allowed: frozenset[TicketState], doing: str) -> None:
-    if ticket.state not in allowed:
+def _require(ticket: Ticket, step: Step, doing: str) -> None:
+    if not may(step, ticket.state):
         label = STATE_LABELS.get(ticket.state, ticket.state)
         raise StaffActionError(
             f"Ý kiến {ticket.code} đang ở trạng thái «{label}», không {doing} được."
@@ -157,30 +149,19 @@ async def _claim(
     )
 
 
-def _allowed(allowed: frozenset[TicketState], doing: str) -> Callable[[Ticket], None]:
-    return lambda ticket: _require(ticket, allowed, doing)
+def _allowed(step: Step, doing: str) -> Callable[[Ticket], None]:
+    return lambda ticket: _require(ticket, step, doing)
 
 
 def _record(
     session: AsyncSession,
     ticket: Ticket,
     staff: StaffMember,
-    to_state: TicketState,
+    step: Step,
     note: str,
     now: datetime,
 ) -> None:
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor=actor_label(staff),
-            from_state=ticket.state,
-            to_state=to_state,
-            note=note,
-        )
-    )
-    ticket.state = to_state
-    ticket.updated_at = now
+    apply(session, ticket, step, by=Actor.staff(staff), now=now, note=note)
 
 
 def _clean(text: str, *, empty: str) -> str:
@@ -206,7 +187,7 @@ async def take(
     )
 
     def can_take(current: Ticket) -> None:
-        _require(current, WORKING_STATES, "nhận xử lý")
+        _require(current, Step.TAKE, "nhận xử lý")
         if current.state is TicketState.ASSIGNED and current.assigned_staff_id == staff.id:
             raise StaffActionError(f"Anh/Chị đã nhận xử lý ý kiến {current.code} rồi.")
 
@@ -219,7 +200,7 @@ async def take(
     )
     was_assigned = ticket.state is TicketState.ASSIGNED
     ticket.assigned_staff_id = staff.id
-    _record(session, ticket, staff, TicketState.ASSIGNED, f"Nhận xử lý: {_who(staff)}", now)
+    _record(session, ticket, staff, Step.TAKE, f"Nhận xử lý: {_who(staff)}", now)
     notified = False
     if not was_assigned:
         # Handing over inside the office is not news for the resident.
@@ -247,13 +228,12 @@ async def answer(
     staff, ticket = await authorize(
         session=session, telegram_user_id=telegram_user_id, code=code, action="answer"
     )
-    _require(ticket, WORKING_STATES, "trả lời")
+    _require(ticket, Step.ANSWER, "trả lời")
     body = _clean(text, empty="Anh/Chị nhập nội dung trả lời giúp.")
-    await _claim(session, ticket, _allowed(WORKING_STATES, "trả lời"))
+    await _claim(session, ticket, _allowed(Step.ANSWER, "trả lời"))
     if ticket.assigned_staff_id is None:
         ticket.assigned_staff_id = staff.id
-    _record(session, ticket, staff, TicketState.ANSWERED, f"Trả lời: {body}", now)
-    ticket.answered_at = now
+    _record(session, ticket, staff, Step.ANSWER, f"Trả lời: {body}", now)
     notified = await notify_resident(
         session=session,
         ticket=ticket,
@@ -264,11 +244,53 @@ async def answer(
         ),
         keyboard=[[reopen_button(ticket.code)]],
     )
+    also = await _tell_duplicates(session, ticket, staff, body, now)
     await session.flush()
     summary = f"Đã trả lời: {_who(staff)}"
     if not notified:
         summary += " (người gửi ẩn danh hoặc không qua Telegram: chỉ lưu trong lịch sử)"
+    if also:
+        summary += f"; đã gửi cả {also} người gửi ý kiến trùng"
     return ActionResult(ticket.code, ticket.state, summary, notified)
+
+
+async def _tell_duplicates(
+    session: AsyncSession, original: Ticket, staff: StaffMember, body: str, now: datetime
+) -> int:
+    """The answer also reaches those whose tickets were marked duplicates of this one; the
+    number that could be told."""
+    duplicates = (
+        await session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.duplicate_of_id == original.id,
+                Ticket.state == TicketState.DUPLICATE,
+            )
+            .order_by(Ticket.id)
+        )
+    ).all()
+    told = 0
+    for duplicate in duplicates:
+        sent = await notify_resident(
+            session=session,
+            ticket=duplicate,
+            purpose="answer",
+            text=(
+                f"📩 Trả lời của {original.office.name} về ý kiến {original.code}, trùng với "
+                f"ý kiến {duplicate.code} của Anh/Chị:\n\n{body}"
+            ),
+        )
+        if sent:
+            told += 1
+            apply(
+                session,
+                duplicate,
+                Step.NOTE,
+                by=Actor.staff(staff),
+                now=now,
+                note=f"Đã gửi người gửi trả lời của ý kiến {original.code}",
+            )
+    return told
 
 
 async def forward(
@@ -285,17 +307,17 @@ async def forward(
     staff, ticket = await authorize(
         session=session, telegram_user_id=telegram_user_id, code=code, action="forward"
     )
-    _require(ticket, WORKING_STATES, "chuyển")
+    _require(ticket, Step.FORWARD, "chuyển")
     old_office = ticket.office
     if office_code is None:
-        await _claim(session, ticket, _allowed(WORKING_STATES, "chuyển"))
+        await _claim(session, ticket, _allowed(Step.FORWARD_OUT, "chuyển"))
         days = policy.due_working_days.get("forwarded", 5)
         ticket.due_date = add_working_days(now.astimezone(VIETNAM).date(), days)
         _record(
             session,
             ticket,
             staff,
-            TicketState.FORWARDED,
+            Step.FORWARD_OUT,
             f"Ngoài thẩm quyền của xã: chuyển cơ quan có thẩm quyền trong {days} ngày làm "
             f"việc (hạn {format_date(ticket.due_date)})",
             now,
@@ -318,7 +340,7 @@ async def forward(
         raise StaffActionError(f"Không có đơn vị mã {office_code}.")
     if target.id == old_office.id:
         raise StaffActionError(f"Ý kiến {ticket.code} đã thuộc {target.name}.")
-    await _claim(session, ticket, _allowed(WORKING_STATES, "chuyển"))
+    await _claim(session, ticket, _allowed(Step.FORWARD, "chuyển"))
     ticket.office = target
     ticket.office_id = target.id
     ticket.assigned_staff_id = None
@@ -326,7 +348,7 @@ async def forward(
         session,
         ticket,
         staff,
-        TicketState.NEW,
+        Step.FORWARD,
         f"Chuyển từ {old_office.code} sang {target.code}",
         now,
     )
@@ -360,10 +382,10 @@ async def reject(
     staff, ticket = await authorize(
         session=session, telegram_user_id=telegram_user_id, code=code, action="reject"
     )
-    _require(ticket, WORKING_STATES, "từ chối")
+    _require(ticket, Step.REJECT, "từ chối")
     why = _clean(reason, empty="Từ chối cần có lý do; Anh/Chị nhập lý do giúp.")
-    await _claim(session, ticket, _allowed(WORKING_STATES, "từ chối"))
-    _record(session, ticket, staff, TicketState.REJECTED, f"Từ chối: {why}", now)
+    await _claim(session, ticket, _allowed(Step.REJECT, "từ chối"))
+    _record(session, ticket, staff, Step.REJECT, f"Từ chối: {why}", now)
     notified = await notify_resident(
         session=session,
         ticket=ticket,
@@ -373,6 +395,66 @@ async def reject(
     return ActionResult(ticket.code, ticket.state, f"Đã từ chối: {_who(staff)}", notified)
 
 
+async def mark_duplicate(
+    *,
+    session: AsyncSession,
+    telegram_user_id: int,
+    code: str,
+    original_code: str,
+    now: datetime | None = None,
+) -> ActionResult:
+    """The ticket repeats an earlier open one: it ends here, and its sender will get the
+    earlier ticket's answer."""
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session, telegram_user_id=telegram_user_id, code=code, action="duplicate"
+    )
+    _require(ticket, Step.MARK_DUPLICATE, "đánh dấu trùng")
+    canonical = parse_ticket_code(original_code) or original_code.strip()
+    original = await session.scalar(
+        select(Ticket).options(selectinload(Ticket.office)).where(Ticket.code == canonical)
+    )
+    if original is None:
+        raise StaffActionError(f"Không tìm thấy ý kiến có mã {canonical}.")
+    if original.id == ticket.id:
+        raise StaffActionError(f"Anh/Chị nhập mã của ý kiến gốc, khác {ticket.code}.")
+    if not can_read_ticket(staff, original):
+        raise Refused(NOT_YOURS.format(code=original.code))
+    if ticket.confidential or original.confidential:
+        # Its answer would reach another person; a complaint's never may.
+        raise StaffActionError("Đơn khiếu nại, tố cáo được bảo mật nên không gộp với ý kiến khác.")
+    if original.state not in OPEN or original.duplicate_of_id is not None:
+        raise StaffActionError(
+            f"Ý kiến {original.code} không còn đang xử lý; Anh/Chị trả lời trực tiếp "
+            f"ý kiến {ticket.code}."
+        )
+    await _claim(session, ticket, _allowed(Step.MARK_DUPLICATE, "đánh dấu trùng"))
+    ticket.duplicate_of_id = original.id
+    _record(session, ticket, staff, Step.MARK_DUPLICATE, f"Trùng với ý kiến {original.code}", now)
+    # Staff of the original see why its answer will go to one more person.
+    apply(
+        session,
+        original,
+        Step.NOTE,
+        by=Actor.staff(staff),
+        now=now,
+        note=f"Ý kiến {ticket.code} trùng với ý kiến này; trả lời sẽ được gửi cả người gửi đó",
+    )
+    notified = await notify_resident(
+        session=session,
+        ticket=ticket,
+        text=(
+            f"Ý kiến {ticket.code} của Anh/Chị trùng với ý kiến {original.code} về cùng vấn "
+            f"đề, đang được {original.office.name} xử lý. Khi có trả lời, trợ lý sẽ gửi "
+            "cho Anh/Chị."
+        ),
+    )
+    await session.flush()
+    return ActionResult(
+        ticket.code, ticket.state, f"Trùng với {original.code}: {_who(staff)}", notified
+    )
+
+
 async def close(
     *, session: AsyncSession, telegram_user_id: int, code: str, now: datetime | None = None
 ) -> ActionResult:
@@ -380,11 +462,10 @@ async def close(
     staff, ticket = await authorize(
         session=session, telegram_user_id=telegram_user_id, code=code, action="close"
     )
-    _require(ticket, CLOSABLE_STATES, "đóng")
-    await _claim(session, ticket, _allowed(CLOSABLE_STATES, "đóng"))
+    _require(ticket, Step.CLOSE, "đóng")
+    await _claim(session, ticket, _allowed(Step.CLOSE, "đóng"))
     answered = ticket.state is TicketState.ANSWERED
-    _record(session, ticket, staff, TicketState.CLOSED, f"Đóng: {_who(staff)}", now)
-    ticket.closed_at = now
+    _record(session, ticket, staff, Step.CLOSE, f"Đóng: {_who(staff)}", now)
     notified = await notify_resident(
         session=session,
         ticket=ticket,

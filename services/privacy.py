@@ -33,14 +33,12 @@ from db.models import (
     OutboxMessage,
     OutboxStatus,
     Ticket,
-    TicketEvent,
-    TicketState,
     UnansweredQuestion,
 )
 from laikhe.contact import platform_of
 from laikhe.settings import to_sync_url
 from services import outbox
-from services.duplicates import OPEN_STATES
+from services.lifecycle import Actor, Step, apply, may
 from services.tickets import VIETNAM, claim_ticket
 
 ERASED_CONTENT: Final = "[Nội dung đã xóa theo yêu cầu của người gửi]"
@@ -92,23 +90,13 @@ def strip_personal_fields(ticket: Ticket, *, content: str) -> None:
         event.note = None
 
 
-def _scrub(ticket: Ticket, *, now: datetime) -> bool:
+def _scrub(session: AsyncSession, ticket: Ticket, *, now: datetime) -> bool:
     """Erase one ticket's personal data in place; True if it was open and is withdrawn."""
     strip_personal_fields(ticket, content=ERASED_CONTENT)
-    was_open = ticket.state in OPEN_STATES
-    to_state = TicketState.WITHDRAWN if was_open else ticket.state
-    ticket.events.append(
-        TicketEvent(
-            at=now,
-            actor=f"resident:{ticket.channel}",
-            from_state=ticket.state,
-            to_state=to_state,
-            note=ANONYMISED_NOTE,
-        )
-    )
-    ticket.state = to_state
+    was_open = may(Step.ERASE, ticket.state)
+    step = Step.ERASE if was_open else Step.NOTE
+    apply(session, ticket, step, by=Actor.resident(ticket.channel), now=now, note=ANONYMISED_NOTE)
     ticket.anonymised_at = now
-    ticket.updated_at = now
     return was_open
 
 
@@ -145,7 +133,7 @@ async def erase_personal_data(
     ).all()
     tickets = [t for t in tickets if await _claim_for_erasure(session, t, sender_id)]
     attachments = sum(len(ticket.attachments) for ticket in tickets)
-    withdrawn = sum(_scrub(ticket, now=now) for ticket in tickets)
+    withdrawn = sum(_scrub(session, ticket, now=now) for ticket in tickets)
     consents = await session.execute(
         delete(ConsentRecord)
         .where(ConsentRecord.channel == channel, ConsentRecord.sender_id == sender_id)

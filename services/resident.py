@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import ColumnElement, func, select
@@ -21,7 +21,8 @@ from sqlalchemy.orm import selectinload
 from db.models import AttachmentKind, Office, Ticket, TicketAttachment, TicketEvent, TicketState
 from laikhe.validators import MAX_FEEDBACK_CHARS
 from services.calendar import add_working_days
-from services.duplicates import OPEN_STATES, find_likely_duplicate
+from services.duplicates import find_likely_duplicate
+from services.lifecycle import REOPEN_WINDOW, Actor, Step, apply, may, within_reopen_window
 from services.notifications import notify_office_of_resident_change
 from services.resident_errors import (
     AlreadyRated,
@@ -48,11 +49,10 @@ __all__ = [
     "withdraw",
 ]
 
-REOPEN_WINDOW_DAYS: Final = 30
+REOPEN_WINDOW_DAYS: Final = REOPEN_WINDOW.days
 # Enough photos to show a problem; more is a sign of a stuck upload loop or abuse.
 MAX_ATTACHMENTS: Final = 10
 PREVIEW_CHARS: Final = 60
-FINISHED_STATES: Final = frozenset({TicketState.ANSWERED, TicketState.CLOSED})
 ATTACHMENT_NOTES: Final = {
     AttachmentKind.PHOTO: "Người gửi bổ sung 1 ảnh",
     AttachmentKind.DOCUMENT: "Người gửi bổ sung 1 tệp",
@@ -132,17 +132,11 @@ async def _tell_office(*, session: AsyncSession, ticket: Ticket, what: str) -> N
         )
 
 
-def _record(ticket: Ticket, *, now: datetime, to_state: TicketState, note: str) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=now,
-        actor=f"resident:{ticket.channel}",
-        from_state=ticket.state,
-        to_state=to_state,
-        note=note,
-    )
-    ticket.state = to_state
-    ticket.updated_at = now
+def _record(
+    session: AsyncSession, ticket: Ticket, step: Step, *, now: datetime, note: str
+) -> TicketEvent:
+    event = apply(session, ticket, step, by=Actor.resident(ticket.channel), now=now, note=note)
+    assert event is not None  # every resident step but the rating writes history
     return event
 
 
@@ -173,11 +167,11 @@ async def my_tickets(
 
 
 def _require_open(ticket: Ticket) -> None:
-    if ticket.state in OPEN_STATES:
+    if may(Step.ADD_INFO, ticket.state):
         return
     hint = (
         "Nếu vấn đề chưa được giải quyết, Anh/Chị có thể đề nghị mở lại."
-        if ticket.state in FINISHED_STATES
+        if may(Step.REOPEN, ticket.state)
         else "Anh/Chị gửi ý kiến mới giúp nếu cần."
     )
     raise WrongState(ticket.code, ticket.state, hint)
@@ -193,8 +187,7 @@ async def add_information(
     note = _clean_text(text, empty_message="Anh/Chị gõ nội dung cần bổ sung giúp.")
     await _claim(session, ticket, _require_open)
     # Same state in and out: the event is a note in the history, not a transition.
-    event = _record(ticket, now=now, to_state=ticket.state, note=note)
-    session.add(event)
+    event = _record(session, ticket, Step.ADD_INFO, now=now, note=note)
     await _tell_office(session=session, ticket=ticket, what=f"người gửi bổ sung: {note}")
     await session.flush()
     return event
@@ -226,17 +219,17 @@ async def add_attachment(
         ticket_id=ticket.id, telegram_file_id=telegram_file_id, kind=kind, added_at=now
     )
     session.add(attachment)
-    session.add(_record(ticket, now=now, to_state=ticket.state, note=ATTACHMENT_NOTES[kind]))
+    _record(session, ticket, Step.ADD_INFO, now=now, note=ATTACHMENT_NOTES[kind])
     await session.flush()
     return attachment
 
 
 def _require_withdrawable(ticket: Ticket) -> None:
-    if ticket.state == TicketState.NEW:
+    if may(Step.WITHDRAW, ticket.state):
         return
     if ticket.state == TicketState.WITHDRAWN:
         hint = "Ý kiến đã được rút trước đó."
-    elif ticket.state in OPEN_STATES:
+    elif may(Step.ADD_INFO, ticket.state):
         hint = (
             "Cán bộ đã tiếp nhận nên không rút lại được. "
             "Anh/Chị có thể bổ sung thông tin cho cán bộ."
@@ -254,9 +247,7 @@ async def withdraw(
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_withdrawable(ticket)
     await _claim(session, ticket, _require_withdrawable)
-    session.add(
-        _record(ticket, now=now, to_state=TicketState.WITHDRAWN, note="Người gửi rút ý kiến")
-    )
+    _record(session, ticket, Step.WITHDRAW, now=now, note="Người gửi rút ý kiến")
     await _tell_office(session=session, ticket=ticket, what="người gửi đã rút ý kiến")
     await session.flush()
     return ticket
@@ -277,7 +268,7 @@ async def _finished_at(*, session: AsyncSession, ticket: Ticket) -> datetime:
 
 
 def _require_finished(ticket: Ticket) -> None:
-    if ticket.state not in FINISHED_STATES:
+    if not may(Step.REOPEN, ticket.state):
         raise WrongState(
             ticket.code, ticket.state, "Chỉ mở lại được ý kiến đã được trả lời hoặc đã đóng."
         )
@@ -296,26 +287,23 @@ async def reopen(
     now = now or datetime.now(VIETNAM)
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_finished(ticket)
-    if now - await _finished_at(session=session, ticket=ticket) > timedelta(
-        days=REOPEN_WINDOW_DAYS
-    ):
+    if not within_reopen_window(await _finished_at(session=session, ticket=ticket), now):
         raise TooLate(ticket.code, REOPEN_WINDOW_DAYS)
     note = _clean_text(reason, empty_message="Anh/Chị cho biết vì sao chưa được giải quyết giúp.")
     await _claim(session, ticket, _require_finished)
-    session.add(_record(ticket, now=now, to_state=TicketState.REOPENED, note=note))
+    # The answer and closing stamps are cleared: they describe the earlier cycle, which
+    # the history keeps.
+    _record(session, ticket, Step.REOPEN, now=now, note=note)
     # A fresh deadline, counted like a new ticket of this kind.
     local_today = now.astimezone(VIETNAM).date()
     ticket.due_date = add_working_days(local_today, policy.working_days_for(ticket.kind))
-    # These describe the current cycle; the history keeps the earlier one.
-    ticket.answered_at = None
-    ticket.closed_at = None
     await _tell_office(session=session, ticket=ticket, what=f"người gửi mở lại: {note}")
     await session.flush()
     return ticket
 
 
 def _require_unrated(ticket: Ticket) -> None:
-    if ticket.state != TicketState.CLOSED:
+    if not may(Step.RATE, ticket.state):
         raise WrongState(ticket.code, ticket.state, "Anh/Chị đánh giá được khi ý kiến đã đóng.")
     if ticket.satisfaction is not None:
         raise AlreadyRated(ticket.code)

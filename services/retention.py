@@ -41,7 +41,7 @@ from db.models import (
 )
 from laikhe.commune import RetentionConfig
 from laikhe.settings import PROJECT_ROOT, to_sync_url
-from services.duplicates import OPEN_STATES
+from services import lifecycle
 from services.privacy import TRACKER_EVENTS_TABLE, strip_personal_fields
 from services.tickets import VIETNAM
 
@@ -49,7 +49,8 @@ logger = logging.getLogger(__name__)
 
 EXPIRED_CONTENT: Final = "[Nội dung đã xóa khi hết thời hạn lưu trữ]"
 EXPIRED_NOTE: Final = "Đã xóa dữ liệu cá nhân khi hết thời hạn lưu trữ"
-RETENTION_ACTOR: Final = "system:retention"
+_RETENTION: Final = lifecycle.Actor.system("retention")
+RETENTION_ACTOR: Final = _RETENTION.label
 # Messages whose fate is settled; pending, sending and unknown ones are still the
 # dispatcher's or the staff's business.
 SETTLED_OUTBOX: Final = (OutboxStatus.SENT, OutboxStatus.FAILED)
@@ -133,7 +134,7 @@ def _expired_tickets(cutoff: datetime) -> sa.Select[tuple[int]]:
         .scalar_subquery()
     )
     return select(Ticket.id).where(
-        Ticket.state.not_in(OPEN_STATES),
+        Ticket.state.not_in(lifecycle.OPEN),
         Ticket.anonymised_at.is_(None),
         # The last thing that happened to it (answer, closing, rating, withdrawal...):
         # a resident may still reopen or rate for a while after the answer.
@@ -141,21 +142,12 @@ def _expired_tickets(cutoff: datetime) -> sa.Select[tuple[int]]:
     )
 
 
-def _anonymise(ticket: Ticket, *, now: datetime) -> None:
+def _anonymise(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
     # The same fields «xóa dữ liệu của tôi» erases; the state stays as it is, since the
     # ticket is finished.
     strip_personal_fields(ticket, content=EXPIRED_CONTENT)
-    ticket.events.append(
-        TicketEvent(
-            at=now,
-            actor=RETENTION_ACTOR,
-            from_state=ticket.state,
-            to_state=ticket.state,
-            note=EXPIRED_NOTE,
-        )
-    )
+    lifecycle.apply(session, ticket, lifecycle.Step.NOTE, by=_RETENTION, now=now, note=EXPIRED_NOTE)
     ticket.anonymised_at = now
-    ticket.updated_at = now
 
 
 # --- outbox ------------------------------------------------------------------------
@@ -288,7 +280,7 @@ async def apply(
         )
     ).all()
     for ticket in tickets:
-        _anonymise(ticket, now=local_now)
+        _anonymise(session, ticket, now=local_now)
     if tickets:
         # Their delivery records name the resident's chat: after the period only the
         # statistics stay, as the notice says.

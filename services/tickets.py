@@ -20,13 +20,13 @@ from db.models import (
     Office,
     Ticket,
     TicketAttachment,
-    TicketEvent,
     TicketKind,
     TicketSequence,
     TicketState,
     Village,
 )
 from laikhe.commune import CommuneConfig
+from services import lifecycle
 from services.calendar import add_working_days
 from services.notifications import notify_office
 
@@ -307,7 +307,6 @@ async def submit_ticket(
     row = Ticket(
         code=format_ticket_code(policy.prefix, local_today.year, sequence),
         kind=ticket.kind,
-        state=TicketState.NEW,
         category=category,
         office=office,
         village=village,
@@ -329,14 +328,13 @@ async def submit_ticket(
         updated_at=now,
         due_date=add_working_days(local_today, policy.working_days_for(ticket.kind.value)),
     )
-    row.events.append(
-        TicketEvent(
-            at=now,
-            actor=f"resident:{ticket.channel}",
-            from_state=None,
-            to_state=TicketState.NEW,
-            note="Tiếp nhận qua trợ lý ảo",
-        )
+    lifecycle.apply(
+        session,
+        row,
+        lifecycle.Step.SUBMIT,
+        by=lifecycle.Actor.resident(ticket.channel),
+        now=now,
+        note="Tiếp nhận qua trợ lý ảo",
     )
     # Assigned even when empty: the group card reads it right after the flush, and an
     # unloaded collection would need a lazy load, which async sessions refuse.
@@ -355,7 +353,7 @@ async def submit_ticket(
 class TicketStatus:
     code: str
     kind: str
-    state: str
+    state: TicketState
     office_name: str
     due_date: date
     created_at: datetime

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot
 
-from bot.outbox_dispatcher import INSPECT_UNKNOWN, DispatchSettings, OutboxDispatcher
+from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from db.models import OutboxMessage, OutboxStatus
 from laikhe.commune import CommuneConfig
 from services import outbox
+from services.delivery import INSPECT_UNKNOWN
 from services.outbox import utcnow
 from testkit.telegram import FakeTelegramServer
 from tests.integration.staff_helpers import (

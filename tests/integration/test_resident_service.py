@@ -75,7 +75,7 @@ async def test_owner_adds_information_as_a_same_state_event(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     code = await new_ticket(sessions, commune)
-    await move(sessions, code, TicketState.IN_PROGRESS, T0 + timedelta(hours=1))
+    await move(sessions, code, TicketState.ASSIGNED, T0 + timedelta(hours=1))
     # A code typed in lower case and without leading zeros still finds the ticket.
     short = code.lower().replace("-00000", "-")
     async with sessions() as session:
@@ -88,9 +88,9 @@ async def test_owner_adds_information_as_a_same_state_event(
         )
         await session.commit()
     ticket, events = await load(sessions, code)
-    assert ticket.state == "in_progress"
+    assert ticket.state == "assigned"
     last = events[-1]
-    assert (last.from_state, last.to_state) == ("in_progress", "in_progress")
+    assert (last.from_state, last.to_state) == ("assigned", "assigned")
     assert last.note == "Hỏng từ thứ Hai, ở phòng họp tầng 2"
     assert last.actor == "resident:telegram"
 
@@ -201,7 +201,7 @@ async def test_reopen_too_late_or_from_the_wrong_state(
     late = await new_ticket(sessions, commune)
     await move(sessions, late, TicketState.ANSWERED, T0 + timedelta(days=1))
     busy = await new_ticket(sessions, commune)
-    await move(sessions, busy, TicketState.IN_PROGRESS, T0 + timedelta(days=1))
+    await move(sessions, busy, TicketState.ASSIGNED, T0 + timedelta(days=1))
     # Answered by a path that did not stamp answered_at: the history decides.
     unstamped = await new_ticket(sessions, commune)
     await move(sessions, unstamped, TicketState.ANSWERED, T0 + timedelta(days=1), stamp=False)

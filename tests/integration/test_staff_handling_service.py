@@ -310,3 +310,75 @@ async def test_staff_answer_is_stored_and_sent_without_control_or_bidi_character
     assert len(to_resident) == 1 and to_resident[0].text is not None
     assert "Đã sửa xong\nngày mai kiểm tra lại" in to_resident[0].text
     assert not any(ch in to_resident[0].text for ch in "\u202e\x00\u2066\x07\r")
+
+
+async def test_a_duplicate_ends_and_its_sender_gets_the_original_answer(
+    office_setup: Sessions, commune: CommuneConfig
+) -> None:
+    sessions = office_setup
+    original = await new_ticket(sessions, commune)
+    repeat = await new_ticket(
+        sessions, commune, sender_id="1002", content="Wifi nhà văn hóa Mẫu 1 hỏng rồi"
+    )
+    secret = await new_ticket(
+        sessions, commune, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Tố cáo cán bộ thôn"
+    )
+    refusals = [
+        (repeat, repeat, "khác"),
+        (repeat, "LK-2026-999999", "Không tìm thấy"),
+        (repeat, secret, "bảo mật"),
+    ]
+    for code, of, says in refusals:
+        async with sessions() as session:
+            with pytest.raises(StaffActionError, match=says):
+                await handling.mark_duplicate(
+                    session=session, telegram_user_id=KT_LEAD_CLEARED, code=code, original_code=of
+                )
+    async with sessions() as session:
+        result = await handling.mark_duplicate(
+            session=session,
+            telegram_user_id=KT_OFFICER,
+            code=repeat.lower(),
+            original_code=original,
+            now=T0 + timedelta(hours=1),
+        )
+        await session.commit()
+    assert result.state is TicketState.DUPLICATE and result.resident_notified
+    ticket, events = await load(sessions, repeat)
+    first, _ = await load(sessions, original)
+    assert ticket.state is TicketState.DUPLICATE and ticket.duplicate_of_id == first.id
+    assert (events[-1].from_state, events[-1].to_state) == ("new", "duplicate")
+    assert events[-1].note == f"Trùng với ý kiến {original}"
+    (told,) = await outbox_rows(sessions, 1002)
+    assert f"trùng với ý kiến {original}" in (told.text or "")
+    # Nothing more can happen to the duplicate, and nothing can repeat it.
+    async with sessions() as session:
+        with pytest.raises(StaffActionError, match="Trùng với ý kiến đã gửi"):
+            await handling.answer(
+                session=session, telegram_user_id=KT_OFFICER, code=repeat, text="Trả lời"
+            )
+    async with sessions() as session:
+        with pytest.raises(StaffActionError, match="không còn đang xử lý"):
+            await handling.mark_duplicate(
+                session=session, telegram_user_id=KT_OFFICER, code=original, original_code=repeat
+            )
+
+    async with sessions() as session:
+        answered = await handling.answer(
+            session=session,
+            telegram_user_id=KT_OFFICER,
+            code=original,
+            text="Nhà mạng sẽ thay thiết bị wifi trong tuần này.",
+            now=T0 + timedelta(hours=2),
+        )
+        await session.commit()
+    assert answered.summary.endswith("đã gửi cả 1 người gửi ý kiến trùng")
+    told_first = await outbox_rows(sessions, int(RESIDENT))
+    told_repeat = await outbox_rows(sessions, 1002)
+    assert [row.purpose for row in told_first] == ["answer"]
+    assert [row.purpose for row in told_repeat] == ["resident_update", "answer"]
+    assert "Nhà mạng sẽ thay thiết bị wifi" in (told_repeat[1].text or "")
+    assert f"về ý kiến {original}, trùng với ý kiến {repeat}" in (told_repeat[1].text or "")
+    _, repeat_events = await load(sessions, repeat)
+    assert repeat_events[-1].note == f"Đã gửi người gửi trả lời của ý kiến {original}"
+    assert repeat_events[-1].to_state == "duplicate"
