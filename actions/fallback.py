@@ -4,7 +4,6 @@ send the question to staff. Every miss is logged (without the sender) for the re
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.runtime import channel_of, get_runtime
 from db.models import UnansweredQuestion
+from laikhe import clock
 from laikhe.payloads import payload
 from laikhe.topics import FAQ_TOPIC_TITLES, INTENT_TITLES
-from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +68,7 @@ async def log_unanswered(text: str, channel: str) -> None:
     try:
         async with get_runtime().sessions() as session:
             session.add(
-                UnansweredQuestion(
-                    text=text[:MAX_LOGGED_CHARS], channel=channel, at=datetime.now(VIETNAM)
-                )
+                UnansweredQuestion(text=text[:MAX_LOGGED_CHARS], channel=channel, at=clock.now())
             )
             await session.commit()
     except SQLAlchemyError:

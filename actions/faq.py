@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
 from rasa_sdk import Action, Tracker
@@ -12,11 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.runtime import channel_of, get_runtime
 from actions.ticket_forms import DRAFT_SLOT, draft_payload
 from db.models import FaqVote
+from laikhe import clock
 from laikhe.commune import CommuneConfig
 from laikhe.opinion import offers_to_send, reading_of
 from laikhe.payloads import payload
 from laikhe.validators import clean_text
-from services.tickets import VIETNAM
 
 NOT_UPDATED = "chưa cập nhật"
 VOTE_USEFUL = "yes"
@@ -150,7 +149,7 @@ class ActionRecordFaqVote(Action):
                     topic=str(topic),
                     useful=vote == VOTE_USEFUL,
                     channel=channel_of(tracker),
-                    at=datetime.now(VIETNAM),
+                    at=clock.now(),
                 )
             )
             await session.commit()

@@ -21,11 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.runtime import get_runtime
 from actions.wording import line
 from db.models import TicketState
+from laikhe import clock
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from laikhe.payloads import fits_a_button, payload
 from services.duplicates import OPEN_STATES
 from services.resident import REOPEN_WINDOW_DAYS, my_tickets
-from services.tickets import VIETNAM, TicketStatus, parse_ticket_code, ticket_status
+from services.tickets import TicketStatus, parse_ticket_code, ticket_status
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def op_payload(verb: str, code: str, arg: str | None = None) -> str:
 
 def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[dict[str, str]]:
     """What the sender can still do with their ticket, as buttons."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     buttons: list[dict[str, str]] = []
     if status.state in OPEN_STATES:
         buttons.append({"title": "Bổ sung thông tin", "payload": op_payload("add", status.code)})

@@ -23,9 +23,9 @@ from telegram import Bot, InlineKeyboardMarkup
 
 from bot.sender import Outcome, Outgoing, Sender, backoff, classify
 from db.models import Office, OutboxMessage, OutboxStatus, Ticket, TicketEvent
+from laikhe import clock
 from services import outbox
 from services.notifications import resident_chat
-from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ class OutboxDispatcher:
         session.add(
             TicketEvent(
                 ticket_id=ticket.id,
-                at=datetime.now(VIETNAM),
+                at=clock.now(),
                 actor="system:outbox",
                 from_state=ticket.state,
                 to_state=ticket.state,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,12 +13,12 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.sender import send_text
+from laikhe import clock
 from laikhe.commune import CommuneConfig
 from laikhe.logsafe import pseudonym
 from reports.periods import PeriodError, parse_iso_date, requested_period
 from reports.service import build_report
 from services.report_requests import decide_report_scope
-from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         period = requested_period(
             dates[0] if dates else None,
             dates[1] if dates else None,
-            today=datetime.now(VIETNAM).date(),
+            today=clock.now().date(),
         )
     except PeriodError as error:
         await send_text(

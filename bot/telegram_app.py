@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -49,6 +48,7 @@ from bot.staff_handling import (
 )
 from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
 from bot.update_processor import PerChatUpdateProcessor
+from laikhe import clock
 from laikhe.payloads import fits_a_button
 from laikhe.settings import Settings
 from services.chat_migration import follow_chat_migration
@@ -294,7 +294,7 @@ def _lifecycle_hooks(
         if application.job_queue is None:  # python-telegram-bot without [job-queue]
             raise RuntimeError("the digest and the retention purge need the JobQueue")
         schedule_daily_work(
-            application.job_queue, staff, settings.tracker_store_url, ZoneInfo(settings.timezone)
+            application.job_queue, staff, settings.tracker_store_url, clock.commune_zone()
         )
         dispatcher = OutboxDispatcher(
             staff.sessions,

@@ -43,11 +43,11 @@ from db.models import (
     UnansweredQuestion,
     Village,
 )
+from laikhe import clock
 from laikhe.labels import KIND_LABELS, STATE_LABELS
 from laikhe.topics import FAQ_TOPIC_TITLES
 from laikhe.vntext import nfc, normalize
 from services.calendar import working_days_between
-from services.tickets import VIETNAM
 
 HANDLED_STATES = frozenset({TicketState.ANSWERED.value, TicketState.CLOSED.value})
 OPEN_STATES = frozenset(
@@ -230,14 +230,14 @@ class ReportData:
 
 def to_local(moment: datetime) -> datetime:
     """A time (stored ones load in UTC) in Vietnam time, where report days begin."""
-    return moment.astimezone(VIETNAM)
+    return clock.to_local(moment)
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in Vietnam time."""
     return (
-        datetime.combine(start, time(0), tzinfo=VIETNAM),
-        datetime.combine(end + timedelta(days=1), time(0), tzinfo=VIETNAM),
+        datetime.combine(start, time(0), tzinfo=clock.commune_zone()),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=clock.commune_zone()),
     )
 
 
@@ -440,7 +440,7 @@ async def collect_report_data(
 ) -> ReportData:
     if end < start:
         raise ValueError("end before start")
-    now_local = to_local(now or datetime.now(VIETNAM))
+    now_local = to_local(now or clock.now())
     low, high = day_bounds(start, end)
     cutoff = min(high, now_local)
     as_of = min(end, now_local.date())

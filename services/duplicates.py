@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Category, Ticket, TicketState, Village
+from laikhe import clock
 from laikhe.vntext import normalize
-from services.tickets import VIETNAM
 
 # States in which a ticket is still being handled (a new one would duplicate it).
 OPEN_STATES: Final = frozenset(
@@ -52,7 +52,7 @@ async def find_likely_duplicate(
     days: int = 30,
 ) -> Ticket | None:
     """The open, non-confidential ticket of the last `days` most like `text`, if any."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     since = now - timedelta(days=days)
     query = (
         select(Ticket)

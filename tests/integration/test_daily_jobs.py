@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, ApplicationBuilder
 
@@ -19,12 +18,13 @@ from bot.daily_jobs import (
 from bot.staff_handling import DISPATCHER_KEY
 from bot.staff_reports import StaffContext
 from db.models import OutboxMessage
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.calendar import add_working_days
 from tests.integration.staff_helpers import KT_GROUP, Sessions, configure_groups, outbox_rows
 from tests.integration.ticket_helpers import T0, load, new_ticket
 
-COMMUNE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+COMMUNE_ZONE = commune_zone()
 
 
 class Clock:
