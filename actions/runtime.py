@@ -1,4 +1,5 @@
-"""What the action server needs once per process: configuration and the session factory.
+"""The action server's context: what every action needs, made once per process from the
+settings (the commune configuration, the ticket policy, the session factory).
 
 Tests install their own Runtime (another database, another configuration) with
 `set_runtime`, so the actions are exercised against real migrated databases.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.session import sessionmaker_for
 from laikhe import logsafe
 from laikhe.commune import CommuneConfig, load_commune_config
-from laikhe.settings import get_settings
+from laikhe.settings import Settings, get_settings
 from services.tickets import NewTicket, TicketError, TicketPolicy, submit_ticket
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,14 @@ class Runtime:
     commune: CommuneConfig
     sessions: async_sessionmaker[AsyncSession]
 
-    @property
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        return cls(
+            commune=load_commune_config(settings.commune_config),
+            sessions=sessionmaker_for(settings.database_url),
+        )
+
+    @cached_property
     def policy(self) -> TicketPolicy:
         return TicketPolicy.from_config(self.commune)
 
@@ -37,13 +46,10 @@ _runtime: Runtime | None = None
 
 
 def get_runtime() -> Runtime:
+    """The process's Runtime, made from the settings at the first action."""
     global _runtime
     if _runtime is None:
-        settings = get_settings()
-        _runtime = Runtime(
-            commune=load_commune_config(settings.commune_config),
-            sessions=sessionmaker_for(settings.database_url),
-        )
+        _runtime = Runtime.from_settings(get_settings())
     return _runtime
 
 

@@ -10,10 +10,10 @@ import os
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from bot.context import StaffContext
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
 from bot.outbox_dispatcher import DispatchSettings
-from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
 from db.session import session_scope, sessionmaker_for
