@@ -8,7 +8,6 @@ actions/follow_up.py.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -16,9 +15,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import get_runtime
+from actions.runtime import DatabaseUnavailable, database
 from actions.wording import line
 from db.models import TicketState
 from laikhe import clock
@@ -27,8 +25,6 @@ from laikhe.payloads import fits_a_button, payload
 from services.duplicates import OPEN_STATES
 from services.resident import REOPEN_WINDOW_DAYS, my_tickets
 from services.tickets import TicketStatus, parse_ticket_code, ticket_status
-
-logger = logging.getLogger(__name__)
 
 MY_TICKETS_SHOWN: Final = 5
 
@@ -89,10 +85,9 @@ async def show_status(
 ) -> None:
     """The status message of one ticket, with the owner's buttons when this chat sent it."""
     try:
-        async with get_runtime().sessions() as session:
+        async with database(f"status look-up for {code}") as session:
             status = await ticket_status(session=session, code=code, sender_id=sender_id)
-    except SQLAlchemyError:
-        logger.exception("status look-up failed for %s", code)
+    except DatabaseUnavailable:
         dispatcher.utter_message(response="utter_system_problem")
         return
     if status is None:
@@ -115,12 +110,11 @@ class AskTicketCode(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         try:
-            async with get_runtime().sessions() as session:
+            async with database("my tickets look-up") as session:
                 mine = await my_tickets(
                     session=session, sender_id=tracker.sender_id, limit=MY_TICKETS_SHOWN
                 )
-        except SQLAlchemyError:
-            logger.exception("my tickets look-up failed")
+        except DatabaseUnavailable:
             mine = []
         if not mine:
             dispatcher.utter_message(response="utter_ask_ticket_code")

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.database import describe, load_config
 from db.models import OutboxStatus, StaffRole, TicketState
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
 from laikhe.commune import load_commune_config
 from laikhe.labels import STATE_LABELS
@@ -219,7 +219,7 @@ HANDLERS = {
 async def _run(args: argparse.Namespace) -> int:
     factory = sessionmaker_for(get_settings().database_url)
     try:
-        async with session_scope(factory) as session:
+        async with unit_of_work(factory) as session:
             return await HANDLERS[args.group](session, args)
     except (StaffError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)

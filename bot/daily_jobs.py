@@ -19,6 +19,7 @@ from typing import Any, Final
 from telegram.ext import JobQueue
 
 from bot.context import BotContext, StaffContext
+from db.session import unit_of_work
 from services.digest import DIGEST_TIME, queue_digest_if_due
 from services.retention import DailyRetention
 
@@ -49,9 +50,10 @@ def schedule_daily_work(
 
     async def digest(context: BotContext) -> None:
         try:
-            queued = await queue_digest_if_due(
-                sessions=staff.sessions, leaders_chat_id=leaders_chat_id, now=now()
-            )
+            async with unit_of_work(staff.sessions) as session:
+                queued = await queue_digest_if_due(
+                    session=session, leaders_chat_id=leaders_chat_id, now=now()
+                )
         except Exception:
             logger.exception("daily digest failed; trying again in %ss", DIGEST_RETRY_SECONDS)
             job_queue.run_once(digest, DIGEST_RETRY_SECONDS, name=DIGEST_JOB)

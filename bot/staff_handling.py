@@ -12,7 +12,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -22,7 +21,8 @@ from telegram.ext import filters
 from bot.context import BotContext
 from bot.conversation import split_text
 from bot.sender import DeliveryFailed, Markup, send_text
-from db.models import Office, Ticket, TicketState
+from db.models import TicketState
+from db.session import unit_of_work
 from services import handling
 from services.handling import ActionResult, StaffActionError
 from services.notifications import (
@@ -37,7 +37,7 @@ from services.notifications import (
     VIEW,
     staff_callback,
 )
-from services.ticket_queries import render_history, ticket_history
+from services.ticket_queries import forward_targets, render_history, ticket_history
 from services.tickets import TicketPolicy, parse_ticket_code
 
 logger = logging.getLogger(__name__)
@@ -72,9 +72,8 @@ Action = Callable[[AsyncSession], Awaitable[ActionResult]]
 async def _run(context: BotContext, action: Action) -> ActionResult | str:
     """Run one staff action in its own transaction; a refusal comes back as text."""
     try:
-        async with context.staff.sessions() as session:
+        async with unit_of_work(context.staff.sessions) as session:
             result = await action(session)
-            await session.commit()
     except StaffActionError as error:
         return error.message
     except Exception:
@@ -88,7 +87,7 @@ async def _check(context: BotContext, user_id: int, code: str, action: str) -> s
     """The refusal to show, or (when the user may act on the ticket now) whether the
     ticket is confidential."""
     try:
-        async with context.staff.sessions() as session:
+        async with unit_of_work(context.staff.sessions) as session:
             ticket = await handling.check_can_act(
                 session=session, telegram_user_id=user_id, code=code, action=action
             )
@@ -222,15 +221,8 @@ async def _ask_privately(
 
 
 async def _ask_forward_target(context: BotContext, message: Message, code: str) -> None:
-    async with context.staff.sessions() as session:
-        offices = (
-            await session.execute(
-                select(Office.code, Office.name)
-                .join(Ticket, Ticket.code == code)
-                .where(Office.id != Ticket.office_id)
-                .order_by(Office.id)
-            )
-        ).all()
+    async with unit_of_work(context.staff.sessions) as session:
+        offices = await forward_targets(session=session, code=code)
     rows = [
         [InlineKeyboardButton(name, callback_data=staff_callback(FORWARD_TO, code, office))]
         for office, name in offices
@@ -261,7 +253,7 @@ async def _send_private_view(update: Update, context: BotContext, code: str) -> 
 
 async def _view_text(context: BotContext, user_id: int, code: str) -> str:
     try:
-        async with context.staff.sessions() as session:
+        async with unit_of_work(context.staff.sessions) as session:
             await handling.check_can_act(
                 session=session, telegram_user_id=user_id, code=code, action="view"
             )

@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 
 from bot.context import BotContext
 from bot.sender import send_text
+from db.session import unit_of_work
 from laikhe import clock
 from laikhe.logsafe import pseudonym
 from reports.periods import PeriodError, parse_iso_date, requested_period
@@ -45,7 +46,7 @@ async def on_report_request(update: Update, context: BotContext) -> None:
             f"{error}\n{USAGE}" if str(error) != USAGE else USAGE,
         )
         return
-    async with staff_context.sessions() as session:
+    async with unit_of_work(staff_context.sessions) as session:
         decision = await decide_report_scope(
             session=session,
             commune=staff_context.commune,
@@ -65,7 +66,7 @@ async def on_report_request(update: Update, context: BotContext) -> None:
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with staff_context.sessions() as session:
+            async with unit_of_work(staff_context.sessions) as session:
                 files = await build_report(
                     session=session,
                     commune=staff_context.commune,

@@ -47,6 +47,7 @@ from bot.staff_handling import (
 )
 from bot.staff_reports import on_report_request
 from bot.update_processor import PerChatUpdateProcessor
+from db.session import unit_of_work
 from laikhe import clock
 from laikhe.payloads import fits_a_button
 from laikhe.settings import Settings
@@ -247,9 +248,8 @@ async def on_chat_migrated(update: Update, context: BotContext) -> None:
     else:
         return
     staff = context.staff
-    async with staff.sessions() as session:
+    async with unit_of_work(staff.sessions) as session:
         moved = await follow_chat_migration(session=session, old_chat_id=old, new_chat_id=new)
-        await session.commit()
     if moved:
         # Group ids, not people: the operator needs them to update config/commune.yml, or
         # `make load-config` would put the old id back.

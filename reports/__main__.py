@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from db.session import sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
 from laikhe.commune import load_commune_config
 from laikhe.settings import PROJECT_ROOT, get_settings
@@ -73,7 +73,7 @@ async def _run(args: argparse.Namespace) -> ReportFiles:
     office = args.office.strip().upper() if args.office else None
     sessions = sessionmaker_for(settings.database_url)
     try:
-        async with sessions() as session:
+        async with unit_of_work(sessions) as session:
             return await build_report(
                 session=session,
                 commune=commune,

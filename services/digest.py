@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Final
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Office, Ticket
@@ -117,16 +117,14 @@ async def queue_daily_digest(
 
 async def queue_digest_if_due(
     *,
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     leaders_chat_id: int | None,
     now: datetime | None = None,
 ) -> DigestResult | None:
     """Queue today's digest if its time has come (None if not). Run by the bot at
-    DIGEST_TIME and once at start-up; the dedupe keys make a second run a no-op."""
+    DIGEST_TIME and once at start-up; the dedupe keys make a second run a no-op. Flushes
+    only: the caller's unit of work commits."""
     now = now or clock.now()
     if not digest_due(now):
         return None
-    async with sessions() as session:
-        result = await queue_daily_digest(session=session, leaders_chat_id=leaders_chat_id, now=now)
-        await session.commit()
-    return result
+    return await queue_daily_digest(session=session, leaders_chat_id=leaders_chat_id, now=now)

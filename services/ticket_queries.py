@@ -205,3 +205,14 @@ async def export_csv(
             )
         )
     return len(tickets)
+
+
+async def forward_targets(*, session: AsyncSession, code: str) -> list[tuple[str, str]]:
+    """(code, name) of every office a ticket can be forwarded to: all but its own."""
+    rows = await session.execute(
+        select(Office.code, Office.name)
+        .join(Ticket, Ticket.code == code)
+        .where(Office.id != Ticket.office_id)
+        .order_by(Office.id)
+    )
+    return [(office, name) for office, name in rows.all()]

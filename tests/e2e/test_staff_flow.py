@@ -25,7 +25,7 @@ from admin.database import load_config
 from bot.staff_handling import OPEN_PRIVATE_CHAT_TO_ANSWER, PROMPT_SENT_PRIVATELY
 from bot.telegram_app import EDITS_NOT_READ
 from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketKind
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe.clock import commune_zone
 from laikhe.commune import load_commune_config
 from scripts.stack import ROOT
@@ -109,7 +109,7 @@ class BotProcess:
 def prepared_db(database_url: str) -> str:
     async def prepare() -> None:
         factory = sessionmaker_for(database_url)
-        async with session_scope(factory) as session:
+        async with unit_of_work(factory) as session:
             await load_config(session, COMMUNE_YML)
         await configure_groups(factory)
         await register_default_staff(factory)
