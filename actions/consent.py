@@ -6,14 +6,12 @@ whatever they send, and a consent already given in this chat is not asked again.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime
+from actions.runtime import DatabaseUnavailable, channel_of, database
 from laikhe.logsafe import pseudonym
 from services.consent import (
     CONSENT_NOTICE,
@@ -22,8 +20,6 @@ from services.consent import (
     has_consent,
     record_consent,
 )
-
-logger = logging.getLogger(__name__)
 
 AGREE = {"title": "Đồng ý", "payload": "/affirm"}
 REFUSE = {"title": "Không đồng ý", "payload": "/deny"}
@@ -40,7 +36,7 @@ def ask_consent(dispatcher: CollectingDispatcher) -> None:
 async def chat_has_consent(sender_id: str) -> bool:
     """False when the database cannot tell: asking again is the safe side."""
     try:
-        async with get_runtime().sessions() as session:
+        async with database(f"consent look-up for {pseudonym(sender_id)}") as session:
             # Only a consent to the notice shown now counts (a changed notice is asked again).
             return await has_consent(
                 session=session,
@@ -48,15 +44,14 @@ async def chat_has_consent(sender_id: str) -> bool:
                 purpose=PURPOSE_FEEDBACK,
                 notice_version=CONSENT_NOTICE_VERSION,
             )
-    except SQLAlchemyError:
-        logger.exception("consent look-up failed for %s", pseudonym(sender_id))
+    except DatabaseUnavailable:
         return False
 
 
 async def store_consent(tracker: Tracker, *, granted: bool) -> bool:
     """Record the button press; False (logged) when it could not be stored."""
     try:
-        async with get_runtime().sessions() as session:
+        async with database(f"storing the consent of {pseudonym(tracker.sender_id)}") as session:
             await record_consent(
                 session=session,
                 channel=channel_of(tracker),
@@ -65,9 +60,7 @@ async def store_consent(tracker: Tracker, *, granted: bool) -> bool:
                 notice_version=CONSENT_NOTICE_VERSION,
                 granted=granted,
             )
-            await session.commit()
-    except SQLAlchemyError:
-        logger.exception("consent could not be stored for %s", pseudonym(tracker.sender_id))
+    except DatabaseUnavailable:
         return False
     return True
 

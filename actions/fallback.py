@@ -3,25 +3,18 @@ send the question to staff. Every miss is logged (without the sender) for the re
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
+from contextlib import suppress
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime
-from db.models import UnansweredQuestion
+from actions.runtime import DatabaseUnavailable, channel_of, database
 from laikhe.payloads import payload
 from laikhe.topics import FAQ_TOPIC_TITLES, INTENT_TITLES
-from services.tickets import VIETNAM
-
-logger = logging.getLogger(__name__)
-
-MAX_LOGGED_CHARS = 500
+from services.answer_log import record_unanswered_question
 
 
 def clarification_buttons(latest_message: dict[str, Any], limit: int = 2) -> list[dict[str, str]]:
@@ -66,17 +59,10 @@ def previous_bot_action(tracker: Tracker) -> str | None:
 
 
 async def log_unanswered(text: str, channel: str) -> None:
-    try:
-        async with get_runtime().sessions() as session:
-            session.add(
-                UnansweredQuestion(
-                    text=text[:MAX_LOGGED_CHARS], channel=channel, at=datetime.now(VIETNAM)
-                )
-            )
-            await session.commit()
-    except SQLAlchemyError:
-        # The resident still gets an answer; only the report loses one line.
-        logger.exception("could not log an unanswered question")
+    # The resident still gets an answer; only the report loses one line.
+    with suppress(DatabaseUnavailable):
+        async with database("logging an unanswered question") as session:
+            await record_unanswered_question(session=session, text=text, channel=channel)
 
 
 class ActionClarify(Action):

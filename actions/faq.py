@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import channel_of, get_runtime
+from actions.runtime import channel_of, database, get_runtime
 from actions.ticket_forms import DRAFT_SLOT, draft_payload
-from db.models import FaqVote
 from laikhe.commune import CommuneConfig
 from laikhe.opinion import offers_to_send, reading_of
 from laikhe.payloads import payload
 from laikhe.validators import clean_text
-from services.tickets import VIETNAM
+from services.answer_log import record_faq_vote
 
 NOT_UPDATED = "chưa cập nhật"
 VOTE_USEFUL = "yes"
@@ -144,16 +142,13 @@ class ActionRecordFaqVote(Action):
         if vote not in (VOTE_USEFUL, VOTE_UNCLEAR) or not topic:
             dispatcher.utter_message(response="utter_default")
             return []
-        async with get_runtime().sessions() as session:
-            session.add(
-                FaqVote(
-                    topic=str(topic),
-                    useful=vote == VOTE_USEFUL,
-                    channel=channel_of(tracker),
-                    at=datetime.now(VIETNAM),
-                )
+        async with database("recording an FAQ vote") as session:
+            await record_faq_vote(
+                session=session,
+                topic=str(topic),
+                useful=vote == VOTE_USEFUL,
+                channel=channel_of(tracker),
             )
-            await session.commit()
         # The question answered, when it was typed, goes with the offer to ask staff.
         draft = tracker.get_slot(DRAFT_SLOT)
         staff_question = (

@@ -12,10 +12,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.privacy import ERASE_CONVERSATION_SIGNAL
-from actions.runtime import SavedTicket, channel_of, get_runtime
+from actions.runtime import DatabaseUnavailable, SavedTicket, channel_of, database
 from actions.ticket_forms import (
     AskConsent,
     TicketFormValidation,
@@ -83,12 +82,12 @@ def inform_payload(entity: str, value: str) -> str:
 
 
 async def _category_choices() -> dict[str, str]:
-    async with get_runtime().sessions() as session:
+    async with database("category list") as session:
         return {c.code: c.name for c in await list_categories(session=session)}
 
 
 async def _village_choices() -> dict[str, str]:
-    async with get_runtime().sessions() as session:
+    async with database("village list") as session:
         return {
             v.code: f"{v.name} (mẫu)" if v.is_sample else v.name
             for v in await list_villages(session=session)
@@ -571,15 +570,14 @@ class ValidateFeedbackForm(TicketFormValidation):
             return {}
         village = None if known["village"] == NO_VILLAGE else known["village"]
         try:
-            async with get_runtime().sessions() as session:
+            async with database("duplicate look-up; the ticket is created anyway") as session:
                 ticket = await find_likely_duplicate(
                     session=session,
                     category_code=known["category"],
                     village_code=village,
                     text=str(known["content"]),
                 )
-        except SQLAlchemyError:
-            logger.exception("duplicate look-up failed; the ticket is created anyway")
+        except DatabaseUnavailable:
             ticket = None
         return {
             "feedback_duplicate_code": ticket.code if ticket else NO_DUPLICATE,

@@ -12,7 +12,6 @@ starts `ticket_note_form` to ask for the text.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -21,18 +20,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.runtime import get_runtime
+from actions.runtime import DatabaseUnavailable, database, get_runtime
 from actions.status import op_payload, show_status
 from laikhe.labels import format_date
 from laikhe.validators import validate_feedback_text
 from services.resident import add_information, rate, reopen, withdraw
 from services.resident_errors import ResidentError
 from services.tickets import TICKET_CODE_PATTERN, parse_ticket_code
-
-logger = logging.getLogger(__name__)
 
 VERBS: Final = frozenset({"show", "withdraw", "add", "reopen", "rate"})
 NOTE_VERBS: Final = frozenset({"add", "reopen"})
@@ -88,16 +84,11 @@ async def run_resident_service(
     """Run one resident operation; why it failed, or None when it went through. With
     commit=False it is a dry run: checked, then rolled back."""
     try:
-        async with get_runtime().sessions() as session:
+        async with database("resident operation", commit=commit) as session:
             await operation(session)
-            if commit:
-                await session.commit()
-            else:
-                await session.rollback()
     except ResidentError as refusal:
         return Problem(text=refusal.message)
-    except SQLAlchemyError:
-        logger.exception("resident operation failed")
+    except DatabaseUnavailable:
         return Problem(response="utter_system_problem")
     return None
 

@@ -8,21 +8,17 @@ and the bot erases the tracker store rows once the reply has been delivered.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Final
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import channel_of, get_runtime
+from actions.runtime import DatabaseUnavailable, channel_of, database
 from actions.wording import line
 from laikhe.logsafe import pseudonym
 from services.privacy import ErasureReport, erase_personal_data
-
-logger = logging.getLogger(__name__)
 
 # The contract with bot/conversation.py.
 ERASE_CONVERSATION_SIGNAL: Final = {"erase_conversation": True}
@@ -71,13 +67,11 @@ class DeleteMyData(Action):
             dispatcher.utter_message(response="utter_delete_kept")
             return reset
         try:
-            async with get_runtime().sessions() as session:
+            async with database(f"erasure for {pseudonym(tracker.sender_id)}") as session:
                 report = await erase_personal_data(
                     session=session, channel=channel_of(tracker), sender_id=tracker.sender_id
                 )
-                await session.commit()
-        except SQLAlchemyError:
-            logger.exception("erasure failed for %s", pseudonym(tracker.sender_id))
+        except DatabaseUnavailable:
             dispatcher.utter_message(response="utter_erasure_failed")
             return reset
         dispatcher.utter_message(text=erasure_summary(domain, report))

@@ -8,7 +8,6 @@ actions/follow_up.py.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any, Final
 
@@ -16,17 +15,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.runtime import get_runtime
+from actions.runtime import DatabaseUnavailable, database
 from actions.wording import line
+from laikhe import clock
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from laikhe.payloads import fits_a_button, payload
 from services.lifecycle import Step, may, resident_steps
 from services.resident import my_tickets
-from services.tickets import VIETNAM, TicketStatus, parse_ticket_code, ticket_status
-
-logger = logging.getLogger(__name__)
+from services.tickets import TicketStatus, parse_ticket_code, ticket_status
 
 MY_TICKETS_SHOWN: Final = 5
 
@@ -42,7 +39,7 @@ def op_payload(verb: str, code: str, arg: str | None = None) -> str:
 
 def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[dict[str, str]]:
     """What the sender can still do with their ticket (services.lifecycle), as buttons."""
-    steps = resident_steps(status, finished_at=status.finished_at, now=now or datetime.now(VIETNAM))
+    steps = resident_steps(status, finished_at=status.finished_at, now=now or clock.now())
     buttons: list[dict[str, str]] = []
     if Step.ADD_INFO in steps:
         buttons.append({"title": "Bổ sung thông tin", "payload": op_payload("add", status.code)})
@@ -85,10 +82,9 @@ async def show_status(
 ) -> None:
     """The status message of one ticket, with the owner's buttons when this chat sent it."""
     try:
-        async with get_runtime().sessions() as session:
+        async with database(f"status look-up for {code}") as session:
             status = await ticket_status(session=session, code=code, sender_id=sender_id)
-    except SQLAlchemyError:
-        logger.exception("status look-up failed for %s", code)
+    except DatabaseUnavailable:
         dispatcher.utter_message(response="utter_system_problem")
         return
     if status is None:
@@ -111,12 +107,11 @@ class AskTicketCode(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         try:
-            async with get_runtime().sessions() as session:
+            async with database("my tickets look-up") as session:
                 mine = await my_tickets(
                     session=session, sender_id=tracker.sender_id, limit=MY_TICKETS_SHOWN
                 )
-        except SQLAlchemyError:
-            logger.exception("my tickets look-up failed")
+        except DatabaseUnavailable:
             mine = []
         if not mine:
             dispatcher.utter_message(response="utter_ask_ticket_code")

@@ -19,14 +19,15 @@ import argparse
 import asyncio
 import io
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.database import describe, load_config
 from db.models import OutboxStatus, StaffRole, TicketState
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
+from laikhe import clock
 from laikhe.commune import load_commune_config
 from laikhe.labels import STATE_LABELS
 from laikhe.settings import get_settings
@@ -39,7 +40,6 @@ from services.ticket_queries import (
     search_tickets,
     ticket_history,
 )
-from services.tickets import VIETNAM
 
 
 class UsageError(Exception):
@@ -169,7 +169,7 @@ async def _tickets(session: AsyncSession, args: argparse.Namespace) -> int:
         preview = "(bảo mật)" if t.confidential else " ".join(t.content.split())[:60]
         print(
             f"{t.code}\t{t.office.code}\t{STATE_LABELS.get(t.state, t.state)}\t"
-            f"{t.created_at.astimezone(VIETNAM):%Y-%m-%d}\thạn {t.due_date:%Y-%m-%d}\t{preview}"
+            f"{clock.to_local(t.created_at):%Y-%m-%d}\thạn {t.due_date:%Y-%m-%d}\t{preview}"
         )
     print(f"{len(tickets)} tickets", file=sys.stderr)
     return 0
@@ -199,7 +199,7 @@ async def _outbox(session: AsyncSession, args: argparse.Namespace) -> int:
 async def _retention(session: AsyncSession, args: argparse.Namespace) -> int:
     settings = get_settings()
     config = load_commune_config(args.file or settings.commune_config).retention
-    now = datetime.now(VIETNAM)
+    now = clock.now()
     run = retention.plan if args.dry_run else retention.apply
     report = await run(session, now, config, tracker_store_url=settings.tracker_store_url)
     cutoffs = retention.Cutoffs.at(now, config)
@@ -219,7 +219,7 @@ HANDLERS = {
 async def _run(args: argparse.Namespace) -> int:
     factory = sessionmaker_for(get_settings().database_url)
     try:
-        async with session_scope(factory) as session:
+        async with unit_of_work(factory) as session:
             return await HANDLERS[args.group](session, args)
     except (StaffError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
 from services.commune_config import LoadReport, apply_commune_config
@@ -42,7 +42,7 @@ async def load_config(session: AsyncSession, path: Path | None = None) -> LoadRe
 async def _load_and_commit(database_url: str, path: Path | None) -> LoadReport:
     factory = sessionmaker_for(database_url)
     try:
-        async with session_scope(factory) as session:
+        async with unit_of_work(factory) as session:
             return await load_config(session, path)
     finally:
         await factory.kw["bind"].dispose()

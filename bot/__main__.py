@@ -9,14 +9,15 @@ import os
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.context import StaffContext
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
 from bot.outbox_dispatcher import DispatchSettings
-from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe import logsafe
 from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
@@ -27,10 +28,12 @@ from services.privacy import (
 )
 
 
-async def eraser_for(tracker_store_url: str, sender_id: str) -> int:
+async def eraser_for(
+    sessions: async_sessionmaker[AsyncSession], tracker_store_url: str, sender_id: str
+) -> int:
     # The unanswered questions first: only the conversation links them to the sender.
     said = await conversation_messages(tracker_store_url=tracker_store_url, sender_id=sender_id)
-    async with session_scope() as session:
+    async with unit_of_work(sessions) as session:
         await forget_unanswered_questions(session=session, messages=said)
     return await erase_conversation(tracker_store_url=tracker_store_url, sender_id=sender_id)
 
@@ -59,12 +62,13 @@ def main() -> None:
         settings.rasa_timeout_seconds,
         secret=secret.get_secret_value() if secret else None,
     )
-    eraser = functools.partial(eraser_for, settings.tracker_store_url)
+    sessions = sessionmaker_for(settings.database_url)
+    eraser = functools.partial(eraser_for, sessions, settings.tracker_store_url)
     if settings.telegram_bot_token is None:
         asyncio.run(run_terminal_chat(Conversation(engine, "terminal", eraser)))
         return
     staff = StaffContext(
-        sessions=sessionmaker_for(settings.database_url),
+        sessions=sessions,
         commune=load_commune_config(settings.commune_config),
     )
     application = build_application(

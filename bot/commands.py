@@ -17,6 +17,7 @@ from telegram import BotCommandScopeAllGroupChats as AllGroupChats
 from telegram import BotCommandScopeAllPrivateChats as AllPrivateChats
 from telegram.error import TelegramError
 
+from db.session import unit_of_work
 from laikhe.logsafe import pseudonym
 from services.staff import StaffPrivateChats, staff_private_chats
 
@@ -59,7 +60,7 @@ async def publish_staff_commands(bot: Bot, sessions: async_sessionmaker[AsyncSes
     staff added or removed with the CLI get the change at the bot's next start. A failure
     is logged, not fatal."""
     try:
-        async with sessions() as session:
+        async with unit_of_work(sessions) as session:
             chats = await staff_private_chats(session=session)
     except SQLAlchemyError as error:
         logger.warning("could not read the staff for their command menus: %s", error)

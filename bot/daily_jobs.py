@@ -16,10 +16,10 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any, Final
 
-from telegram.ext import ContextTypes, JobQueue
+from telegram.ext import JobQueue
 
-from bot.staff_handling import DISPATCHER_KEY
-from bot.staff_reports import StaffContext
+from bot.context import BotContext, StaffContext
+from db.session import unit_of_work
 from services.digest import DIGEST_TIME, queue_digest_if_due
 from services.retention import DailyRetention
 
@@ -37,7 +37,7 @@ RUN_EVEN_IF_LATE: Final[dict[str, Any]] = {"misfire_grace_time": None}
 
 
 def schedule_daily_work(
-    job_queue: JobQueue[ContextTypes.DEFAULT_TYPE],
+    job_queue: JobQueue[BotContext],
     staff: StaffContext,
     tracker_store_url: str,
     zone: tzinfo,
@@ -48,26 +48,26 @@ def schedule_daily_work(
     leaders_chat_id = staff.commune.commune.leaders_chat_id
     purge = DailyRetention(staff.commune.retention, tracker_store_url)
 
-    async def digest(context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def digest(context: BotContext) -> None:
         try:
-            queued = await queue_digest_if_due(
-                sessions=staff.sessions, leaders_chat_id=leaders_chat_id, now=now()
-            )
+            async with unit_of_work(staff.sessions) as session:
+                queued = await queue_digest_if_due(
+                    session=session, leaders_chat_id=leaders_chat_id, now=now()
+                )
         except Exception:
             logger.exception("daily digest failed; trying again in %ss", DIGEST_RETRY_SECONDS)
             job_queue.run_once(digest, DIGEST_RETRY_SECONDS, name=DIGEST_JOB)
             return
-        dispatcher = context.application.bot_data.get(DISPATCHER_KEY)
-        if queued is not None and dispatcher is not None:
-            dispatcher.wake()  # sent now, not at the next poll
+        if queued is not None:
+            context.bot_data.wake_dispatcher()  # sent now, not at the next poll
 
-    async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def retention(context: BotContext) -> None:
         try:
             await purge(staff.sessions)
         except Exception:
             logger.exception("retention purge failed; tried again tomorrow")
 
-    async def at_startup(context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def at_startup(context: BotContext) -> None:
         # One after the other, as before: two writers at once on SQLite would wait.
         await digest(context)
         await retention(context)

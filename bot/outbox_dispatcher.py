@@ -4,7 +4,7 @@ One loop: claim due rows (committed), renew the claim and send each through the 
 one sending path (bot.sender), settle it at once (sent / retry later / failed for good /
 unknown). A restart picks up whatever is still pending; a row caught mid-request by a
 crash, or whose answer was lost after the request was written, is never resent blindly
-(see services.outbox.expire_stale_claims): staff are told and decide.
+(see services.outbox.expire_stale_claims_and_commit): staff are told and decide.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from telegram import Bot, InlineKeyboardMarkup
 
 from bot.sender import Outcome, Outgoing, Sender, backoff, classify
 from db.models import OutboxMessage, OutboxStatus
+from db.session import unit_of_work
+from laikhe import clock
 from services import delivery, outbox
-from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +117,15 @@ class OutboxDispatcher:
         """One claim-and-send cycle; returns how many rows were attempted."""
         if self._sender.flood_wait > 0:
             return 0
-        async with self._sessions() as session:
-            stale = await outbox.expire_stale_claims(
+        async with unit_of_work(self._sessions) as session:
+            stale = await outbox.expire_stale_claims_and_commit(
                 session=session, lease=self._settings.lease, now=now
             )
             for row in stale:
                 logger.error("outbox message %s interrupted mid-send: marked unknown", row.id)
                 await self._record_failure(session, row, outbox.INTERRUPTED, unknown=True)
-            await session.commit()
-            rows = await outbox.claim_batch(
+        async with unit_of_work(self._sessions) as session:
+            rows = await outbox.claim_batch_and_commit(
                 session=session, limit=self._settings.batch_size, now=now
             )
         attempted = 0
@@ -133,11 +134,11 @@ class OutboxDispatcher:
                 if self._stopping.is_set() or self._sender.flood_wait > 0:
                     break
                 attempted += 1
-                async with self._sessions() as session:
+                async with unit_of_work(self._sessions) as session:
                     # Right before the request: the batch's lease is renewed, and a row
                     # this dispatcher no longer owns (its lease ran out while it was
                     # stalled, so another one marked it unknown) is not sent.
-                    if not await outbox.renew_claim(session=session, row=row, now=now):
+                    if not await outbox.renew_claim_and_commit(session=session, row=row, now=now):
                         logger.warning("outbox message %s: claim lost, not sent", row.id)
                         continue
                     await self._deliver(session, row)
@@ -151,9 +152,9 @@ class OutboxDispatcher:
         if not rows:
             return
         try:
-            async with self._sessions() as session:
+            async with unit_of_work(self._sessions) as session:
                 for row in rows:
-                    await outbox.release(session=session, row=row)
+                    await outbox.release_and_commit(session=session, row=row)
         except Exception:
             # They stay "sending" and are reported as unknown after the lease.
             logger.exception("could not release %d outbox claims", len(rows))
@@ -192,12 +193,14 @@ class OutboxDispatcher:
             message_id = (
                 row.telegram_message_id if outcome.message_id is None else outcome.message_id
             )
-            await outbox.mark_sent(session=session, row=row, telegram_message_id=message_id)
+            await outbox.mark_sent_and_commit(
+                session=session, row=row, telegram_message_id=message_id
+            )
             logger.info("outbox message %s (%s) sent", row.id, row.purpose)
             return
         if outcome.kind == "busy":
             delay = max(self._settings.poll_interval, self._sender.flood_wait)
-            await outbox.mark_retry(
+            await outbox.mark_retry_and_commit(
                 session=session,
                 row=row,
                 delay=timedelta(seconds=delay),
@@ -211,7 +214,7 @@ class OutboxDispatcher:
             delay = outcome.delay or backoff(
                 row.attempts, self._settings.backoff_base, self._settings.backoff_max
             )
-            await outbox.mark_retry(
+            await outbox.mark_retry_and_commit(
                 session=session,
                 row=row,
                 delay=timedelta(seconds=delay),
@@ -223,13 +226,12 @@ class OutboxDispatcher:
             return
         unknown = outcome.kind == "unknown"
         status = OutboxStatus.UNKNOWN if unknown else OutboxStatus.FAILED
-        if not await outbox.mark_failed(
+        if not await outbox.mark_failed_and_commit(
             session=session, row=row, error=outcome.error, status=status
         ):
             return
         logger.error("outbox message %s %s: %s", row.id, status.value, outcome.error)
         await self._record_failure(session, row, outcome.error, unknown=unknown)
-        await session.commit()
 
     async def _record_failure(
         self, session: AsyncSession, row: OutboxMessage, error: str, *, unknown: bool
@@ -240,5 +242,5 @@ class OutboxDispatcher:
             error,
             unknown=unknown,
             leaders_chat_id=self._leaders_chat_id,
-            now=datetime.now(VIETNAM),
+            now=clock.now(),
         )

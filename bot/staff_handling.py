@@ -12,17 +12,16 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes, filters
+from telegram.ext import filters
 
+from bot.context import BotContext
 from bot.conversation import split_text
 from bot.sender import DeliveryFailed, Markup, send_text
-from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext
-from db.models import Office, Ticket
+from db.session import unit_of_work
 from services import handling, lifecycle
 from services.handling import ActionResult, StaffActionError
 from services.notifications import (
@@ -37,12 +36,11 @@ from services.notifications import (
     VIEW,
     staff_callback,
 )
-from services.ticket_queries import render_history, ticket_history
+from services.ticket_queries import forward_targets, render_history, ticket_history
 from services.tickets import TicketPolicy, parse_ticket_code
 
 logger = logging.getLogger(__name__)
 
-DISPATCHER_KEY: Final = "outbox_dispatcher"
 STAFF_BUTTON_PATTERN: Final = rf"^{STAFF_PREFIX}:"
 PROMPT_MARK: Final = "✍️"
 ANSWER_PROMPT: Final = PROMPT_MARK + " Trả lời ý kiến {code}"
@@ -63,45 +61,30 @@ OPEN_PRIVATE_CHAT_TO_ANSWER: Final = (
     "với trợ lý, bấm Start, rồi bấm lại nút."
 )
 PROMPT_SENT_PRIVATELY: Final = "Trợ lý đã nhắn riêng cho Anh/Chị để trả lời ý kiến bảo mật."
-# Once a ticket is here, the group card has nothing left to do.
-
-
-def _staff(context: ContextTypes.DEFAULT_TYPE) -> StaffContext:
-    staff: StaffContext = context.application.bot_data[STAFF_CONTEXT_KEY]
-    return staff
-
-
-def _wake(context: ContextTypes.DEFAULT_TYPE) -> None:
-    dispatcher = context.application.bot_data.get(DISPATCHER_KEY)
-    if dispatcher is not None:
-        dispatcher.wake()
 
 
 Action = Callable[[AsyncSession], Awaitable[ActionResult]]
 
 
-async def _run(context: ContextTypes.DEFAULT_TYPE, action: Action) -> ActionResult | str:
+async def _run(context: BotContext, action: Action) -> ActionResult | str:
     """Run one staff action in its own transaction; a refusal comes back as text."""
     try:
-        async with _staff(context).sessions() as session:
+        async with unit_of_work(context.staff.sessions) as session:
             result = await action(session)
-            await session.commit()
     except StaffActionError as error:
         return error.message
     except Exception:
         logger.exception("staff action failed")
         return FAILED
-    _wake(context)  # the resident's message was just committed
+    context.bot_data.wake_dispatcher()  # the resident's message was just committed
     return result
 
 
-async def _check(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str, action: str
-) -> str | bool:
+async def _check(context: BotContext, user_id: int, code: str, action: str) -> str | bool:
     """The refusal to show, or (when the user may act on the ticket now) whether the
     ticket is confidential."""
     try:
-        async with _staff(context).sessions() as session:
+        async with unit_of_work(context.staff.sessions) as session:
             ticket = await handling.check_can_act(
                 session=session, telegram_user_id=user_id, code=code, action=action
             )
@@ -126,7 +109,7 @@ async def _mark_card(message: Message, result: ActionResult) -> None:
         logger.info("could not update the card %s: %s", message.message_id, error)
 
 
-async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_staff_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
@@ -136,7 +119,7 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     op, code, extra = parts[1], parts[2], parts[3:]
     message = query.message if isinstance(query.message, Message) else None
-    commune = _staff(context).commune
+    commune = context.staff.commune
     result: ActionResult | str
     if op == TAKE:
         result = await _run(
@@ -219,7 +202,7 @@ async def _ask_for_text(message: Message, code: str, op: str) -> None:
 
 
 async def _ask_privately(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, user_id: int, code: str, op: str
+    context: BotContext, message: Message, user_id: int, code: str, op: str
 ) -> bool:
     """The prompt for a confidential ticket goes to the cleared staff member's private chat:
     an answer typed in the group would be read by the whole group. False if not sent."""
@@ -234,18 +217,9 @@ async def _ask_privately(
     return True
 
 
-async def _ask_forward_target(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, code: str
-) -> None:
-    async with _staff(context).sessions() as session:
-        offices = (
-            await session.execute(
-                select(Office.code, Office.name)
-                .join(Ticket, Ticket.code == code)
-                .where(Office.id != Ticket.office_id)
-                .order_by(Office.id)
-            )
-        ).all()
+async def _ask_forward_target(context: BotContext, message: Message, code: str) -> None:
+    async with unit_of_work(context.staff.sessions) as session:
+        offices = await forward_targets(session=session, code=code)
     rows = [
         [InlineKeyboardButton(name, callback_data=staff_callback(FORWARD_TO, code, office))]
         for office, name in offices
@@ -262,7 +236,7 @@ async def _ask_forward_target(
     )
 
 
-async def _send_private_view(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+async def _send_private_view(update: Update, context: BotContext, code: str) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -274,9 +248,9 @@ async def _send_private_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
             await send_text(context.bot, update.effective_chat.id, OPEN_PRIVATE_CHAT)
 
 
-async def _view_text(context: ContextTypes.DEFAULT_TYPE, user_id: int, code: str) -> str:
+async def _view_text(context: BotContext, user_id: int, code: str) -> str:
     try:
-        async with _staff(context).sessions() as session:
+        async with unit_of_work(context.staff.sessions) as session:
             await handling.check_can_act(
                 session=session, telegram_user_id=user_id, code=code, action="view"
             )
@@ -312,7 +286,7 @@ class _PromptReply(filters.MessageFilter):
 PROMPT_REPLY: Final = _PromptReply()
 
 
-async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_prompt_reply(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.reply_to_message is None:
         return
@@ -324,7 +298,7 @@ async def on_prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _answer_or_reject(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     message: Message,
     user_id: int,
     code: str,
@@ -353,17 +327,15 @@ def _code_and_text(args: list[str]) -> tuple[str | None, str]:
     return parse_ticket_code(args[0]), " ".join(args[1:])
 
 
-async def on_answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_answer_command(update: Update, context: BotContext) -> None:
     await _text_command(update, context, is_answer=True)
 
 
-async def on_reject_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reject_command(update: Update, context: BotContext) -> None:
     await _text_command(update, context, is_answer=False)
 
 
-async def _text_command(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, *, is_answer: bool
-) -> None:
+async def _text_command(update: Update, context: BotContext, *, is_answer: bool) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -389,7 +361,7 @@ async def _text_command(
     await _answer_or_reject(context, message, user.id, code, text, is_answer)
 
 
-async def on_view_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_view_command(update: Update, context: BotContext) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
@@ -404,7 +376,7 @@ async def on_view_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await _send_long(context, chat.id, await _view_text(context, user.id, code))
 
 
-async def _send_long(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+async def _send_long(context: BotContext, chat_id: int, text: str) -> None:
     """A ticket's history can pass Telegram's 4,096 characters: several messages, cut at
     line ends."""
     for chunk in split_text(text):

@@ -4,41 +4,31 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.sender import send_text
-from laikhe.commune import CommuneConfig
+from db.session import unit_of_work
+from laikhe import clock
 from laikhe.logsafe import pseudonym
 from reports.periods import PeriodError, parse_iso_date, requested_period
 from reports.service import build_report
 from services.report_requests import decide_report_scope
-from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
-STAFF_CONTEXT_KEY = "staff_context"
 USAGE = "Cú pháp: /baocao (kỳ hiện tại) hoặc /baocao 2026-06-16 2026-12-15."
 FAILED = "Xin lỗi, chưa lập được báo cáo do lỗi hệ thống. Anh/Chị vui lòng thử lại sau ít phút."
 
 
-@dataclass(frozen=True)
-class StaffContext:
-    sessions: async_sessionmaker[AsyncSession]
-    commune: CommuneConfig
-
-
-async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_report_request(update: Update, context: BotContext) -> None:
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     if message is None or chat is None or user is None:
         return
-    staff_context: StaffContext = context.application.bot_data[STAFF_CONTEXT_KEY]
+    staff_context = context.staff
     args = context.args or []
     try:
         if len(args) not in (0, 2):
@@ -47,7 +37,7 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         period = requested_period(
             dates[0] if dates else None,
             dates[1] if dates else None,
-            today=datetime.now(VIETNAM).date(),
+            today=clock.now().date(),
         )
     except PeriodError as error:
         await send_text(
@@ -56,7 +46,7 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             f"{error}\n{USAGE}" if str(error) != USAGE else USAGE,
         )
         return
-    async with staff_context.sessions() as session:
+    async with unit_of_work(staff_context.sessions) as session:
         decision = await decide_report_scope(
             session=session,
             commune=staff_context.commune,
@@ -76,7 +66,7 @@ async def on_report_request(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with staff_context.sessions() as session:
+            async with unit_of_work(staff_context.sessions) as session:
                 files = await build_report(
                     session=session,
                     commune=staff_context.commune,

@@ -6,18 +6,16 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -33,12 +31,12 @@ from bot.commands import (
     publish_commands,
     publish_staff_commands,
 )
+from bot.context import CONTEXT_TYPES, BotApplication, BotContext, StaffContext
 from bot.conversation import ONLY_TEXT, Conversation, Reply, photo_payload, split_text
 from bot.daily_jobs import schedule_daily_work
 from bot.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from bot.sender import DeliveryFailed, Outgoing, send_text, sender_for
 from bot.staff_handling import (
-    DISPATCHER_KEY,
     PROMPT_REPLY,
     STAFF_BUTTON_PATTERN,
     on_answer_command,
@@ -47,15 +45,16 @@ from bot.staff_handling import (
     on_staff_button,
     on_view_command,
 )
-from bot.staff_reports import STAFF_CONTEXT_KEY, StaffContext, on_report_request
+from bot.staff_reports import on_report_request
 from bot.update_processor import PerChatUpdateProcessor
+from db.session import unit_of_work
+from laikhe import clock
 from laikhe.payloads import fits_a_button
 from laikhe.settings import Settings
 from services.chat_migration import follow_chat_migration
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_KEY = "conversation"
 BUTTON_EXPIRED = "Nút này đã hết hiệu lực."
 NOT_OUR_BUTTON = "Nút này không hợp lệ. Anh/Chị gõ «hướng dẫn» để xem các mục."
 SOMETHING_WENT_WRONG = (
@@ -93,40 +92,35 @@ async def send_replies(message: Message, replies: list[Reply]) -> None:
             await sender.deliver(Outgoing(message.chat_id, chunk, reply_markup=markup))
 
 
-def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
-    conversation: Conversation = context.application.bot_data[CONVERSATION_KEY]
-    return conversation
-
-
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_start(update: Update, context: BotContext) -> None:
     if update.effective_message is None or update.effective_chat is None:
         return
     chat_id = str(update.effective_chat.id)
-    replies = await _conversation(context).handle_payload(chat_id, "/greet")
+    replies = await context.conversation.handle_payload(chat_id, "/greet")
     await send_replies(update.effective_message, replies)
-    await _conversation(context).finish_turn(chat_id)
+    await context.conversation.finish_turn(chat_id)
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: BotContext) -> None:
     if update.effective_message is None or update.effective_chat is None:
         return
     chat_id = str(update.effective_chat.id)
-    replies = await _conversation(context).handle_payload(chat_id, "/help")
+    replies = await context.conversation.handle_payload(chat_id, "/help")
     await send_replies(update.effective_message, replies)
-    await _conversation(context).finish_turn(chat_id)
+    await context.conversation.finish_turn(chat_id)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or update.effective_chat is None:
         return
     chat_id = str(update.effective_chat.id)
-    replies = await _conversation(context).handle_text(chat_id, message.text)
+    replies = await context.conversation.handle_text(chat_id, message.text)
     await send_replies(message, replies)
-    await _conversation(context).finish_turn(chat_id)
+    await context.conversation.finish_turn(chat_id)
 
 
-async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_photo(update: Update, context: BotContext) -> None:
     """A photo goes to the conversation by its Telegram file id (the largest size); the
     bytes are never downloaded, so no copy of a resident's photo sits on our disks."""
     message = update.effective_message
@@ -136,17 +130,17 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if payload is None:
         await send_text(message.get_bot(), message.chat_id, ONLY_TEXT)
         return
-    replies = await _conversation(context).handle_payload(str(message.chat_id), payload)
+    replies = await context.conversation.handle_payload(str(message.chat_id), payload)
     await send_replies(message, replies)
 
 
-async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None:
         await send_text(message.get_bot(), message.chat_id, ONLY_TEXT)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
@@ -161,11 +155,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # choice: the resident's answer does not wait for both round trips in turn.
     _, replies = await asyncio.gather(
         _acknowledge(query, message),
-        _conversation(context).handle_payload(chat_id, query.data),
+        context.conversation.handle_payload(chat_id, query.data),
     )
     await send_replies(message, replies)
     # Delivered: now the stored conversation may be erased, if the resident asked.
-    await _conversation(context).finish_turn(chat_id)
+    await context.conversation.finish_turn(chat_id)
 
 
 def button_data(message: Message) -> set[str]:
@@ -179,7 +173,7 @@ def button_data(message: Message) -> set[str]:
     }
 
 
-async def refuse_forged_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_forged_button(update: Update, context: BotContext) -> None:
     """Runs before every other callback handler (resident and staff alike). A client can
     send any callback data for a message; only the buttons we put on it are choices,
     anything else would be a forged intent payload or staff operation: refused here, so
@@ -226,7 +220,7 @@ EDITS_NOT_READ = (
 )
 
 
-async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited_message(update: Update, context: BotContext) -> None:
     """An edit is not a new turn: handled as one it would answer twice, and for a form
     step or a staff answer act on a message the conversation has already moved past.
     The sender is told once per edit in a private chat, or when the edit is a staff reply
@@ -242,7 +236,7 @@ async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             logger.info("could not answer an edit: %s", error)
 
 
-async def on_chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_chat_migrated(update: Update, context: BotContext) -> None:
     """A group upgraded to a supergroup: its office follows it to the new chat id."""
     message = update.effective_message
     if message is None:
@@ -253,10 +247,9 @@ async def on_chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    staff: StaffContext = context.application.bot_data[STAFF_CONTEXT_KEY]
-    async with staff.sessions() as session:
+    staff = context.staff
+    async with unit_of_work(staff.sessions) as session:
         moved = await follow_chat_migration(session=session, old_chat_id=old, new_chat_id=new)
-        await session.commit()
     if moved:
         # Group ids, not people: the operator needs them to update config/commune.yml, or
         # `make load-config` would put the old id back.
@@ -273,7 +266,7 @@ async def on_chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )  # fmt: skip
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     logger.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
@@ -285,16 +278,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _lifecycle_hooks(
     settings: Settings, staff: StaffContext, dispatch: DispatchSettings
 ) -> tuple[
-    Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
-    Callable[[Application], Coroutine[Any, Any, None]],  # type: ignore[type-arg]
+    Callable[[BotApplication], Coroutine[Any, Any, None]],
+    Callable[[BotApplication], Coroutine[Any, Any, None]],
 ]:
-    async def start(application: Application) -> None:  # type: ignore[type-arg]
+    async def start(application: BotApplication) -> None:
         await publish_commands(application.bot)
         await publish_staff_commands(application.bot, staff.sessions)
         if application.job_queue is None:  # python-telegram-bot without [job-queue]
             raise RuntimeError("the digest and the retention purge need the JobQueue")
         schedule_daily_work(
-            application.job_queue, staff, settings.tracker_store_url, ZoneInfo(settings.timezone)
+            application.job_queue, staff, settings.tracker_store_url, clock.commune_zone()
         )
         dispatcher = OutboxDispatcher(
             staff.sessions,
@@ -302,13 +295,13 @@ def _lifecycle_hooks(
             dispatch,
             leaders_chat_id=staff.commune.commune.leaders_chat_id,
         )
-        application.bot_data[DISPATCHER_KEY] = dispatcher
+        application.bot_data.dispatcher = dispatcher
         dispatcher.start()
 
-    async def stop(application: Application) -> None:  # type: ignore[type-arg]
+    async def stop(application: BotApplication) -> None:
         # post_stop, not post_shutdown: the bot's HTTP client must still be open so the
         # message in flight is finished and settled rather than left "sending".
-        dispatcher = application.bot_data.pop(DISPATCHER_KEY, None)
+        dispatcher, application.bot_data.dispatcher = application.bot_data.dispatcher, None
         if dispatcher is not None:
             await dispatcher.stop()
 
@@ -320,12 +313,15 @@ def build_application(
     conversation: Conversation,
     staff: StaffContext,
     dispatch: DispatchSettings | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApplication:
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     start, stop = _lifecycle_hooks(settings, staff, dispatch or DispatchSettings())
     application = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
+        # The default JobQueue, typed with our context for the daily jobs.
+        .job_queue(JobQueue[BotContext]())
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
@@ -334,8 +330,8 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
-    application.bot_data[CONVERSATION_KEY] = conversation
-    application.bot_data[STAFF_CONTEXT_KEY] = staff
+    application.bot_data.conversation = conversation
+    application.bot_data.staff = staff
     private = filters.ChatType.PRIVATE
     # Before everything else: an edit is never a new turn (nor a command run again), and
     # a group's upgrade to a supergroup is followed before its first new message.

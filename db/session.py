@@ -1,10 +1,9 @@
-"""Async engine and session factory, one per process, created on first use."""
+"""Async engine, session factory and the unit of work every caller uses."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from laikhe.settings import get_settings, to_async_url
+from laikhe.settings import to_async_url
 
 
 def make_engine(database_url: str) -> AsyncEngine:
@@ -40,26 +39,26 @@ def make_engine(database_url: str) -> AsyncEngine:
     )
 
 
-@lru_cache(maxsize=1)
-def _default_sessionmaker() -> async_sessionmaker[AsyncSession]:
-    engine = make_engine(get_settings().database_url)
-    return async_sessionmaker(engine, expire_on_commit=False)
-
-
 def sessionmaker_for(database_url: str) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(make_engine(database_url), expire_on_commit=False)
 
 
 @asynccontextmanager
-async def session_scope(
-    factory: async_sessionmaker[AsyncSession] | None = None,
+async def unit_of_work(
+    factory: async_sessionmaker[AsyncSession], *, commit: bool = True
 ) -> AsyncIterator[AsyncSession]:
-    """A short unit of work: commit on success, roll back on error."""
-    factory = factory or _default_sessionmaker()
+    """The one way to use the database (actions, bot, admin CLI, reports, web app): a
+    session whose work is committed when the block ends and rolled back when it raises.
+    Services take the session and leave the commit to this (the outbox's few functions
+    that commit say so in their names). commit=False is a dry run: checked, then rolled
+    back."""
     async with factory() as session:
         try:
             yield session
-            await session.commit()
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
         except BaseException:
             await session.rollback()
             raise

@@ -60,7 +60,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None or value.utcoffset() is None:
             raise NaiveDatetimeError(
                 f"naive datetime {value.isoformat()} for a UtcDateTime column: "
-                "give it a zone (e.g. datetime.now(VIETNAM)) so the instant is known"
+                "give it a zone (e.g. laikhe.clock.now()) so the instant is known"
             )
         return value.astimezone(UTC)
 

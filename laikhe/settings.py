@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,7 +73,8 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None
 
-    timezone: str = "Asia/Ho_Chi_Minh"
+    # The commune's time zone (laikhe/clock.py): an IANA name, refused at start if unknown.
+    timezone: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
 
     @field_validator("database_url")
     @classmethod
@@ -89,10 +91,6 @@ class Settings(BaseSettings):
             if problem is not None:
                 raise ValueError(problem)
         return self
-
-    @property
-    def async_database_url(self) -> str:
-        return to_async_url(self.database_url)
 
 
 # The drivers each environment ships: asyncio ones for the app, plain ones for tools

@@ -12,17 +12,16 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
-from db.session import sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
+from laikhe import clock
 from laikhe.commune import load_commune_config
 from laikhe.settings import PROJECT_ROOT, get_settings
 from reports.data import UnknownOfficeError
 from reports.periods import PeriodError, parse_iso_date, requested_period
 from reports.service import ReportFiles, build_report
-from services.tickets import VIETNAM
 
 USAGE_ERROR = 2
 
@@ -62,7 +61,7 @@ def _fail(message: str) -> NoReturn:
 async def _run(args: argparse.Namespace) -> ReportFiles:
     settings = get_settings()
     commune = load_commune_config(settings.commune_config)
-    today = datetime.now(VIETNAM).date()
+    today = clock.now().date()
     try:
         period = requested_period(
             parse_iso_date(args.start) if args.start else None,
@@ -74,7 +73,7 @@ async def _run(args: argparse.Namespace) -> ReportFiles:
     office = args.office.strip().upper() if args.office else None
     sessions = sessionmaker_for(settings.database_url)
     try:
-        async with sessions() as session:
+        async with unit_of_work(sessions) as session:
             return await build_report(
                 session=session,
                 commune=commune,

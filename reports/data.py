@@ -43,12 +43,12 @@ from db.models import (
     UnansweredQuestion,
     Village,
 )
+from laikhe import clock
 from laikhe.labels import KIND_LABELS, STATE_LABELS
 from laikhe.topics import FAQ_TOPIC_TITLES
 from laikhe.vntext import nfc, normalize
 from services import lifecycle
 from services.calendar import working_days_between
-from services.tickets import VIETNAM
 
 # The lifecycle's groups, as the stored values this module counts by.
 HANDLED_STATES = frozenset(state.value for state in lifecycle.RESOLVED)
@@ -225,14 +225,14 @@ class ReportData:
 
 def to_local(moment: datetime) -> datetime:
     """A time (stored ones load in UTC) in Vietnam time, where report days begin."""
-    return moment.astimezone(VIETNAM)
+    return clock.to_local(moment)
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in Vietnam time."""
     return (
-        datetime.combine(start, time(0), tzinfo=VIETNAM),
-        datetime.combine(end + timedelta(days=1), time(0), tzinfo=VIETNAM),
+        datetime.combine(start, time(0), tzinfo=clock.commune_zone()),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=clock.commune_zone()),
     )
 
 
@@ -435,7 +435,7 @@ async def collect_report_data(
 ) -> ReportData:
     if end < start:
         raise ValueError("end before start")
-    now_local = to_local(now or datetime.now(VIETNAM))
+    now_local = to_local(now or clock.now())
     low, high = day_bounds(start, end)
     cutoff = min(high, now_local)
     as_of = min(end, now_local.date())

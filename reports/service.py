@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laikhe import clock
 from laikhe.commune import CommuneConfig
 from reports.charts import report_charts
 from reports.data import ReportData, collect_report_data, to_local
 from reports.docx_report import write_docx
 from reports.xlsx_report import write_xlsx
-from services.tickets import VIETNAM
 
 COMMUNE_WIDE = "toan-xa"
 
@@ -43,7 +43,7 @@ async def build_report(
     out_dir: Path,
     now: datetime | None = None,
 ) -> ReportFiles:
-    now = to_local(now or datetime.now(VIETNAM))
+    now = to_local(now or clock.now())
     data = await collect_report_data(
         session=session, start=start, end=end, office_code=office_code, now=now
     )

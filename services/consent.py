@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ConsentRecord
-from services.tickets import VIETNAM
+from laikhe import clock
 
 # Handling and answering an opinion (tickets with a name or a contact).
 PURPOSE_FEEDBACK: Final = "feedback"
@@ -55,7 +55,7 @@ async def record_consent(
     anonymous suggestion, so the record of it must not name the chat. What the refusal
     changes for this chat is written on its earlier consents (withdrawn_at).
     """
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     if not granted:
         # Stamping the earlier rows keeps the audit trail readable on its own: each
         # consent shows when it stopped counting.

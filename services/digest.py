@@ -12,15 +12,15 @@ from datetime import date, datetime, time
 from typing import Final
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Office, Ticket
+from laikhe import clock
 from laikhe.labels import STATE_LABELS, format_date
 from services.calendar import HolidayOverrides, add_working_days, is_working_day
 from services.lifecycle import OPEN
 from services.outbox import enqueue
-from services.tickets import VIETNAM
 
 # Before the office day starts (07:00-07:30 in commune offices).
 DIGEST_TIME: Final = time(7, 0)
@@ -55,7 +55,7 @@ def _text(title: str, overdue: list[Ticket], due_soon: list[Ticket], today: date
 def digest_due(now: datetime, overrides: HolidayOverrides | None = None) -> bool:
     """A working day (holidays, days off and make-up Saturdays of services.calendar), from
     DIGEST_TIME on, commune time. The bot's job fires every day and asks this."""
-    local = now.astimezone(VIETNAM)
+    local = clock.to_local(now)
     return is_working_day(local.date(), overrides) and local.time() >= DIGEST_TIME
 
 
@@ -63,7 +63,7 @@ async def queue_daily_digest(
     *, session: AsyncSession, leaders_chat_id: int | None, now: datetime
 ) -> DigestResult:
     """Queue today's digests (once per day and chat); nothing on non-working days."""
-    today = now.astimezone(VIETNAM).date()
+    today = clock.to_local(now).date()
     if not is_working_day(today):
         return DigestResult(0, False)
     horizon = add_working_days(today, 1)
@@ -117,16 +117,14 @@ async def queue_daily_digest(
 
 async def queue_digest_if_due(
     *,
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     leaders_chat_id: int | None,
     now: datetime | None = None,
 ) -> DigestResult | None:
     """Queue today's digest if its time has come (None if not). Run by the bot at
-    DIGEST_TIME and once at start-up; the dedupe keys make a second run a no-op."""
-    now = now or datetime.now(VIETNAM)
+    DIGEST_TIME and once at start-up; the dedupe keys make a second run a no-op. Flushes
+    only: the caller's unit of work commits."""
+    now = now or clock.now()
     if not digest_due(now):
         return None
-    async with sessions() as session:
-        result = await queue_daily_digest(session=session, leaders_chat_id=leaders_chat_id, now=now)
-        await session.commit()
-    return result
+    return await queue_daily_digest(session=session, leaders_chat_id=leaders_chat_id, now=now)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Category, Ticket, Village
+from laikhe import clock
 from laikhe.vntext import normalize
 from services.lifecycle import OPEN
-from services.tickets import VIETNAM
 
 # token_set_ratio of normalised texts on a labelled set of same-category, same-village
 # pairs (tests/unit/test_duplicates.py): paraphrases of one problem scored 86.1-100,
@@ -49,7 +49,7 @@ async def find_likely_duplicate(
     days: int = 30,
 ) -> Ticket | None:
     """The open, non-confidential ticket of the last `days` most like `text`, if any."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     since = now - timedelta(days=days)
     query = (
         select(Ticket)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Office, StaffMember, Ticket, TicketState
+from laikhe import clock
 from laikhe.labels import STATE_LABELS, format_date
 from laikhe.logsafe import pseudonym
 from laikhe.validators import clean_text
@@ -35,7 +36,7 @@ from services.notifications import (
     satisfaction_keyboard,
 )
 from services.staff import active_staff
-from services.tickets import VIETNAM, TicketPolicy, claim_or_recheck, parse_ticket_code
+from services.tickets import TicketPolicy, claim_or_recheck, parse_ticket_code
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class ActionResult:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(VIETNAM)
+    return now or clock.now()
 
 
 async def authorize(
@@ -312,7 +313,7 @@ async def forward(
     if office_code is None:
         await _claim(session, ticket, _allowed(Step.FORWARD_OUT, "chuyển"))
         days = policy.due_working_days.get("forwarded", 5)
-        ticket.due_date = add_working_days(now.astimezone(VIETNAM).date(), days)
+        ticket.due_date = add_working_days(clock.to_local(now).date(), days)
         _record(
             session,
             ticket,

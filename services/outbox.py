@@ -2,8 +2,10 @@
 
 Callers add messages in their own transaction (nothing is sent if it rolls back); the
 dispatcher in the bot process claims pending rows, sends them and records the outcome.
-Every function here flushes, and only the claim/mark steps commit, because they are the
-dispatcher's own short transactions.
+Every function here flushes and leaves the commit to the caller's unit of work, except
+those named `..._and_commit`: the claim, lease and settle steps are the dispatcher's own
+short transactions, committed at once so another dispatcher sees them and SQLite's write
+lock is not held while a message is being sent.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ async def _add_pending(session: AsyncSession, now: datetime | None, **fields: An
     return row
 
 
-async def claim_batch(
+async def claim_batch_and_commit(
     *, session: AsyncSession, limit: int = 20, now: datetime | None = None
 ) -> list[OutboxMessage]:
     """Mark due rows as being sent by this caller (committed) and return them.
@@ -154,7 +156,9 @@ async def claim_batch(
     return list(rows.all())
 
 
-async def _settle(*, session: AsyncSession, row: OutboxMessage, values: dict[str, object]) -> bool:
+async def _settle_and_commit(
+    *, session: AsyncSession, row: OutboxMessage, values: dict[str, object]
+) -> bool:
     # Only the claimant may settle its claim (a stale dispatcher cannot overwrite).
     result = await session.execute(
         update(OutboxMessage)
@@ -170,14 +174,14 @@ async def _settle(*, session: AsyncSession, row: OutboxMessage, values: dict[str
     return bool(getattr(result, "rowcount", 0))
 
 
-async def mark_sent(
+async def mark_sent_and_commit(
     *,
     session: AsyncSession,
     row: OutboxMessage,
     telegram_message_id: int | None,
     now: datetime | None = None,
 ) -> bool:
-    return await _settle(
+    return await _settle_and_commit(
         session=session,
         row=row,
         values={
@@ -190,7 +194,7 @@ async def mark_sent(
     )
 
 
-async def mark_retry(
+async def mark_retry_and_commit(
     *,
     session: AsyncSession,
     row: OutboxMessage,
@@ -209,26 +213,26 @@ async def mark_retry(
     }
     if chat_id is not None:
         values["chat_id"] = chat_id
-    return await _settle(session=session, row=row, values=values)
+    return await _settle_and_commit(session=session, row=row, values=values)
 
 
-async def mark_failed(
+async def mark_failed_and_commit(
     *,
     session: AsyncSession,
     row: OutboxMessage,
     error: str,
     status: OutboxStatus = OutboxStatus.FAILED,
 ) -> bool:
-    return await _settle(
+    return await _settle_and_commit(
         session=session,
         row=row,
         values={"status": status, "attempts": row.attempts + 1, "last_error": error[:2000]},
     )
 
 
-async def release(*, session: AsyncSession, row: OutboxMessage) -> bool:
+async def release_and_commit(*, session: AsyncSession, row: OutboxMessage) -> bool:
     """Give an unsent claim back (the dispatcher is stopping before reaching it)."""
-    return await _settle(
+    return await _settle_and_commit(
         session=session,
         row=row,
         values={"status": OutboxStatus.PENDING, "claim_token": None},
@@ -238,7 +242,7 @@ async def release(*, session: AsyncSession, row: OutboxMessage) -> bool:
 INTERRUPTED: Final = "gửi bị gián đoạn giữa chừng: không rõ đã đến hay chưa, không tự gửi lại"
 
 
-async def renew_claim(
+async def renew_claim_and_commit(
     *, session: AsyncSession, row: OutboxMessage, now: datetime | None = None
 ) -> bool:
     """Called by the claimant right before it sends `row`: renews the lease of its whole
@@ -270,7 +274,7 @@ async def renew_claim(
     return owned is not None
 
 
-async def expire_stale_claims(
+async def expire_stale_claims_and_commit(
     *, session: AsyncSession, lease: timedelta, now: datetime | None = None
 ) -> list[OutboxMessage]:
     """Rows left 'sending' by a dispatcher that died mid-request.

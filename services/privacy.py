@@ -35,11 +35,12 @@ from db.models import (
     Ticket,
     UnansweredQuestion,
 )
+from laikhe import clock
 from laikhe.contact import platform_of
 from laikhe.settings import to_sync_url
 from services import outbox
 from services.lifecycle import Actor, Step, apply, may
-from services.tickets import VIETNAM, claim_ticket
+from services.tickets import claim_ticket
 
 ERASED_CONTENT: Final = "[Nội dung đã xóa theo yêu cầu của người gửi]"
 ANONYMISED_NOTE: Final = "Đã xóa dữ liệu cá nhân theo yêu cầu của người gửi"
@@ -123,7 +124,7 @@ async def erase_personal_data(
     Idempotent: the tickets no longer carry the sender id, so a second call finds none.
     Flushes only; the caller commits.
     """
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     tickets = (
         await session.scalars(
             select(Ticket)
@@ -309,7 +310,9 @@ def _said_sync(url: str, sender_id: str) -> list[SaidMessage]:
         except (ValueError, AttributeError):
             continue
         if text and not text.startswith("/") and timestamp is not None:
-            said.append(SaidMessage(text, datetime.fromtimestamp(float(timestamp), VIETNAM)))
+            said.append(
+                SaidMessage(text, datetime.fromtimestamp(float(timestamp), clock.commune_zone()))
+            )
     return said
 
 

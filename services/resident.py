@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import AttachmentKind, Office, Ticket, TicketAttachment, TicketEvent, TicketState
+from laikhe import clock
 from laikhe.validators import MAX_FEEDBACK_CHARS
 from services.calendar import add_working_days
 from services.duplicates import find_likely_duplicate
@@ -34,7 +35,7 @@ from services.resident_errors import (
     TooManyAttachments,
     WrongState,
 )
-from services.tickets import VIETNAM, TicketPolicy, claim_or_recheck, parse_ticket_code
+from services.tickets import TicketPolicy, claim_or_recheck, parse_ticket_code
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -73,7 +74,7 @@ class TicketSummary:
 
 def _local(moment: datetime) -> datetime:
     # Stored times load in UTC; residents read dates in Vietnam time.
-    return moment.astimezone(VIETNAM)
+    return clock.to_local(moment)
 
 
 def _preview(content: str) -> str:
@@ -181,7 +182,7 @@ async def add_information(
     *, session: AsyncSession, code: str, sender_id: str, text: str, now: datetime | None = None
 ) -> TicketEvent:
     """Add the resident's extra information to an open ticket's history."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_open(ticket)
     note = _clean_text(text, empty_message="Anh/Chị gõ nội dung cần bổ sung giúp.")
@@ -203,7 +204,7 @@ async def add_attachment(
     now: datetime | None = None,
 ) -> TicketAttachment:
     """Attach a photo or file (by Telegram file id) to an open ticket."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_open(ticket)
     # Claimed before counting: two photos arriving together are counted one after the other.
@@ -243,7 +244,7 @@ async def withdraw(
     *, session: AsyncSession, code: str, sender_id: str, now: datetime | None = None
 ) -> Ticket:
     """Take a ticket back, only before staff have picked it up."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_withdrawable(ticket)
     await _claim(session, ticket, _require_withdrawable)
@@ -284,7 +285,7 @@ async def reopen(
     now: datetime | None = None,
 ) -> Ticket:
     """Reopen an answered or closed ticket whose answer did not solve the problem."""
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_finished(ticket)
     if not within_reopen_window(await _finished_at(session=session, ticket=ticket), now):
@@ -295,7 +296,7 @@ async def reopen(
     # the history keeps.
     _record(session, ticket, Step.REOPEN, now=now, note=note)
     # A fresh deadline, counted like a new ticket of this kind.
-    local_today = now.astimezone(VIETNAM).date()
+    local_today = clock.to_local(now).date()
     ticket.due_date = add_working_days(local_today, policy.working_days_for(ticket.kind))
     await _tell_office(session=session, ticket=ticket, what=f"người gửi mở lại: {note}")
     await session.flush()

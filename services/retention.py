@@ -39,11 +39,11 @@ from db.models import (
     TicketEvent,
     UnansweredQuestion,
 )
+from laikhe import clock
 from laikhe.commune import RetentionConfig
 from laikhe.settings import PROJECT_ROOT, to_sync_url
 from services import lifecycle
 from services.privacy import TRACKER_EVENTS_TABLE, strip_personal_fields
-from services.tickets import VIETNAM
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Cutoffs:
 
     @classmethod
     def at(cls, now: datetime, config: RetentionConfig) -> Cutoffs:
-        local = now.astimezone(VIETNAM)
+        local = clock.to_local(now)
         return cls(
             conversation=local - timedelta(days=config.conversation_days),
             outbox=local - timedelta(days=config.outbox_text_days),
@@ -107,7 +107,7 @@ def describe(report: RetentionReport, cutoffs: Cutoffs, *, applied: bool) -> str
     verb = "đã xóa" if applied else "sẽ xóa"
 
     def day(moment: datetime) -> str:
-        return moment.astimezone(VIETNAM).date().isoformat()
+        return clock.to_local(moment).date().isoformat()
 
     return "\n".join(
         [
@@ -266,7 +266,7 @@ async def apply(
     log files are separate stores and are purged at once.
     """
     cutoffs = Cutoffs.at(now, config)
-    local_now = now.astimezone(VIETNAM)
+    local_now = clock.to_local(now)
 
     ids = (await session.scalars(_expired_tickets(cutoffs.tickets))).all()
     tickets = (
@@ -329,7 +329,7 @@ async def apply(
 
 def retention_due(now: datetime, config: RetentionConfig, last_run: date | None) -> bool:
     """Once a commune day, from `daily_at` (commune time) on."""
-    local = now.astimezone(VIETNAM)
+    local = clock.to_local(now)
     return local.time() >= config.daily_at and last_run != local.date()
 
 
@@ -341,7 +341,7 @@ async def run_retention(
     now: datetime | None = None,
     root: Path = PROJECT_ROOT,
 ) -> RetentionReport:
-    now = now or datetime.now(VIETNAM)
+    now = now or clock.now()
     async with sessions() as session:
         report = await apply(session, now, config, tracker_store_url=tracker_store_url, root=root)
         await session.commit()
@@ -372,7 +372,7 @@ class DailyRetention:
         self._last_run: date | None = None
 
     async def __call__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        now = datetime.now(VIETNAM)
+        now = clock.now()
         if not retention_due(now, self._config, self._last_run):
             return
         # Marked first: a failing purge is logged by the job and tried again tomorrow (or

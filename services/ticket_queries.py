@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Office, OutboxMessage, OutboxStatus, Ticket, TicketEvent, TicketState
+from laikhe import clock
 from laikhe.cells import csv_cell
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
-from services.tickets import VIETNAM, parse_ticket_code
+from services.tickets import parse_ticket_code
 
 CSV_COLUMNS: Final = (
     "code",
@@ -46,7 +47,7 @@ class TicketFilter:
 
 
 def _local_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=VIETNAM)
+    return datetime.combine(day, time.min, tzinfo=clock.commune_zone())
 
 
 def _filtered(query: Select[tuple[Ticket]], where: TicketFilter) -> Select[tuple[Ticket]]:
@@ -117,7 +118,7 @@ async def ticket_history(*, session: AsyncSession, code: str) -> TicketHistory |
 
 def _local(moment: datetime) -> datetime:
     # Stored times load in UTC; staff read them in Vietnam time.
-    return moment.astimezone(VIETNAM)
+    return clock.to_local(moment)
 
 
 def render_history(history: TicketHistory, *, include_content: bool = True) -> str:
@@ -204,3 +205,14 @@ async def export_csv(
             )
         )
     return len(tickets)
+
+
+async def forward_targets(*, session: AsyncSession, code: str) -> list[tuple[str, str]]:
+    """(code, name) of every office a ticket can be forwarded to: all but its own."""
+    rows = await session.execute(
+        select(Office.code, Office.name)
+        .join(Ticket, Ticket.code == code)
+        .where(Office.id != Ticket.office_id)
+        .order_by(Office.id)
+    )
+    return [(office, name) for office, name in rows.all()]

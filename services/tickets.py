@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,13 +24,13 @@ from db.models import (
     TicketState,
     Village,
 )
+from laikhe import clock
 from laikhe.commune import CommuneConfig
 from services import lifecycle
 from services.calendar import add_working_days
 from services.notifications import notify_office
 
 TICKET_CODE_PATTERN = re.compile(r"\b([A-Za-z]{1,8})-(\d{4})-(\d{1,6})\b")
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class TicketError(Exception):
@@ -253,7 +252,7 @@ async def _check_sender_limits(
     else:
         limits = policy.sender_limits
         whose = (Ticket.channel == ticket.channel, Ticket.sender_id == ticket.sender_id)
-    local_now = now.astimezone(VIETNAM)
+    local_now = clock.to_local(now)
     for tickets, hours in limits:
         window = timedelta(hours=hours)
         sent, oldest = (
@@ -283,8 +282,8 @@ async def submit_ticket(
 
     Raises TicketLimitReached (nothing written) when the chat sent too many lately.
     """
-    now = now or datetime.now(VIETNAM)
-    local_today = now.astimezone(VIETNAM).date()
+    now = now or clock.now()
+    local_today = clock.to_local(now).date()
     # A «Gửi» pressed again (a timeout, «Gửi lại» after an error that came after the
     # commit) finds what the first press made.
     existing = await _submitted(session=session, submission_id=ticket.submission_id)
@@ -383,7 +382,7 @@ async def ticket_status(
         state=ticket.state,
         office_name=ticket.office.name,
         due_date=ticket.due_date,
-        created_at=ticket.created_at.astimezone(VIETNAM),
+        created_at=clock.to_local(ticket.created_at),
         is_owner=is_owner,
         content=ticket.content if is_owner else None,
         category_name=ticket.category.name if (is_owner and ticket.category) else None,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.database import load_config, migrate
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe.commune import CommuneConfig, load_commune_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def commune() -> CommuneConfig:
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Session factory on a migrated database with the commune configuration loaded."""
     factory = sessionmaker_for(database_url)
-    async with session_scope(factory) as session:
+    async with unit_of_work(factory) as session:
         await load_config(session, COMMUNE_YML)
     yield factory
     await factory.kw["bind"].dispose()

@@ -25,11 +25,12 @@ from bot.telegram_app import NOT_OUR_BUTTON
 from bot.terminal import run_terminal_chat
 from db.models import ConsentRecord, Ticket, TicketEvent, TicketState
 from db.session import sessionmaker_for
+from laikhe.clock import commune_zone
 from laikhe.commune import load_commune_config
 from scripts.stack import ROOT, Stack
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK, record_consent
 from services.privacy import ERASED_CONTENT, erase_conversation
-from services.tickets import TICKET_CODE_PATTERN, VIETNAM
+from services.tickets import TICKET_CODE_PATTERN
 from testkit.telegram import FakeTelegramServer, SentMessage
 from tests.integration import ticket_helpers
 
@@ -54,7 +55,7 @@ def new_ticket(stack: Stack, chat: int, **values: Any) -> str:
     return with_db(
         stack.database_url,
         lambda s: ticket_helpers.new_ticket(
-            s, COMMUNE, at=datetime.now(VIETNAM), sender_id=str(chat), **values
+            s, COMMUNE, at=datetime.now(commune_zone()), sender_id=str(chat), **values
         ),
     )
 
@@ -227,7 +228,7 @@ def test_add_information_then_reopen_an_answered_ticket_and_rate_it(
     say(telegram, chat, note, "Đã bổ sung thông tin")
     assert load(stack, code)[1][-1].note == note
 
-    staff_moves(stack, code, TicketState.ANSWERED, datetime.now(VIETNAM) - timedelta(days=3))
+    staff_moves(stack, code, TicketState.ANSWERED, datetime.now(commune_zone()) - timedelta(days=3))
     say(telegram, chat, f"tra cứu {code}", "Đã trả lời")
     press(telegram, chat, "Chưa được giải quyết", "vì sao vấn đề")
     reason = "Wifi vẫn chưa có, tôi vừa ra nhà văn hóa kiểm tra lại"
@@ -236,7 +237,7 @@ def test_add_information_then_reopen_an_answered_ticket_and_rate_it(
     assert ticket.state == TicketState.REOPENED and history[-1].note == reason
     assert ticket.due_date.strftime("%d/%m/%Y") in reopened.text
 
-    staff_moves(stack, code, TicketState.CLOSED, datetime.now(VIETNAM))
+    staff_moves(stack, code, TicketState.CLOSED, datetime.now(commune_zone()))
     status = say(telegram, chat, f"tra cứu {code}", "1 đến 5 sao")
     assert status.button_texts[-5:] == ["1 ★", "2 ★", "3 ★", "4 ★", "5 ★"]
     press(telegram, chat, "4 ★", "Cảm ơn Anh/Chị đã đánh giá 4/5")

@@ -25,11 +25,11 @@ from admin.database import load_config
 from bot.staff_handling import OPEN_PRIVATE_CHAT_TO_ANSWER, PROMPT_SENT_PRIVATELY
 from bot.telegram_app import EDITS_NOT_READ
 from db.models import Office, OutboxMessage, Ticket, TicketEvent, TicketKind
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
+from laikhe.clock import commune_zone
 from laikhe.commune import load_commune_config
 from scripts.stack import ROOT
 from services.digest import digest_due
-from services.tickets import VIETNAM
 from testkit.telegram import CallbackAnswer, FakeTelegramServer, SentMessage
 from tests.conftest import COMMUNE_YML
 from tests.integration.staff_helpers import (
@@ -109,7 +109,7 @@ class BotProcess:
 def prepared_db(database_url: str) -> str:
     async def prepare() -> None:
         factory = sessionmaker_for(database_url)
-        async with session_scope(factory) as session:
+        async with unit_of_work(factory) as session:
             await load_config(session, COMMUNE_YML)
         await configure_groups(factory)
         await register_default_staff(factory)
@@ -285,7 +285,7 @@ def test_bot_stopped_between_commit_and_send_delivers_once_after_restart(
         return list(rows)
 
     assert set(asyncio.run(statuses())) == {"sent"}
-    if digest_due(datetime.now(VIETNAM)):
+    if digest_due(datetime.now(commune_zone())):
         # The working-morning digest (overdue: this ticket) came once across the restarts.
         digests = [m for m in telegram.messages(KT_GROUP) if m.content.startswith("🗓")]
         assert len(digests) == 1 and code in digests[0].content
@@ -485,7 +485,7 @@ def test_a_history_longer_than_one_telegram_message_is_sent_in_pieces(
                 session.add(
                     TicketEvent(
                         ticket_id=ticket.id,
-                        at=datetime.now(VIETNAM),
+                        at=datetime.now(commune_zone()),
                         actor="resident:telegram",
                         from_state=ticket.state,
                         to_state=ticket.state,

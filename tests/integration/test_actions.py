@@ -187,9 +187,9 @@ async def test_status_for_owner_and_for_another_chat(domain: dict[str, Any]) -> 
     code_slot = {"ticket_code": "lk-2026-1"}  # typed loosely: canonical form is looked up
     from datetime import datetime
 
-    from services.tickets import VIETNAM
+    from laikhe.clock import commune_zone
 
-    code_slot["ticket_code"] = f"lk-{datetime.now(VIETNAM).year}-1"
+    code_slot["ticket_code"] = f"lk-{datetime.now(commune_zone()).year}-1"
     events = await CheckTicketStatus().run(owner, tracker(slots=code_slot), domain)
     assert events == [SlotSet("ticket_code", None)]
     await CheckTicketStatus().run(stranger, tracker(sender_id="999", slots=code_slot), domain)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions.consent import chat_has_consent
 from actions.request_human import ValidateHumanRequestForm
 from db.models import ConsentRecord
+from laikhe.clock import commune_zone
 from services.consent import (
     CONSENT_NOTICE,
     CONSENT_NOTICE_VERSION,
@@ -22,10 +23,9 @@ from services.consent import (
     has_consent,
     record_consent,
 )
-from services.tickets import VIETNAM
 
 Sessions = async_sessionmaker[AsyncSession]
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=commune_zone())
 
 
 def _tracker(sender_id: str, slots: dict[str, Any] | None = None) -> Tracker:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder, JobQueue
 
+from bot.context import CONTEXT_TYPES, BotApplication, BotContext, StaffContext
 from bot.daily_jobs import (
     DIGEST_JOB,
     DIGEST_RETRY_SECONDS,
@@ -16,15 +16,14 @@ from bot.daily_jobs import (
     STARTUP_JOB,
     schedule_daily_work,
 )
-from bot.staff_handling import DISPATCHER_KEY
-from bot.staff_reports import StaffContext
 from db.models import OutboxMessage
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.calendar import add_working_days
 from tests.integration.staff_helpers import KT_GROUP, Sessions, configure_groups, outbox_rows
 from tests.integration.ticket_helpers import T0, load, new_ticket
 
-COMMUNE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+COMMUNE_ZONE = commune_zone()
 
 
 class Clock:
@@ -45,11 +44,17 @@ class Dispatcher:
         self.woken += 1
 
 
-def application() -> Application:  # type: ignore[type-arg]
-    return ApplicationBuilder().token("1:JOBS").build()
+def application() -> BotApplication:
+    return (
+        ApplicationBuilder()
+        .token("1:JOBS")
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[BotContext]())
+        .build()
+    )
 
 
-def fire_time(app: Application, name: str, after: datetime) -> datetime:  # type: ignore[type-arg]
+def fire_time(app: BotApplication, name: str, after: datetime) -> datetime:
     assert app.job_queue is not None
     (job,) = app.job_queue.get_jobs_by_name(name)
     fire: datetime = job.job.trigger.get_next_fire_time(None, after)
@@ -83,7 +88,7 @@ async def test_the_digest_and_the_purge_fire_every_day_at_their_time_in_the_comm
     assert len(app.job_queue.get_jobs_by_name(STARTUP_JOB)) == 1
 
 
-async def run_job(app: Application, name: str) -> None:  # type: ignore[type-arg]
+async def run_job(app: BotApplication, name: str) -> None:
     assert app.job_queue is not None
     (job,) = app.job_queue.get_jobs_by_name(name)
     await job.run(app)
@@ -102,7 +107,7 @@ async def test_the_digest_job_queues_on_a_working_morning_only_and_once(
     app = application()
     assert app.job_queue is not None
     dispatcher = Dispatcher()
-    app.bot_data[DISPATCHER_KEY] = dispatcher
+    app.bot_data.dispatcher = dispatcher  # type: ignore[assignment]
     saturday = date(2026, 2, 28)
     assert saturday.weekday() == 5 and saturday >= due
     clock = Clock(datetime.combine(saturday, time(7, 0), tzinfo=COMMUNE_ZONE))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services import handling
 from services.calendar import add_working_days, is_working_day
 from services.digest import digest_due, queue_daily_digest
-from services.tickets import VIETNAM
 from tests.integration.staff_helpers import (
     KT_GROUP,
     KT_OFFICER,
@@ -23,7 +23,7 @@ from tests.integration.ticket_helpers import T0, load, new_ticket
 
 
 def morning(day: date) -> datetime:
-    return datetime.combine(day, time(7, 30), tzinfo=VIETNAM)
+    return datetime.combine(day, time(7, 30), tzinfo=commune_zone())
 
 
 async def test_digest_lists_due_and_overdue_tickets_once_per_day(
@@ -85,7 +85,7 @@ async def test_no_digest_on_a_day_off(sessions: Sessions, commune: CommuneConfig
     saturday = date(2026, 2, 7)
     assert not is_working_day(saturday) and not digest_due(morning(saturday))
     assert digest_due(morning(date(2026, 2, 9)))
-    assert not digest_due(datetime.combine(date(2026, 2, 9), time(6, 0), tzinfo=VIETNAM))
+    assert not digest_due(datetime.combine(date(2026, 2, 9), time(6, 0), tzinfo=commune_zone()))
     async with sessions() as session:
         result = await queue_daily_digest(
             session=session, leaders_chat_id=LEADERS_CHAT, now=morning(saturday)

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import TicketKind, TicketState
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.resident import find_likely_duplicate
-from services.tickets import VIETNAM
 from tests.integration.ticket_helpers import move, new_ticket
 
 Sessions = async_sessionmaker[AsyncSession]
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=commune_zone())
 PARAPHRASE = "nha van hoa thon mau 1 mat wifi may hom nay roi"
 
 

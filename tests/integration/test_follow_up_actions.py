@@ -31,11 +31,12 @@ from actions.request_human import (
 )
 from actions.status import AskTicketCode, CheckTicketStatus, op_payload
 from db.models import ConsentRecord, Ticket, TicketState
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.calendar import add_working_days
 from services.consent import CONSENT_NOTICE
 from services.privacy import ERASED_CONTENT
-from services.tickets import VIETNAM, TicketPolicy
+from services.tickets import TicketPolicy
 from tests.integration.ticket_helpers import Sessions, load, move, new_ticket
 from tests.replies import DOMAIN, said, text_of
 
@@ -145,7 +146,7 @@ async def test_closed_ticket_offers_reopen_and_rating_to_the_owner(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     code = await new_ticket(sessions, commune)
-    await move(sessions, code, TicketState.CLOSED, datetime.now(VIETNAM))
+    await move(sessions, code, TicketState.CLOSED, datetime.now(commune_zone()))
     events, [message] = await press(f"show:{code}")
     assert events == NOTE_DONE
     assert [b["title"] for b in message["buttons"]] == [
@@ -164,7 +165,9 @@ async def test_reopen_is_not_offered_after_the_window(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     code = await new_ticket(sessions, commune)
-    await move(sessions, code, TicketState.ANSWERED, datetime.now(VIETNAM) - timedelta(days=31))
+    await move(
+        sessions, code, TicketState.ANSWERED, datetime.now(commune_zone()) - timedelta(days=31)
+    )
     _, [message] = await press(f"show:{code}")
     assert "buttons" not in message or message["buttons"] == []
 
@@ -224,7 +227,7 @@ async def test_withdraw_after_staff_took_it_is_refused(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     code = await new_ticket(sessions, commune)
-    await move(sessions, code, TicketState.ASSIGNED, datetime.now(VIETNAM))
+    await move(sessions, code, TicketState.ASSIGNED, datetime.now(commune_zone()))
     _, [message] = await press(f"withdraw:{code}")
     assert "Cán bộ đã tiếp nhận nên không rút lại được" in text_of(message)
     assert (await load(sessions, code))[0].state == TicketState.ASSIGNED
@@ -239,7 +242,7 @@ async def test_someone_elses_code_changes_nothing(
 ) -> None:
     code = await new_ticket(sessions, commune)
     if op.startswith("rate"):
-        await move(sessions, code, TicketState.CLOSED, datetime.now(VIETNAM))
+        await move(sessions, code, TicketState.CLOSED, datetime.now(commune_zone()))
     before = await load(sessions, code)
     events, [message] = await press(op.format(code=code), sender_id=STRANGER)
     assert events == NOTE_DONE
@@ -323,7 +326,7 @@ async def test_add_to_a_closed_ticket_is_refused_before_asking(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     code = await new_ticket(sessions, commune)
-    await move(sessions, code, TicketState.CLOSED, datetime.now(VIETNAM))
+    await move(sessions, code, TicketState.CLOSED, datetime.now(commune_zone()))
     events, [message] = await press(f"add:{code}")
     assert events == NOTE_DONE
     assert "có thể đề nghị mở lại" in text_of(message)
@@ -333,7 +336,9 @@ async def test_reopen_within_the_window_asks_why_then_reopens_with_a_new_due_dat
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     code = await new_ticket(sessions, commune)
-    await move(sessions, code, TicketState.ANSWERED, datetime.now(VIETNAM) - timedelta(days=2))
+    await move(
+        sessions, code, TicketState.ANSWERED, datetime.now(commune_zone()) - timedelta(days=2)
+    )
     events, _ = await press(f"reopen:{code}")
     assert events[-2:] == [
         SlotSet("ticket_note_for", f"reopen:{code}"),
@@ -353,7 +358,7 @@ async def test_reopen_within_the_window_asks_why_then_reopens_with_a_new_due_dat
     )
     ticket, history = await load(sessions, code)
     assert ticket.state == TicketState.REOPENED and history[-1].note == reason
-    today = datetime.now(VIETNAM).date()
+    today = datetime.now(commune_zone()).date()
     days = TicketPolicy.from_config(commune).working_days_for("phan_anh")
     assert ticket.due_date == add_working_days(today, days)
     due = ticket.due_date.strftime("%d/%m/%Y")
@@ -365,7 +370,9 @@ async def test_reopen_too_late_or_of_an_open_ticket_is_refused(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     late = await new_ticket(sessions, commune)
-    await move(sessions, late, TicketState.CLOSED, datetime.now(VIETNAM) - timedelta(days=40))
+    await move(
+        sessions, late, TicketState.CLOSED, datetime.now(commune_zone()) - timedelta(days=40)
+    )
     still_open = await new_ticket(sessions, commune)
     events, [too_late] = await press(f"reopen:{late}")
     assert events == NOTE_DONE
@@ -382,7 +389,7 @@ async def test_rating_once_on_a_closed_ticket(sessions: Sessions, commune: Commu
     code = await new_ticket(sessions, commune)
     _, [early] = await press(f"rate:{code}:5")
     assert "đánh giá được khi ý kiến đã đóng" in text_of(early)
-    await move(sessions, code, TicketState.CLOSED, datetime.now(VIETNAM))
+    await move(sessions, code, TicketState.CLOSED, datetime.now(commune_zone()))
     _, [out_of_range] = await press(f"rate:{code}:9")
     assert text_of(out_of_range) == "Anh/Chị chọn từ 1 đến 5 sao giúp."
     _, [thanks] = await press(f"rate:{code}:4")

@@ -18,9 +18,10 @@ from actions.feedback import AskFeedbackConfirm, SubmitFeedback
 from actions.request_human import SubmitHumanRequest
 from actions.ticket_forms import SUBMISSION_SLOT, reset_slots
 from db.models import OutboxMessage, Ticket, TicketKind
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from laikhe.labels import format_date
-from services.tickets import VIETNAM, NewTicket, TicketPolicy, create_ticket
+from services.tickets import NewTicket, TicketPolicy, create_ticket
 from tests.integration.staff_helpers import configure_groups
 from tests.integration.ticket_helpers import Sessions
 from tests.replies import said, text_of
@@ -118,7 +119,7 @@ async def test_over_the_limit_the_form_is_kept_and_nothing_is_created(
     sessions: Sessions, commune: CommuneConfig, domain: dict[str, Any]
 ) -> None:
     await configure_groups(sessions)
-    now = datetime.now(VIETNAM)
+    now = datetime.now(commune_zone())
     for minutes in (50, 40, 30, 20, 10):
         await _earlier_ticket(sessions, commune, now - timedelta(minutes=minutes))
     before = await counts(sessions)

@@ -14,14 +14,15 @@ from openpyxl import load_workbook
 
 from db.models import TicketKind, UnansweredQuestion
 from laikhe.cells import csv_cell, looks_like_formula
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from reports.service import build_report
 from reports.xlsx_report import SHEET_FAQ
 from services.ticket_queries import export_csv
-from services.tickets import VIETNAM, NewTicket, TicketPolicy, create_ticket
+from services.tickets import NewTicket, TicketPolicy, create_ticket
 from tests.integration.ticket_helpers import Sessions
 
-AT = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=commune_zone())
 FORMULAS = [
     '=HYPERLINK("http://evil.example/x","Bấm vào đây")',
     "+1+cmd|' /C calc'!A0",
@@ -89,7 +90,7 @@ async def test_the_report_spreadsheet_keeps_formula_like_questions_as_text(
             end=date(2026, 6, 15),
             office_code=None,
             out_dir=tmp_path,
-            now=datetime(2026, 6, 20, 9, 0, tzinfo=VIETNAM),
+            now=datetime(2026, 6, 20, 9, 0, tzinfo=commune_zone()),
         )
     sheet = load_workbook(files.xlsx)[SHEET_FAQ]
     cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if cell.value}

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Ticket, TicketKind
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
-from services.tickets import VIETNAM
 from tests.integration.ticket_helpers import Sessions, new_ticket
 
 
@@ -28,7 +28,7 @@ from tests.integration.ticket_helpers import Sessions, new_ticket
 async def test_ticket_due_dates_follow_the_official_swaps(
     sessions: Sessions, commune: CommuneConfig, sent: datetime, kind: TicketKind, due: date
 ) -> None:
-    code = await new_ticket(sessions, commune, kind=kind, at=sent.replace(tzinfo=VIETNAM))
+    code = await new_ticket(sessions, commune, kind=kind, at=sent.replace(tzinfo=commune_zone()))
     async with sessions() as session:
         ticket = await session.scalar(select(Ticket).where(Ticket.code == code))
     assert ticket is not None

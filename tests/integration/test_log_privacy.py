@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.runtime import Runtime, save_ticket
+from actions.runtime import DatabaseUnavailable, Runtime, database, save_ticket, set_runtime
 from db.models import TicketKind
+from db.session import sessionmaker_for
 from laikhe import logsafe
+from laikhe.commune import CommuneConfig
+from services.resident_errors import ResidentError
 from services.tickets import NewTicket
 
 NAME = "Trần Văn Bình"
@@ -93,3 +97,25 @@ def test_installed_records_render_exceptions_without_messages(
     assert "saving failed: RuntimeError" in caplog.text
     assert PHONE not in caplog.text
     assert NAME not in caplog.text
+
+
+async def test_an_action_step_the_database_fails_is_logged_without_values_and_typed(
+    tmp_path: Path, commune: CommuneConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = sessionmaker_for(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/db.sqlite")
+    set_runtime(Runtime(commune=commune, sessions=broken))
+    caplog.set_level(logging.INFO)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            async with database(f"status look-up for {SENDER}") as session:
+                await session.execute(text("SELECT :phone"), {"phone": PHONE})
+        assert f"status look-up for {SENDER} failed" in caplog.text
+        assert "OperationalError (message not logged)" in caplog.text
+        assert PHONE not in caplog.text
+        # A service's refusal is the action's to word, not a database failure.
+        with pytest.raises(ResidentError):
+            async with database("withdrawal"):
+                raise ResidentError("Ý kiến này đã được tiếp nhận, không rút được nữa.")
+        assert "withdrawal failed" not in caplog.text
+    finally:
+        set_runtime(None)

@@ -25,8 +25,8 @@ from db.models import (
 )
 from db.session import sessionmaker_for
 from db.types import NaiveDatetimeError, UtcDateTime
+from laikhe.clock import commune_zone
 from laikhe.settings import to_sync_url
-from services.tickets import VIETNAM
 from tests.conftest import ROOT
 
 EXPECTED_TABLES = {
@@ -75,7 +75,7 @@ def test_downgrade_to_base_and_back(database_url: str) -> None:
 
 
 BEFORE_TYPED_COLUMNS = "a7c3e9d1f2b4"
-RECEIVED = datetime(2026, 12, 2, 0, 30, tzinfo=VIETNAM)  # the day before in UTC
+RECEIVED = datetime(2026, 12, 2, 0, 30, tzinfo=commune_zone())  # the day before in UTC
 SENT = datetime(2026, 12, 1, 17, 45, 12, 345678, tzinfo=timezone.utc)
 
 
@@ -239,7 +239,7 @@ async def _read_back(database_url: str) -> None:
             received_by_quarter_to_one = await session.scalar(
                 select(func.count())
                 .select_from(Ticket)
-                .where(Ticket.created_at < datetime(2026, 12, 2, 0, 45, tzinfo=VIETNAM))
+                .where(Ticket.created_at < datetime(2026, 12, 2, 0, 45, tzinfo=commune_zone()))
             )
             assert received_by_quarter_to_one == 1
     finally:

@@ -133,7 +133,7 @@ async def test_a_claim_interrupted_mid_send_is_not_resent(
     await new_ticket(sessions, commune)
     async with sessions() as session:
         # A dispatcher claimed the row, then its process died before settling it.
-        (claimed,) = await outbox.claim_batch(session=session)
+        (claimed,) = await outbox.claim_batch_and_commit(session=session)
     dispatcher = OutboxDispatcher(sessions, bot, FAST)
     await dispatcher.run_once()  # within the lease: still someone else's
     assert (await outbox_rows(sessions))[0].status == OutboxStatus.SENDING
@@ -162,8 +162,8 @@ async def test_two_dispatchers_never_claim_the_same_row(
     for n in range(3):
         await new_ticket(sessions, commune, content=f"Phản ánh {n}")
     async with sessions() as first, sessions() as second:
-        mine = await outbox.claim_batch(session=first)
-        theirs = await outbox.claim_batch(session=second)
+        mine = await outbox.claim_batch_and_commit(session=first)
+        theirs = await outbox.claim_batch_and_commit(session=second)
     # Same chat: the first row is claimed, the next ones wait for it (order kept).
     assert len(mine) == 1 and theirs == []
 
@@ -297,10 +297,10 @@ async def test_a_dispatcher_that_lost_its_claim_does_not_send(
     async with sessions() as session:
         await outbox.enqueue(session=session, chat_id=7100, purpose="answer", text="Một lần")
         await session.commit()
-        (claimed,) = await outbox.claim_batch(session=session)
-        expired = await outbox.expire_stale_claims(
+        (claimed,) = await outbox.claim_batch_and_commit(session=session)
+        expired = await outbox.expire_stale_claims_and_commit(
             session=session, lease=timedelta(0), now=utcnow() + timedelta(seconds=1)
         )
         assert [r.id for r in expired] == [claimed.id]
-        assert not await outbox.renew_claim(session=session, row=claimed)
+        assert not await outbox.renew_claim_and_commit(session=session, row=claimed)
     assert telegram.requests("sendMessage") == []

@@ -23,6 +23,7 @@ from db.models import (
     TicketState,
     UnansweredQuestion,
 )
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK, record_consent
 from services.outbox import enqueue
@@ -35,7 +36,6 @@ from services.privacy import (
     forget_unanswered_questions,
 )
 from services.resident import add_attachment, add_information
-from services.tickets import VIETNAM
 from tests.conftest import PostgresDatabase
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
 
@@ -420,7 +420,7 @@ async def test_the_senders_unanswered_questions_are_forgotten_with_the_conversat
 ) -> None:
     """unanswered_questions keep no sender; the conversation is the link, read before it
     is erased (what bot/__main__.eraser_for does)."""
-    asked = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+    asked = datetime(2026, 3, 2, 9, 0, tzinfo=commune_zone())
     later = asked + timedelta(days=2)
     same = "cho hoi lop hoc dien thoai o dau"
     _tracker_with_texts(

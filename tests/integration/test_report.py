@@ -57,18 +57,19 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import FaqVote, TicketEvent, TicketKind, UnansweredQuestion
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from laikhe.settings import get_settings
 from reports.__main__ import main as cli_main
 from reports.charts import render_text_sample, report_charts
 from reports.service import ReportFiles, build_report
-from services.tickets import VIETNAM, NewTicket, TicketPolicy, create_ticket
+from services.tickets import NewTicket, TicketPolicy, create_ticket
 
 Sessions = async_sessionmaker[AsyncSession]
 ROOT = Path(__file__).resolve().parents[2]
 
 START, END = date(2025, 12, 16), date(2026, 6, 15)
-NOW = datetime(2026, 6, 20, 10, 0, tzinfo=VIETNAM)
+NOW = datetime(2026, 6, 20, 10, 0, tzinfo=commune_zone())
 
 VP = "Văn phòng HĐND và UBND xã"
 KT = "Phòng Kinh tế"
@@ -81,7 +82,7 @@ CONFIDENTIAL_CONTENT = "Tố cáo cán bộ địa chính nhận tiền khi làm
 
 def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
     d, m, y = (int(part) for part in day.split("/"))
-    return datetime(y, m, d, hour, minute, tzinfo=VIETNAM)
+    return datetime(y, m, d, hour, minute, tzinfo=commune_zone())
 
 
 def d(day: str) -> date:

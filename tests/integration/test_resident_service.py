@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AttachmentKind, TicketAttachment, TicketKind, TicketState
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.resident import (
     MAX_ATTACHMENTS,
@@ -29,7 +30,7 @@ from services.resident_errors import (
     TooManyAttachments,
     WrongState,
 )
-from services.tickets import VIETNAM, TicketPolicy, ticket_status
+from services.tickets import TicketPolicy, ticket_status
 from tests.integration.staff_helpers import configure_groups, outbox_rows
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
 
@@ -38,7 +39,7 @@ async def test_dates_shown_to_the_resident_are_vietnam_dates(
     sessions: Sessions, commune: CommuneConfig
 ) -> None:
     # 00:30 in Vietnam is still the day before in UTC, the zone stored times load in.
-    just_after_midnight = datetime(2026, 2, 3, 0, 30, tzinfo=VIETNAM)
+    just_after_midnight = datetime(2026, 2, 3, 0, 30, tzinfo=commune_zone())
     code = await new_ticket(sessions, commune, at=just_after_midnight)
     async with sessions() as session:
         (mine,) = await my_tickets(session=session, sender_id="1001")
@@ -152,7 +153,7 @@ async def test_reopen_within_thirty_days_gets_a_new_deadline(
     await move(sessions, code, TicketState.ANSWERED, answered)
     await move(sessions, code, TicketState.CLOSED, answered + timedelta(days=1))
     # Monday 02/03/2026: ten working days later is Monday 16/03/2026.
-    now = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=commune_zone())
     async with sessions() as session:
         with pytest.raises(InvalidInput):
             await reopen(

@@ -28,12 +28,12 @@ from db.models import (
     TicketState,
     UnansweredQuestion,
 )
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig, RetentionConfig
 from services import retention
 from services.consent import CONSENT_NOTICE
 from services.outbox import enqueue
 from services.resident import add_attachment
-from services.tickets import VIETNAM
 from tests.conftest import ROOT, PostgresDatabase
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
 
@@ -42,8 +42,8 @@ TRACKER_TOOL = ROOT / "tests" / "engine" / "rasa_tracker_store.py"
 # 03:00 on 01/03/2028: finished tickets anonymised if their last step was before
 # 03:00 on 01/03/2026 (24 months), conversations and message texts kept 90 days,
 # unanswered questions 365 days, log files 30 days.
-NOW = datetime(2028, 3, 1, 3, 0, tzinfo=VIETNAM)
-TICKET_CUTOFF = datetime(2026, 3, 1, 3, 0, tzinfo=VIETNAM)
+NOW = datetime(2028, 3, 1, 3, 0, tzinfo=commune_zone())
+TICKET_CUTOFF = datetime(2026, 3, 1, 3, 0, tzinfo=commune_zone())
 MARGIN = timedelta(minutes=1)
 
 
@@ -74,9 +74,13 @@ def test_the_consent_notice_states_the_configured_periods(commune: CommuneConfig
 
 def test_months_are_calendar_months() -> None:
     assert retention.months_before(NOW, 24) == TICKET_CUTOFF
-    end_of_march = datetime(2028, 3, 31, 12, 0, tzinfo=VIETNAM)
-    assert retention.months_before(end_of_march, 1) == datetime(2028, 2, 29, 12, 0, tzinfo=VIETNAM)
-    assert retention.months_before(end_of_march, 13) == datetime(2027, 2, 28, 12, 0, tzinfo=VIETNAM)
+    end_of_march = datetime(2028, 3, 31, 12, 0, tzinfo=commune_zone())
+    assert retention.months_before(end_of_march, 1) == datetime(
+        2028, 2, 29, 12, 0, tzinfo=commune_zone()
+    )
+    assert retention.months_before(end_of_march, 13) == datetime(
+        2027, 2, 28, 12, 0, tzinfo=commune_zone()
+    )
 
 
 # --- the ticket database -----------------------------------------------------------
@@ -415,8 +419,8 @@ async def test_a_missing_tracker_store_table_is_nothing_to_purge(
 def test_the_purge_runs_once_a_day_from_its_time() -> None:
     config = _config(None)  # daily_at 02:30
     day = NOW.date()
-    before = datetime(2028, 3, 1, 2, 29, tzinfo=VIETNAM)
-    at = datetime(2028, 3, 1, 2, 30, tzinfo=VIETNAM)
+    before = datetime(2028, 3, 1, 2, 29, tzinfo=commune_zone())
+    at = datetime(2028, 3, 1, 2, 30, tzinfo=commune_zone())
     assert not retention.retention_due(before, config, None)
     assert retention.retention_due(at, config, None)
     assert not retention.retention_due(at + timedelta(hours=5), config, day)
@@ -429,8 +433,8 @@ def test_the_purge_runs_once_a_day_from_its_time() -> None:
 async def test_daily_retention_task_purges_once(
     sessions: Sessions, commune: CommuneConfig, tmp_path: Path
 ) -> None:
-    old = await new_ticket(sessions, commune, at=datetime(2020, 1, 6, 9, 0, tzinfo=VIETNAM))
-    await move(sessions, old, TicketState.CLOSED, datetime(2020, 1, 7, 9, 0, tzinfo=VIETNAM))
+    old = await new_ticket(sessions, commune, at=datetime(2020, 1, 6, 9, 0, tzinfo=commune_zone()))
+    await move(sessions, old, TicketState.CLOSED, datetime(2020, 1, 7, 9, 0, tzinfo=commune_zone()))
     task = retention.DailyRetention(
         _config(None).model_copy(update={"daily_at": datetime.min.time()}),
         tracker_store_url=None,
@@ -439,8 +443,12 @@ async def test_daily_retention_task_purges_once(
     ticket, _ = await load(sessions, old)
     assert ticket.anonymised_at is not None
     # The same day again: not run (a second ticket that expired stays for tomorrow).
-    second = await new_ticket(sessions, commune, at=datetime(2020, 1, 6, 9, 0, tzinfo=VIETNAM))
-    await move(sessions, second, TicketState.CLOSED, datetime(2020, 1, 7, 9, 0, tzinfo=VIETNAM))
+    second = await new_ticket(
+        sessions, commune, at=datetime(2020, 1, 6, 9, 0, tzinfo=commune_zone())
+    )
+    await move(
+        sessions, second, TicketState.CLOSED, datetime(2020, 1, 7, 9, 0, tzinfo=commune_zone())
+    )
     await task(sessions)
     ticket, _ = await load(sessions, second)
     assert ticket.anonymised_at is None
@@ -452,10 +460,10 @@ async def test_admin_retention_dry_run_then_apply(
     old = await new_ticket(
         sessions,
         commune,
-        at=datetime(2020, 1, 6, 9, 0, tzinfo=VIETNAM),
+        at=datetime(2020, 1, 6, 9, 0, tzinfo=commune_zone()),
         contact_name="Nguyễn Văn An",
     )
-    await move(sessions, old, TicketState.CLOSED, datetime(2020, 1, 7, 9, 0, tzinfo=VIETNAM))
+    await move(sessions, old, TicketState.CLOSED, datetime(2020, 1, 7, 9, 0, tzinfo=commune_zone()))
     data = yaml.safe_load((ROOT / "config" / "commune.yml").read_text(encoding="utf-8"))
     data["retention"]["log_directory"] = str(tmp_path / "no-logs")
     config_file = tmp_path / "commune.yml"

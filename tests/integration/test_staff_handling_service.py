@@ -16,6 +16,7 @@ from services import handling
 from services.calendar import add_working_days
 from services.handling import Refused, StaffActionError
 from services.notifications import notify_office_of_resident_change
+from services.ticket_queries import forward_targets
 from services.tickets import NewTicket, TicketPolicy, create_ticket
 from tests.integration.staff_helpers import (
     KT_GROUP,
@@ -310,6 +311,24 @@ async def test_staff_answer_is_stored_and_sent_without_control_or_bidi_character
     assert len(to_resident) == 1 and to_resident[0].text is not None
     assert "Đã sửa xong\nngày mai kiểm tra lại" in to_resident[0].text
     assert not any(ch in to_resident[0].text for ch in "\u202e\x00\u2066\x07\r")
+
+
+async def test_a_ticket_is_forwarded_to_any_office_but_its_own(
+    office_setup: Sessions, commune: CommuneConfig
+) -> None:
+    code = await new_ticket(office_setup, commune)  # ha_tang_so: the KT office's
+    async with office_setup() as session:
+        targets = await forward_targets(session=session, code=code)
+        ticket = await session.scalar(
+            select(Ticket).options(selectinload(Ticket.office)).where(Ticket.code == code)
+        )
+        assert ticket is not None
+        own = ticket.office.code
+    codes = [office for office, _ in targets]
+    assert own not in codes
+    assert sorted([*codes, own]) == sorted(office.code for office in commune.offices)
+    names = {office.code: office.name for office in commune.offices}
+    assert all(name == names[office] for office, name in targets)
 
 
 async def test_a_duplicate_ends_and_its_sender_gets_the_original_answer(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.database import load_config, migrate
 from db.models import Ticket, TicketKind, TicketSequence
-from db.session import session_scope, sessionmaker_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe.commune import CommuneConfig
 from services.tickets import TICKET_CODE_PATTERN, NewTicket, TicketPolicy, create_ticket
 from tests.conftest import COMMUNE_YML
@@ -41,7 +41,7 @@ def migrated_postgres(postgres_url: str) -> str:
 async def two_servers(migrated_postgres: str) -> AsyncIterator[tuple[Sessions, Sessions]]:
     postgres_url = migrated_postgres
     first, second = sessionmaker_for(postgres_url), sessionmaker_for(postgres_url)
-    async with session_scope(first) as session:
+    async with unit_of_work(first) as session:
         await load_config(session, COMMUNE_YML)
     yield first, second
     for factory in (first, second):

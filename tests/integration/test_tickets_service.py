@@ -10,16 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Category, Office, Ticket, TicketEvent, TicketKind
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from services.commune_config import apply_commune_config
-from services.tickets import (
-    VIETNAM,
-    NewTicket,
-    TicketError,
-    TicketPolicy,
-    create_ticket,
-    ticket_status,
-)
+from services.tickets import NewTicket, TicketError, TicketPolicy, create_ticket, ticket_status
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -42,7 +36,7 @@ async def test_ticket_is_routed_by_category_with_code_due_date_and_history(
 ) -> None:
     policy = TicketPolicy.from_config(commune)
     # Friday 13/02/2026, just before Tết: the ten working days skip the Tết holidays.
-    now = datetime(2026, 2, 13, 9, 0, tzinfo=VIETNAM)
+    now = datetime(2026, 2, 13, 9, 0, tzinfo=commune_zone())
     async with sessions() as session:
         ticket = await create_ticket(session=session, policy=policy, ticket=feedback(), now=now)
         await session.commit()
@@ -67,9 +61,9 @@ async def test_codes_count_up_per_year(sessions: Sessions, commune: CommuneConfi
     codes = []
     async with sessions() as session:
         for when in (
-            datetime(2026, 12, 30, tzinfo=VIETNAM),
-            datetime(2026, 12, 31, tzinfo=VIETNAM),
-            datetime(2027, 1, 4, tzinfo=VIETNAM),
+            datetime(2026, 12, 30, tzinfo=commune_zone()),
+            datetime(2026, 12, 31, tzinfo=commune_zone()),
+            datetime(2027, 1, 4, tzinfo=commune_zone()),
         ):
             codes.append(
                 (

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Ticket, TicketEvent, TicketKind, TicketState
+from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
-from services.tickets import VIETNAM, NewTicket, TicketPolicy, create_ticket
+from services.tickets import NewTicket, TicketPolicy, create_ticket
 
 Sessions = async_sessionmaker[AsyncSession]
 # Monday 02/02/2026, 09:00.
-T0 = datetime(2026, 2, 2, 9, 0, tzinfo=VIETNAM)
+T0 = datetime(2026, 2, 2, 9, 0, tzinfo=commune_zone())
 
 
 async def new_ticket(

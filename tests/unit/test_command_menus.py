@@ -24,9 +24,9 @@ from bot.commands import (
     publish_staff_commands,
     publish_staff_menus,
 )
+from bot.context import StaffContext
 from bot.conversation import Conversation
 from bot.engine_client import EngineClient
-from bot.staff_reports import StaffContext
 from bot.telegram_app import build_application
 from laikhe.commune import load_commune_config
 from laikhe.settings import PROJECT_ROOT, Settings

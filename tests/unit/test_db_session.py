@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.session import make_engine
+from db.session import make_engine, sessionmaker_for, unit_of_work
 
 PHONE = "0912345678"
 
@@ -33,3 +34,29 @@ async def test_a_failed_statement_does_not_quote_its_values(tmp_path: Path) -> N
         await engine.dispose()
     assert "no_such_table" in str(failure.value)
     assert PHONE not in str(failure.value)
+
+
+async def _names(factory: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with unit_of_work(factory) as session:
+        return list((await session.scalars(text("SELECT name FROM t ORDER BY name"))).all())
+
+
+async def test_the_unit_of_work_commits_on_success_and_rolls_back_on_error(
+    tmp_path: Path,
+) -> None:
+    factory = sessionmaker_for(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with unit_of_work(factory) as session:
+            await session.execute(text("CREATE TABLE t (name TEXT)"))
+            await session.execute(text("INSERT INTO t VALUES ('kept')"))
+        with pytest.raises(RuntimeError):
+            async with unit_of_work(factory) as session:
+                await session.execute(text("INSERT INTO t VALUES ('failed')"))
+                raise RuntimeError("the work failed after the write")
+        async with unit_of_work(factory, commit=False) as session:
+            await session.execute(text("INSERT INTO t VALUES ('dry run')"))
+            # The dry run sees its own write, then leaves nothing.
+            assert "dry run" in (await session.scalars(text("SELECT name FROM t"))).all()
+        assert await _names(factory) == ["kept"]
+    finally:
+        await factory.kw["bind"].dispose()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 
+from laikhe.clock import commune_zone
 from services.calendar import HolidayOverrides
 from services.digest import digest_due
-from services.tickets import VIETNAM
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=VIETNAM)
+    return datetime.combine(day, time(hour, minute), tzinfo=commune_zone())
 
 
 def test_a_working_day_from_seven_on() -> None:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from laikhe import clock
 from laikhe.settings import (
     MAKE_WEBHOOK_SECRET,
     Settings,
+    get_settings,
     to_async_url,
     to_sync_url,
     webhook_secret_problem,
@@ -80,3 +84,27 @@ def test_webhook_mode_accepts_a_long_random_secret_and_polling_needs_none(
     monkeypatch.setenv("TELEGRAM_MODE", "polling")
     monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
     assert Settings(_env_file=None).telegram_webhook_secret is None
+
+
+def test_the_commune_time_zone_is_checked_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIMEZONE", raising=False)
+    assert Settings(_env_file=None).timezone == ZoneInfo("Asia/Ho_Chi_Minh")
+    monkeypatch.setenv("TIMEZONE", "Asia/Bangkok")
+    assert Settings(_env_file=None).timezone == ZoneInfo("Asia/Bangkok")
+    monkeypatch.setenv("TIMEZONE", "Asia/Lai_Khe")  # a typo is refused, not UTC
+    with pytest.raises(ValueError, match="timezone"):
+        Settings(_env_file=None)
+
+
+def test_the_clock_tells_the_commune_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIMEZONE", "Asia/Bangkok")
+    get_settings.cache_clear()
+    try:
+        assert clock.commune_zone() == ZoneInfo("Asia/Bangkok")
+        assert clock.now().tzinfo == ZoneInfo("Asia/Bangkok")
+        midnight_utc = datetime(2026, 2, 2, 23, 30, tzinfo=timezone.utc)
+        assert clock.to_local(midnight_utc) == datetime(
+            2026, 2, 3, 6, 30, tzinfo=ZoneInfo("Asia/Bangkok")
+        )
+    finally:
+        get_settings.cache_clear()
