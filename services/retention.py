@@ -39,6 +39,7 @@ from db.models import (
     TicketEvent,
     UnansweredQuestion,
 )
+from db.session import unit_of_work
 from laikhe import clock
 from laikhe.commune import RetentionConfig
 from laikhe.settings import PROJECT_ROOT, to_sync_url
@@ -333,7 +334,7 @@ def retention_due(now: datetime, config: RetentionConfig, last_run: date | None)
     return local.time() >= config.daily_at and last_run != local.date()
 
 
-async def run_retention(
+async def run_retention_and_commit(
     *,
     sessions: async_sessionmaker[AsyncSession],
     config: RetentionConfig,
@@ -342,9 +343,8 @@ async def run_retention(
     root: Path = PROJECT_ROOT,
 ) -> RetentionReport:
     now = now or clock.now()
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:
         report = await apply(session, now, config, tracker_store_url=tracker_store_url, root=root)
-        await session.commit()
     # Counts only: nothing personal in the log.
     logger.info(
         "retention: %s conversation events, %s message texts, %s tickets anonymised, "
@@ -359,7 +359,7 @@ async def run_retention(
 
 
 class DailyRetention:
-    """The bot's daily purge: runs `run_retention` once a commune day, from `daily_at` on.
+    """The bot's daily purge: `run_retention_and_commit` once a commune day, from `daily_at`.
 
     The bot's JobQueue calls it at `daily_at` and once at start-up (bot/daily_jobs.py);
     the day of the last run keeps the two from purging twice the same day. Run by every
@@ -378,7 +378,7 @@ class DailyRetention:
         # Marked first: a failing purge is logged by the job and tried again tomorrow (or
         # at the next start-up), not again by this process today.
         self._last_run = now.date()
-        await run_retention(
+        await run_retention_and_commit(
             sessions=sessions,
             config=self._config,
             tracker_store_url=self._tracker_store_url,
