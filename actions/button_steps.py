@@ -176,27 +176,25 @@ class TypedAnswerValidation(FormValidationAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        # rasa-sdk's ValidationAction.run (extract, then validate), with the typed answer
+        # read once for the turn: it overrides what extraction mapped for its step.
         typed = typed_answer(tracker, self.editable_labels)
-        events: list[dict[str, Any]] = await super().run(dispatcher, tracker, domain)
+        extracted: list[dict[str, Any]] = await self.get_extraction_events(
+            dispatcher, tracker, domain
+        )
+        if typed:
+            kept = [event for event in extracted if event.get("name") not in typed]
+            extracted = [*kept, *(SlotSet(slot, value) for slot, value in typed.items())]
+        tracker.add_slots(extracted)
+        events: list[dict[str, Any]] = await self._extract_validation_events(
+            dispatcher, tracker, domain
+        )
         # An answer the validation replaced (a typed «sửa» becomes an empty confirmation)
         # is recorded first, as the engine records a slot it mapped from the intent, so
         # the next question sees what was answered and shows the field list.
         validated = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
         replaced = [SlotSet(s, v) for s, v in typed.items() if validated.get(s) != v]
         return [*replaced, *events]
-
-    async def get_extraction_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = await super().get_extraction_events(
-            dispatcher, tracker, domain
-        )
-        typed = typed_answer(tracker, self.editable_labels)
-        if not typed:
-            return events
-        tracker.slots.update(typed)
-        kept = [event for event in events if event.get("name") not in typed]
-        return [*kept, *(SlotSet(slot, value) for slot, value in typed.items())]
 
 
 class ValidateDeleteDataForm(TypedAnswerValidation):

@@ -386,21 +386,42 @@ class ValidateFeedbackForm(TicketFormValidation):
         requested = tracker.get_slot("requested_slot")
         if photo is None or requested in (None, "feedback_photos_done"):
             return []
-        if tracker.get_slot("feedback_consent") is not True or not is_telegram_file_id(photo):
-            # A photo arrives as a Telegram file id; anything else (a URL, which Telegram
-            # would fetch and post in the office group) was not sent as a photo: dropped.
-            dispatcher.utter_message(response="utter_not_a_photo")
+        photos = self._add_photo(photo, tracker, dispatcher)
+        if photos is None:
             return []
-        photos = list(tracker.get_slot("feedback_photos") or [])
-        if len(photos) >= MAX_FORM_PHOTOS:
-            dispatcher.utter_message(response="utter_photos_full", limit=MAX_FORM_PHOTOS)
-            return []
-        photos.append(photo)
         tracker.slots["feedback_photos"] = photos
         dispatcher.utter_message(
             response="utter_photo_added", count=len(photos), limit=MAX_FORM_PHOTOS
         )
         return [SlotSet("feedback_photos", photos)]
+
+    @staticmethod
+    def _add_photo(
+        photo: str, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> list[str] | None:
+        """The form's photos with this one added, or None when it is not taken (after
+        saying why); the caller sets the slot."""
+        if not is_telegram_file_id(photo):
+            logger.warning("dropped a photo value that is not a Telegram file id")
+            # A photo arrives as a Telegram file id; anything else (a URL, which Telegram
+            # would fetch and post in the office group) was not sent as a photo: dropped.
+            dispatcher.utter_message(response="utter_not_a_photo")
+            return None
+        consent = tracker.get_slot("feedback_consent")
+        if consent is not True:
+            # Photos go with a named opinion only (a photo could show who sent an
+            # anonymous one); before consent is answered nothing is kept yet.
+            dispatcher.utter_message(
+                response="utter_photo_not_expected"
+                if consent is None
+                else "utter_anonymous_no_photos"
+            )
+            return None
+        photos = list(tracker.get_slot("feedback_photos") or [])
+        if len(photos) >= MAX_FORM_PHOTOS:
+            dispatcher.utter_message(response="utter_photos_full", limit=MAX_FORM_PHOTOS)
+            return None
+        return [*photos, photo]
 
     async def extract_feedback_consent(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -506,16 +527,11 @@ class ValidateFeedbackForm(TicketFormValidation):
     async def validate_feedback_photos_done(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        photos = list(tracker.get_slot("feedback_photos") or [])
         photo = photo_id_of(tracker)
-        if photo is not None and not is_telegram_file_id(photo):
-            logger.warning("dropped a photo value that is not a Telegram file id")
-            # A photo arrives as a Telegram file id; anything else (a URL, which Telegram
-            # would fetch and post in the office group) was not sent as a photo: dropped.
-            dispatcher.utter_message(response="utter_not_a_photo")
-            return {"feedback_photos_done": None}
         if photo is not None:
-            photos.append(photo)
+            photos = self._add_photo(photo, tracker, dispatcher)
+            if photos is None:
+                return {"feedback_photos_done": None}
             if len(photos) >= MAX_FORM_PHOTOS:
                 dispatcher.utter_message(response="utter_photos_full", limit=MAX_FORM_PHOTOS)
                 return {"feedback_photos_done": PHOTOS_DONE, "feedback_photos": photos}

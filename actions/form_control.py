@@ -9,6 +9,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.feedback import FORM as FEEDBACK_FORM
+from actions.feedback import photo_id_of
 from actions.ticket_forms import ALL_FORM_SLOTS
 
 
@@ -35,7 +37,12 @@ class UnexpectedInput(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        in_form = bool(tracker.active_loop.get("name"))
+        form = tracker.active_loop.get("name")
+        if form == FEEDBACK_FORM and photo_id_of(tracker) is not None:
+            # The form's validation runs again on this message when the form resumes and
+            # says what became of the photo (kept, or why not): one reply, not two.
+            return []
+        in_form = bool(form)
         response = "utter_photo_not_expected" if "photo" in entities else "utter_stale_button"
         if in_form:
             dispatcher.utter_message(response=response)

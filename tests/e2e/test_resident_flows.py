@@ -139,9 +139,17 @@ def test_anonymous_suggestion_after_refusing_consent(
     resident.say(content, "thôn nào")
     summary = resident.press("Không theo thôn / bỏ qua", "kiểm tra lại")
     assert "ẩn danh" in (summary.text or "")
+    # A photo is not attached to an anonymous suggestion: one reply says so, then the
+    # summary again.
+    seen = len(telegram.messages(7201))
+    resident.photo("kiểm tra lại")
+    replies = [m.text or "" for m in telegram.messages(7201)[seen:]]
+    assert replies[0].startswith("Góp ý ẩn danh không kèm ảnh"), replies
+    assert len(replies) == 2, replies
     code = code_in(resident.press("Gửi", "Mã:"))
 
     ticket = ticket_by_code(stack.database_url, code)
+    assert ticket.attachments == []
     assert ticket.kind == "gop_y" and ticket.anonymous
     assert ticket.sender_id is None and ticket.contact_name is None and ticket.contact_phone is None
     assert ticket.office.code == "VHXH" and ticket.content == content

@@ -12,12 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.button_steps import STEPS, TypedAnswerValidation, ValidateDeleteDataForm
+from actions.button_steps import STEPS, ValidateDeleteDataForm
 from actions.complaint import ValidateComplaintForm
 from actions.feedback import AskFeedbackConfirm, ValidateFeedbackForm
 from actions.request_human import ValidateHumanRequestForm
 from actions.ticket_forms import EDIT_MENU, SEND
 from db.models import ConsentRecord
+from tests.integration.form_helpers import form_tracker, run
 from tests.replies import text_of
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -36,28 +37,9 @@ def typed(
 ) -> Tracker:
     """The tracker the engine sends after the resident typed ``text`` at a form step;
     ``changed`` are the slots the engine's own mappings extracted from it."""
-    changed = changed or {}
-    return Tracker(
-        sender_id=CHAT,
-        slots={**slots, **changed},
-        latest_message={"text": text, "intent": {"name": intent}, "entities": []},
-        events=[
-            {"event": "user", "text": text, "input_channel": "telegram"},
-            *({"event": "slot", "name": k, "value": v} for k, v in changed.items()),
-        ],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": form},
-        latest_action_name="action_listen",
+    return form_tracker(
+        form, slots=slots, changed=changed, intent=intent, text=text, sender_id=CHAT
     )
-
-
-async def run(
-    action: TypedAnswerValidation, tracker: Tracker, domain: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, domain)
-    return events, dispatcher.messages
 
 
 async def consents(sessions: Sessions) -> list[bool]:
@@ -71,6 +53,13 @@ KNOWN = {
     "feedback_category": "ha_tang_so",
     "feedback_content": "Đường dây internet ở đầu thôn bị đứt hai ngày nay",
     "feedback_duplicate_code": "none",
+}
+# Every field answered: the «Gửi / Sửa / Hủy» summary is the question on screen.
+AT_SUMMARY = {
+    **KNOWN,
+    "feedback_village": "THON-MAU-1",
+    "feedback_photos_done": "none",
+    "requested_slot": "feedback_confirm",
 }
 
 
@@ -134,12 +123,7 @@ async def test_cancel_and_questions_are_left_to_the_rules(
 
 
 async def test_typed_edit_at_the_summary_opens_the_field_list(domain: dict[str, Any]) -> None:
-    slots = {
-        **KNOWN,
-        "feedback_village": "THON-MAU-1",
-        "feedback_photos_done": "none",
-        "requested_slot": "feedback_confirm",
-    }
+    slots = AT_SUMMARY
     edit = typed("feedback_form", "sửa lại giúp em", intent="out_of_scope", slots=slots)
     events, _ = await run(ValidateFeedbackForm(), edit, domain)
     assert events == [
@@ -253,12 +237,7 @@ def test_every_step_slot_is_a_slot_of_the_domain(domain: dict[str, Any]) -> None
 
 
 async def test_a_field_named_at_the_summary_is_asked_again(domain: dict[str, Any]) -> None:
-    slots = {
-        **KNOWN,
-        "feedback_village": "THON-MAU-1",
-        "feedback_photos_done": "none",
-        "requested_slot": "feedback_confirm",
-    }
+    slots = AT_SUMMARY
     for text in ("sửa thôn", "thon"):
         tracker = typed("feedback_form", text, intent="out_of_scope", slots=slots)
         events, _ = await run(ValidateFeedbackForm(), tracker, domain)
@@ -298,20 +277,18 @@ def on_screen(tracker: Tracker, *payloads: str, earlier: tuple[str, ...] = ()) -
     return tracker
 
 
+def typed_at_kind(text: str, *payloads: str, earlier: tuple[str, ...] = ()) -> Tracker:
+    """``text`` typed at the kind question, whose buttons carry ``payloads``."""
+    slots = {"feedback_consent": True, "requested_slot": "feedback_kind"}
+    at_kind = typed(
+        "feedback_form", text, intent="out_of_scope", slots=slots, changed={"feedback_kind": text}
+    )
+    return on_screen(at_kind, *payloads, earlier=earlier)
+
+
 @pytest.mark.parametrize("text", ["2", "số 2", "chon 2"])
 async def test_a_typed_number_picks_that_button(domain: dict[str, Any], text: str) -> None:
-    slots = {"feedback_consent": True, "requested_slot": "feedback_kind"}
-    tracker = on_screen(
-        typed(
-            "feedback_form",
-            text,
-            intent="out_of_scope",
-            slots=slots,
-            changed={"feedback_kind": text},
-        ),
-        '/inform{"kind":"gop_y"}',
-        '/inform{"kind":"phan_anh"}',
-    )
+    tracker = typed_at_kind(text, '/inform{"kind":"gop_y"}', '/inform{"kind":"phan_anh"}')
     events, messages = await run(ValidateFeedbackForm(), tracker, domain)
     assert events == [
         SlotSet("feedback_kind", "phan_anh"),
@@ -323,22 +300,11 @@ async def test_a_typed_number_picks_that_button(domain: dict[str, Any], text: st
 async def test_a_number_no_button_has_or_an_old_question_picks_nothing(
     domain: dict[str, Any],
 ) -> None:
-    slots = {"feedback_consent": True, "requested_slot": "feedback_kind"}
     for text, buttons, earlier in (
         ("3", ('/inform{"kind":"gop_y"}', '/inform{"kind":"phan_anh"}'), ()),
         ("1", (), ('/inform{"kind":"gop_y"}',)),  # buttons of a question already answered
     ):
-        tracker = on_screen(
-            typed(
-                "feedback_form",
-                text,
-                intent="out_of_scope",
-                slots=slots,
-                changed={"feedback_kind": text},
-            ),
-            *buttons,
-            earlier=earlier,
-        )
+        tracker = typed_at_kind(text, *buttons, earlier=earlier)
         events, _ = await run(ValidateFeedbackForm(), tracker, domain)
         assert SlotSet("feedback_kind", None) in events, text
 

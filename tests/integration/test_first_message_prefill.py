@@ -13,7 +13,8 @@ from sqlalchemy import select
 from actions.business import ValidateBusinessForm
 from actions.feedback import AskFeedbackConfirm, ValidateFeedbackForm
 from db.models import ConsentRecord
-from tests.integration.test_ticket_forms import Sessions, all_tickets, form_tracker, run
+from tests.integration.form_helpers import form_tracker, run
+from tests.integration.test_ticket_forms import Sessions, all_tickets
 from tests.replies import said, text_of
 
 pytestmark = pytest.mark.usefixtures("action_runtime")

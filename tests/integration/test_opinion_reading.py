@@ -19,7 +19,7 @@ from actions.feedback import (
     AskFeedbackReading,
     ValidateFeedbackForm,
 )
-from tests.integration.test_ticket_forms import CHAT, run
+from tests.integration.form_helpers import form_tracker, run
 from tests.replies import text_of, values_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,40 +39,22 @@ READING = {
 PROPOSAL = {"kind": "phan_anh", "category": "dich_vu_cong", "likely": ["dich_vu_cong", "vneid"]}
 
 
-def tracker(
-    *,
-    slots: dict[str, Any],
-    text: str = "",
-    intent: str = "inform",
-    entities: list[dict[str, Any]] | None = None,
-    opinion: dict[str, Any] | None = None,
-    form: str | None = "feedback_form",
-    changed: dict[str, Any] | None = None,
-) -> Tracker:
-    """`changed`: the slots the engine mapped from the latest message."""
-    latest: dict[str, Any] = {"text": text, "intent": {"name": intent}, "entities": entities or []}
-    if opinion is not None:
-        latest["opinion"] = opinion
-    changed = changed or {}
-    return Tracker(
-        sender_id=CHAT,
-        slots={**slots, **changed},
-        latest_message=latest,
-        events=[
-            {"event": "user", "text": text, "input_channel": "telegram"},
-            *({"event": "slot", "name": k, "value": v} for k, v in changed.items()),
-        ],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": form} if form else {},
-        latest_action_name="action_listen",
+# What is known when the reading step is asked, and that step asked.
+READ = {"feedback_consent": True, "feedback_content": REPORT, "feedback_proposal": PROPOSAL}
+AT_READING = {**READ, "requested_slot": "feedback_reading"}
+
+
+def reading_answer(value: str, *, text: str = "/inform", intent: str = "inform") -> Tracker:
+    """The answer at the reading step; `value` is what the engine mapped from it."""
+    return form_tracker(
+        slots=AT_READING, text=text, intent=intent, changed={"feedback_reading": value}
     )
 
 
 async def test_the_first_message_proposes_kind_and_field_and_consent_comes_first(
     domain: dict[str, Any],
 ) -> None:
-    start = tracker(slots={}, text=REPORT, intent="give_feedback", opinion=READING)
+    start = form_tracker(slots={}, text=REPORT, intent="give_feedback", opinion=READING)
     events, messages = await run(ValidateFeedbackForm(), start, domain)
     assert events == [
         SlotSet("feedback_proposal", PROPOSAL),
@@ -83,26 +65,18 @@ async def test_the_first_message_proposes_kind_and_field_and_consent_comes_first
 
 
 async def test_after_consent_the_reading_is_shown_to_confirm(domain: dict[str, Any]) -> None:
-    slots = {"feedback_consent": True, "feedback_content": REPORT, "feedback_proposal": PROPOSAL}
-    consent = tracker(
-        slots={**slots, "requested_slot": "feedback_consent"}, text="/affirm", intent="affirm"
+    consent = form_tracker(
+        slots={**READ, "requested_slot": "feedback_consent"}, text="/affirm", intent="affirm"
     )
     events, _ = await run(ValidateFeedbackForm(), consent, domain)
     assert events[-1] == SlotSet("requested_slot", "feedback_reading")
-    _, messages = await run(AskFeedbackReading(), tracker(slots=slots), domain)
+    _, messages = await run(AskFeedbackReading(), form_tracker(slots=READ), domain)
     assert messages[0]["response"] == "utter_ask_feedback_reading"
     assert messages[0]["reading"] == ("• Loại: Phản ánh\n• Lĩnh vực: Dịch vụ công trực tuyến")
 
 
 async def test_ok_applies_both_and_goes_on_to_the_village(domain: dict[str, Any]) -> None:
-    slots = {
-        "feedback_consent": True,
-        "feedback_content": REPORT,
-        "feedback_proposal": PROPOSAL,
-        "requested_slot": "feedback_reading",
-    }
-    answer = tracker(slots=slots, text="/inform", changed={"feedback_reading": "ok"})
-    events, _ = await run(ValidateFeedbackForm(), answer, domain)
+    events, _ = await run(ValidateFeedbackForm(), reading_answer("ok"), domain)
     assert events == [
         SlotSet("feedback_reading", "ok"),
         SlotSet("feedback_kind", "phan_anh"),
@@ -114,22 +88,15 @@ async def test_ok_applies_both_and_goes_on_to_the_village(domain: dict[str, Any]
 async def test_a_wrong_field_is_asked_with_the_likely_fields_first(
     domain: dict[str, Any],
 ) -> None:
-    slots = {
-        "feedback_consent": True,
-        "feedback_content": REPORT,
-        "feedback_proposal": PROPOSAL,
-        "requested_slot": "feedback_reading",
-    }
-    answer = tracker(slots=slots, text="/inform", changed={"feedback_reading": "category"})
-    events, _ = await run(ValidateFeedbackForm(), answer, domain)
+    events, _ = await run(ValidateFeedbackForm(), reading_answer("category"), domain)
     # The kind as read is kept; the field is not applied.
     assert events == [
         SlotSet("feedback_reading", "category"),
         SlotSet("feedback_kind", "phan_anh"),
         SlotSet("requested_slot", "feedback_category"),
     ]
-    asked = {**slots, "feedback_kind": "phan_anh", "requested_slot": "feedback_category"}
-    _, messages = await run(AskFeedbackCategory(), tracker(slots=asked), domain)
+    asked = {**AT_READING, "feedback_kind": "phan_anh", "requested_slot": "feedback_category"}
+    _, messages = await run(AskFeedbackCategory(), form_tracker(slots=asked), domain)
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads[:2] == ['/inform{"category":"dich_vu_cong"}', '/inform{"category":"vneid"}']
     assert len(payloads) == 8  # every configured field is still offered
@@ -146,15 +113,7 @@ async def test_a_wrong_field_is_asked_with_the_likely_fields_first(
 async def test_a_typed_correction_or_yes_is_understood(
     domain: dict[str, Any], text: str, kind: str, category: str
 ) -> None:
-    slots = {
-        "feedback_consent": True,
-        "feedback_content": REPORT,
-        "feedback_proposal": PROPOSAL,
-        "requested_slot": "feedback_reading",
-    }
-    answer = tracker(
-        slots=slots, text=text, intent="out_of_scope", changed={"feedback_reading": text}
-    )
+    answer = reading_answer(text, text=text, intent="out_of_scope")
     events, _ = await run(ValidateFeedbackForm(), answer, domain)
     values = {e["name"]: e["value"] for e in events}
     assert (values["feedback_kind"], values["feedback_category"]) == (kind, category)
@@ -162,15 +121,7 @@ async def test_a_typed_correction_or_yes_is_understood(
 
 
 async def test_a_no_asks_both_kind_and_field(domain: dict[str, Any]) -> None:
-    slots = {
-        "feedback_consent": True,
-        "feedback_content": REPORT,
-        "feedback_proposal": PROPOSAL,
-        "requested_slot": "feedback_reading",
-    }
-    answer = tracker(
-        slots=slots, text="không đúng", intent="deny", changed={"feedback_reading": "không đúng"}
-    )
+    answer = reading_answer("không đúng", text="không đúng", intent="deny")
     events, _ = await run(ValidateFeedbackForm(), answer, domain)
     assert events[-1] == SlotSet("requested_slot", "feedback_kind")
     assert SlotSet("feedback_reading", "none") in events
@@ -183,7 +134,7 @@ async def test_an_anonymous_opinion_is_shown_only_its_field(domain: dict[str, An
         "feedback_content": REPORT,
         "feedback_proposal": PROPOSAL,
     }
-    _, messages = await run(AskFeedbackReading(), tracker(slots=slots), domain)
+    _, messages = await run(AskFeedbackReading(), form_tracker(slots=slots), domain)
     assert messages[0]["response"] == "utter_ask_feedback_reading_field"
     assert messages[0]["reading"] == "• Lĩnh vực: Dịch vụ công trực tuyến"
 
@@ -201,7 +152,9 @@ async def test_name_and_phone_typed_together_fill_both_steps(domain: dict[str, A
     typed = "Trần Thị Lan, sdt 0912 000 102"
     events, messages = await run(
         ValidateFeedbackForm(),
-        tracker(slots=slots, text=typed, intent="out_of_scope", changed={"contact_name": typed}),
+        form_tracker(
+            slots=slots, text=typed, intent="out_of_scope", changed={"contact_name": typed}
+        ),
         domain,
     )
     assert events == [
@@ -227,7 +180,7 @@ async def test_a_photo_sent_at_the_summary_is_kept_and_the_summary_shown_again(
     photo = "AgACAgIAAxkBAAIBQ2"
     events, messages = await run(
         ValidateFeedbackForm(),
-        tracker(
+        form_tracker(
             slots=slots,
             text=f'/inform{{"photo":"{photo}"}}',
             entities=[{"entity": "photo", "value": photo}],
@@ -243,7 +196,7 @@ async def test_a_photo_sent_at_the_summary_is_kept_and_the_summary_shown_again(
     ]
     assert [text_of(m) for m in messages] == ["Đã nhận 1 ảnh (tối đa 5)."]
     _, shown = await run(
-        AskFeedbackConfirm(), tracker(slots={**slots, "feedback_photos": [photo]}), domain
+        AskFeedbackConfirm(), form_tracker(slots={**slots, "feedback_photos": [photo]}), domain
     )
     assert "• Ảnh: 1" in shown[0]["text"]
 
@@ -258,7 +211,7 @@ async def test_an_faq_answer_keeps_the_question_and_offers_when_probably_an_opin
     faq = yaml.safe_load((ROOT / "nlu" / "faq_responses.yml").read_text(encoding="utf-8"))
     domain = {**domain, "responses": {**domain["responses"], **faq["responses"]}}
     reading = {**READING, "offer": True, "redirected_from": None}
-    asked = tracker(
+    asked = form_tracker(
         slots={},
         text=question,
         intent="faq",
@@ -283,7 +236,7 @@ async def test_unclear_offers_to_send_the_question_and_the_form_starts_with_it(
     question = "vneid bao cho duyet thi phai lam sao"
     reading = {**READING, "kinds": {"cau_hoi": 0.9, "phan_anh": 0.1}}
     draft = {"text": question, "opinion": reading}
-    vote = tracker(
+    vote = form_tracker(
         slots={"opinion_draft": draft},
         text='/faq_vote{"vote":"no","faq_topic":"vneid_register"}',
         intent="faq_vote",
@@ -297,7 +250,7 @@ async def test_unclear_offers_to_send_the_question_and_the_form_starts_with_it(
     assert messages[0]["buttons"] == [
         {"title": "Gửi câu hỏi cho cán bộ", "payload": '/give_feedback{"choice":"question"}'}
     ]
-    start = tracker(
+    start = form_tracker(
         slots={"opinion_draft": draft},
         text='/give_feedback{"choice":"question"}',
         intent="give_feedback",
@@ -322,7 +275,7 @@ async def test_an_opinion_sent_on_from_an_faq_answer_is_read_as_an_opinion(
 ) -> None:
     question = "dang ky dinh danh 2 thang roi van cho duyet"
     draft = {"text": question, "opinion": {**READING, "kinds": {"cau_hoi": 0.6, "phan_anh": 0.4}}}
-    start = tracker(
+    start = form_tracker(
         slots={"opinion_draft": draft},
         text='/give_feedback{"choice":"draft"}',
         intent="give_feedback",
@@ -336,6 +289,8 @@ async def test_a_plain_start_button_does_not_pick_up_an_old_question(
     domain: dict[str, Any],
 ) -> None:
     draft = {"text": "vneid bao cho duyet thi phai lam sao", "opinion": READING}
-    start = tracker(slots={"opinion_draft": draft}, text="/give_feedback", intent="give_feedback")
+    start = form_tracker(
+        slots={"opinion_draft": draft}, text="/give_feedback", intent="give_feedback"
+    )
     events, _ = await run(ValidateFeedbackForm(), start, domain)
     assert events == [SlotSet("requested_slot", "feedback_consent")]

@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -30,47 +28,11 @@ from db.models import ConsentRecord, Ticket
 from db.session import sessionmaker_for
 from laikhe.commune import CommuneConfig
 from services.consent import CONSENT_NOTICE_VERSION, PURPOSE_FEEDBACK
+from tests.integration.form_helpers import CHAT, form_tracker, run
 from tests.replies import said, text_of
 
 Sessions = async_sessionmaker[AsyncSession]
-CHAT = "2001"
-
-
 pytestmark = pytest.mark.usefixtures("action_runtime")
-
-
-def form_tracker(
-    form: str,
-    *,
-    slots: dict[str, Any],
-    changed: dict[str, Any] | None = None,
-    intent: str = "inform",
-    entities: list[dict[str, Any]] | None = None,
-    text: str = "",
-    sender_id: str = CHAT,
-) -> Tracker:
-    """A tracker as the engine sends it to a validation action: `changed` are the slots
-    the engine extracted from the resident's latest message."""
-    changed = changed or {}
-    return Tracker(
-        sender_id=sender_id,
-        slots={**slots, **changed},
-        latest_message={"text": text, "intent": {"name": intent}, "entities": entities or []},
-        events=[
-            {"event": "user", "text": text, "input_channel": "telegram"},
-            *({"event": "slot", "name": k, "value": v} for k, v in changed.items()),
-        ],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": form},
-        latest_action_name="action_listen",
-    )
-
-
-async def run(action: Action | FormValidationAction, tracker: Tracker, domain: dict[str, Any]):  # type: ignore[no-untyped-def]
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, domain)
-    return events, dispatcher.messages
 
 
 async def all_tickets(sessions: Sessions) -> list[Ticket]:
