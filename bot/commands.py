@@ -28,11 +28,12 @@ MENU: Final = BotCommand("menu", "Xem các mục hỗ trợ")
 HELP: Final = BotCommand("help", "Hướng dẫn sử dụng")
 ANSWER: Final = BotCommand("traloi", "Trả lời ý kiến: /traloi <mã> [nội dung]")
 REJECT: Final = BotCommand("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý do]")
+DUPLICATE: Final = BotCommand("trung", "Đánh dấu ý kiến trùng: /trung <mã> <mã gốc>")
 VIEW: Final = BotCommand("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)")
 REPORT: Final = BotCommand("baocao", "Lập báo cáo ý kiến theo kỳ")
 
 RESIDENT_COMMANDS: Final = (START, MENU, HELP)
-STAFF_COMMANDS: Final = (ANSWER, REJECT, VIEW, REPORT)
+STAFF_COMMANDS: Final = (ANSWER, REJECT, DUPLICATE, VIEW, REPORT)
 MENUS: Final[tuple[tuple[BotCommandScope, tuple[BotCommand, ...]], ...]] = (
     (AllPrivateChats(), RESIDENT_COMMANDS),
     (AllGroupChats(), STAFF_COMMANDS),

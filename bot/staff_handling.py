@@ -53,6 +53,7 @@ UNKNOWN_BUTTON: Final = "Nút này không còn hiệu lực."
 ANSWER_USAGE: Final = "Cú pháp: /traloi <mã ý kiến> [nội dung trả lời]"
 REJECT_USAGE: Final = "Cú pháp: /tuchoi <mã ý kiến> [lý do]"
 VIEW_USAGE: Final = "Cú pháp: /xem <mã ý kiến>"
+DUPLICATE_USAGE: Final = "Cú pháp: /trung <mã ý kiến trùng> <mã ý kiến gốc>"
 OPEN_PRIVATE_CHAT: Final = (
     "Anh/Chị mở chat riêng với trợ lý, bấm Start, rồi bấm lại nút này để đọc nội dung."
 )
@@ -359,6 +360,26 @@ async def _text_command(update: Update, context: BotContext, *, is_answer: bool)
         await _ask_for_text(message, code, op)
         return
     await _answer_or_reject(context, message, user.id, code, text, is_answer)
+
+
+async def on_duplicate_command(update: Update, context: BotContext) -> None:
+    """/trung <code> <original>: the ticket repeats an earlier open one."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    args = list(context.args or [])
+    code = parse_ticket_code(args[0]) if args else None
+    original = parse_ticket_code(args[1]) if len(args) == 2 else None
+    if code is None or original is None:
+        await _reply(message, DUPLICATE_USAGE)
+        return
+    result = await _run(
+        context,
+        lambda s: handling.mark_duplicate(
+            session=s, telegram_user_id=user.id, code=code, original_code=original
+        ),
+    )
+    await _reply(message, result if isinstance(result, str) else f"Ý kiến {code}: {result.summary}")
 
 
 async def on_view_command(update: Update, context: BotContext) -> None:

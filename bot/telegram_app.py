@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.commands import (
     ANSWER,
+    DUPLICATE,
     HELP,
     MENU,
     REJECT,
@@ -40,6 +41,7 @@ from bot.staff_handling import (
     PROMPT_REPLY,
     STAFF_BUTTON_PATTERN,
     on_answer_command,
+    on_duplicate_command,
     on_prompt_reply,
     on_reject_command,
     on_staff_button,
@@ -347,6 +349,7 @@ def build_application(
     application.add_handler(CommandHandler(ANSWER.command, on_answer_command))
     application.add_handler(CommandHandler(REJECT.command, on_reject_command))
     application.add_handler(CommandHandler(VIEW.command, on_view_command))
+    application.add_handler(CommandHandler(DUPLICATE.command, on_duplicate_command))
     application.add_handler(CommandHandler(REPORT.command, on_report_request))
     application.add_handler(
         CommandHandler([START.command, MENU.command], on_start, filters=private)

@@ -307,6 +307,7 @@ def test_the_command_menus_are_set_per_chat_scope_at_startup(
     assert telegram.my_commands({"type": "all_group_chats"}) == [
         ("traloi", "Trả lời ý kiến: /traloi <mã> [nội dung]"),
         ("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý do]"),
+        ("trung", "Đánh dấu ý kiến trùng: /trung <mã> <mã gốc>"),
         ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
         ("baocao", "Lập báo cáo ý kiến theo kỳ"),
     ]
@@ -320,6 +321,7 @@ def test_the_command_menus_are_set_per_chat_scope_at_startup(
         ("help", "Hướng dẫn sử dụng"),
         ("traloi", "Trả lời ý kiến: /traloi <mã> [nội dung]"),
         ("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý do]"),
+        ("trung", "Đánh dấu ý kiến trùng: /trung <mã> <mã gốc>"),
         ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
         ("baocao", "Lập báo cáo ý kiến theo kỳ"),
     ]
@@ -392,6 +394,40 @@ def test_forward_to_another_group_answer_in_private_and_confidential_view(
     )
     assert "Tố cáo cán bộ thôn" in wait_text(telegram, KT_LEAD_CLEARED, secret).content
     assert "Tố cáo cán bộ" not in "".join(m.content for m in telegram.messages(KT_GROUP))
+
+
+def test_a_duplicate_is_marked_in_the_group_and_its_sender_gets_the_original_answer(
+    bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
+) -> None:
+    second_resident = 8002
+    original = create_ticket(prepared_db, content="Đèn đường thôn Mẫu 2 hỏng từ tuần trước")
+    repeat = create_ticket(
+        prepared_db, sender_id=str(second_resident), content="Đèn đường Mẫu 2 tắt cả tuần nay"
+    )
+    wait_text(telegram, KT_GROUP, repeat)
+    telegram.send_command(KT_GROUP, f"/trung {repeat}", user_id=KT_OFFICER)
+    wait_text(telegram, KT_GROUP, "Cú pháp: /trung <mã ý kiến trùng> <mã ý kiến gốc>")
+    telegram.send_command(KT_GROUP, f"/trung {repeat} {original}", user_id=KT_OFFICER)
+    assert (
+        f"Ý kiến {repeat}: Trùng với {original}"
+        in wait_text(telegram, KT_GROUP, "Trùng với").content
+    )
+    told = wait_text(telegram, second_resident, f"trùng với ý kiến {original}")
+    assert "Khi có trả lời, trợ lý sẽ gửi cho Anh/Chị" in told.content
+
+    telegram.send_command(
+        KT_GROUP, f"/traloi {original} Điện lực sẽ thay bóng trong hai ngày.", user_id=KT_OFFICER
+    )
+    assert (
+        "đã gửi cả 1 người gửi ý kiến trùng" in wait_text(telegram, KT_GROUP, "Đã trả lời").content
+    )
+    assert "thay bóng" in wait_text(telegram, RESIDENT, f"về ý kiến {original}").content
+    relayed = wait_text(telegram, second_resident, f"trùng với ý kiến {repeat} của Anh/Chị")
+    assert "Điện lực sẽ thay bóng trong hai ngày." in relayed.content
+    assert history_of(prepared_db, repeat)[1:] == [
+        ("new", "duplicate", f"Trùng với ý kiến {original}"),
+        ("duplicate", "duplicate", f"Đã gửi người gửi trả lời của ý kiến {original}"),
+    ]
 
 
 # --- hardening (#17) -----------------------------------------------------------------------
