@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import SavedTicket, channel_of
 from actions.ticket_forms import (
-    FORM_SLOTS,
+    FORM_QUESTIONS,
     AskConsent,
     TicketFormValidation,
     ask_summary_or_edit,
@@ -34,7 +34,7 @@ from services.tickets import NewTicket
 FORM: Final = "business_form"
 # The kind_routing key in config/commune.yml that sends business proposals to their office.
 ROUTING_KEY: Final = "kien_nghi_doanh_nghiep"
-SLOTS: Final = FORM_SLOTS[FORM]
+SLOTS: Final = FORM_QUESTIONS[FORM]
 EDITABLE_LABELS: Final = {
     "business_name": "Tên doanh nghiệp",
     "tax_code": "Mã số thuế",

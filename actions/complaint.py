@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import SavedTicket, channel_of
 from actions.ticket_forms import (
-    FORM_SLOTS,
+    FORM_QUESTIONS,
     AskConsent,
     TicketFormValidation,
     ask_summary_or_edit,
@@ -30,7 +30,7 @@ from laikhe.validators import validate_feedback_text
 from services.tickets import NewTicket
 
 FORM: Final = "complaint_form"
-SLOTS: Final = FORM_SLOTS[FORM]
+SLOTS: Final = FORM_QUESTIONS[FORM]
 EDITABLE_LABELS: Final = {
     "complaint_content": "Nội dung",
     "contact_name": "Họ tên",

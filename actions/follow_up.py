@@ -1,9 +1,10 @@
 """What a resident does with a ticket they sent: show, add information, withdraw, reopen, rate.
 
-Every button carries `/ticket_op{"op":"<verb>:<CODE>[:<arg>]"}` (the staff side sends the
-same payloads, e.g. rate after closing). The services check ownership and state; their
-refusals (services/resident_errors.py) are shown as they are and change nothing, so an
-old button, a wrong code or someone else's code gets a clear reply.
+Every button carries `/ticket_op{"op":"<verb>:<CODE>[:<arg>]"}`, written and read by
+laikhe.payloads (the staff side sends the same payloads, e.g. rate after closing). The
+services check ownership and state; their refusals (services/resident_errors.py) are
+shown as they are and change nothing, so an old button, a wrong code or someone else's
+code gets a clear reply.
 
 Adding information and reopening need the resident's words: the action checks the
 operation first (a dry run rolled back), then sets `ticket_note_needed`, and a rule
@@ -13,7 +14,7 @@ starts `ticket_note_form` to ask for the text.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -23,14 +24,14 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.runtime import DatabaseUnavailable, database, get_runtime
-from actions.status import op_payload, show_status
+from actions.status import show_status
 from laikhe.labels import format_date
+from laikhe.payloads import TicketOp, parse_ticket_op, ticket_op
 from laikhe.validators import validate_feedback_text
 from services.resident import add_information, rate, reopen, withdraw
 from services.resident_errors import ResidentError
 from services.tickets import TICKET_CODE_PATTERN, parse_ticket_code
 
-VERBS: Final = frozenset({"show", "withdraw", "add", "reopen", "rate"})
 NOTE_VERBS: Final = frozenset({"add", "reopen"})
 CONFIRM_WITHDRAW: Final = "ok"
 # An old, malformed or foreign button.
@@ -38,29 +39,15 @@ BAD_OP: Final = "utter_bad_ticket_button"
 NOTE_SLOTS: Final = ("ticket_note", "ticket_note_for")
 
 
-@dataclass(frozen=True)
-class TicketOp:
-    verb: str
-    code: str
-    arg: str | None = None
-
-    @property
-    def value(self) -> str:
-        return f"{self.verb}:{self.code}" + (f":{self.arg}" if self.arg is not None else "")
-
-
 def parse_op(value: object) -> TicketOp | None:
-    """'rate:LK-2026-000001:5' -> TicketOp; None for anything malformed."""
-    parts = str(value or "").strip().split(":")
-    if len(parts) not in (2, 3) or parts[0] not in VERBS:
-        return None
+    """'rate:LK-2026-000001:5' -> TicketOp with the code in its canonical form; None for
+    anything malformed."""
+    op = parse_ticket_op(value)
     # The whole field must be a code ("lk-2026-1" is LK-2026-000001), not contain one.
-    if TICKET_CODE_PATTERN.fullmatch(parts[1].strip()) is None:
+    if op is None or TICKET_CODE_PATTERN.fullmatch(op.code) is None:
         return None
-    code = parse_ticket_code(parts[1])
-    if code is None:
-        return None
-    return TicketOp(parts[0], code, parts[2] if len(parts) == 3 else None)
+    code = parse_ticket_code(op.code)
+    return None if code is None else replace(op, code=code)
 
 
 @dataclass(frozen=True)
@@ -156,9 +143,9 @@ class ActionTicketOp(Action):
                 buttons=[
                     {
                         "title": "Rút ý kiến",
-                        "payload": op_payload("withdraw", op.code, CONFIRM_WITHDRAW),
+                        "payload": ticket_op("withdraw", op.code, CONFIRM_WITHDRAW),
                     },
-                    {"title": "Giữ lại", "payload": op_payload("show", op.code)},
+                    {"title": "Giữ lại", "payload": ticket_op("show", op.code)},
                 ],
             )
         else:

@@ -2,8 +2,8 @@
 
 Another chat sees the state, office and due date only. The owner also gets buttons for
 what can still be done with the ticket (add information, withdraw, reopen, rate); the
-buttons carry `/ticket_op{"op":"<verb>:<CODE>[:<arg>]"}` payloads, handled in
-actions/follow_up.py.
+buttons carry `/ticket_op{"op":"<verb>:<CODE>[:<arg>]"}` payloads (laikhe.payloads.ticket_op),
+handled in actions/follow_up.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from actions.runtime import DatabaseUnavailable, database
 from actions.wording import line
 from laikhe import clock
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
-from laikhe.payloads import fits_a_button, payload
+from laikhe.payloads import ticket_op
 from services.lifecycle import Step, may, resident_steps
 from services.resident import my_tickets
 from services.tickets import TicketStatus, parse_ticket_code, ticket_status
@@ -28,30 +28,21 @@ from services.tickets import TicketStatus, parse_ticket_code, ticket_status
 MY_TICKETS_SHOWN: Final = 5
 
 
-def op_payload(verb: str, code: str, arg: str | None = None) -> str:
-    """The button payload of a ticket operation (the contract shared with the staff side)."""
-    value = f"{verb}:{code}" if arg is None else f"{verb}:{code}:{arg}"
-    data = payload("ticket_op", op=value)
-    if not fits_a_button(data):
-        raise ValueError(f"payload too long for Telegram: {data}")
-    return data
-
-
 def owner_buttons(status: TicketStatus, *, now: datetime | None = None) -> list[dict[str, str]]:
     """What the sender can still do with their ticket (services.lifecycle), as buttons."""
     steps = resident_steps(status, finished_at=status.finished_at, now=now or clock.now())
     buttons: list[dict[str, str]] = []
     if Step.ADD_INFO in steps:
-        buttons.append({"title": "Bổ sung thông tin", "payload": op_payload("add", status.code)})
+        buttons.append({"title": "Bổ sung thông tin", "payload": ticket_op("add", status.code)})
     if Step.WITHDRAW in steps:
-        buttons.append({"title": "Rút ý kiến", "payload": op_payload("withdraw", status.code)})
+        buttons.append({"title": "Rút ý kiến", "payload": ticket_op("withdraw", status.code)})
     if Step.REOPEN in steps:
         buttons.append(
-            {"title": "Chưa được giải quyết", "payload": op_payload("reopen", status.code)}
+            {"title": "Chưa được giải quyết", "payload": ticket_op("reopen", status.code)}
         )
     if Step.RATE in steps:
         buttons.extend(
-            {"title": f"{score} ★", "payload": op_payload("rate", status.code, str(score))}
+            {"title": f"{score} ★", "payload": ticket_op("rate", status.code, str(score))}
             for score in range(1, 6)
         )
     return buttons
@@ -132,7 +123,7 @@ class AskTicketCode(Action):
         lines.append(line(domain, "utter_line_my_tickets_hint"))
         dispatcher.utter_message(
             text="\n".join(lines),
-            buttons=[{"title": t.code, "payload": op_payload("show", t.code)} for t in mine],
+            buttons=[{"title": t.code, "payload": ticket_op("show", t.code)} for t in mine],
         )
         return []
 

@@ -11,8 +11,10 @@ import dataclasses
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar, Final
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -30,44 +32,33 @@ from laikhe.payloads import payload
 from laikhe.validators import clean_text
 from services.tickets import NewTicket, TicketLimitReached
 
+# The ticket forms (action_cancel_form empties the slots of all of them).
+TICKET_FORMS: Final = ("feedback_form", "business_form", "misinformation_form", "complaint_form")
+DOMAIN_FILE: Final = Path(__file__).resolve().parents[1] / "domain.yml"
+
+
+def _questions() -> dict[str, tuple[str, ...]]:
+    forms = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))["forms"]
+    return {form: tuple(forms[form]["required_slots"]) for form in TICKET_FORMS}
+
+
+# Each form's questions in order, as domain.yml lists them (the form's required_slots):
+# the form's validation action picks which of them are asked.
+FORM_QUESTIONS: Final[dict[str, tuple[str, ...]]] = _questions()
+# What a form's validation keeps besides the answers (slots declared in domain.yml,
+# filled by the action): the engine's reading of the first message, a likely duplicate,
+# the photos and whether «Sửa» asked for them.
+FORM_STATE: Final[dict[str, tuple[str, ...]]] = {
+    "feedback_form": (
+        "feedback_proposal",
+        "feedback_duplicate_code",
+        "feedback_add_photos",
+        "feedback_photos",
+    ),
+}
 # Every slot a ticket form fills, by form: reset together when a form ends or is cancelled.
 FORM_SLOTS: Final[dict[str, tuple[str, ...]]] = {
-    "feedback_form": (
-        "feedback_consent",
-        "feedback_proposal",
-        "feedback_reading",
-        "feedback_kind",
-        "feedback_category",
-        "feedback_content",
-        "feedback_village",
-        "feedback_duplicate",
-        "feedback_duplicate_code",
-        "contact_name",
-        "contact_phone",
-        "feedback_add_photos",
-        "feedback_photos_done",
-        "feedback_photos",
-        "feedback_confirm",
-    ),
-    "business_form": (
-        "business_consent",
-        "business_name",
-        "tax_code",
-        "business_sector",
-        "business_proposal",
-        "contact_name",
-        "business_contact",
-        "business_confirm",
-    ),
-    "misinformation_form": ("misinfo_source", "misinfo_claim", "misinfo_confirm"),
-    "complaint_form": (
-        "complaint_record",
-        "complaint_consent",
-        "complaint_content",
-        "contact_name",
-        "contact_phone",
-        "complaint_confirm",
-    ),
+    form: (*questions, *FORM_STATE.get(form, ())) for form, questions in FORM_QUESTIONS.items()
 }
 # The id of one form submission, set when the «Gửi / Sửa / Hủy» summary is first shown
 # and kept until the form ends: a second «Gửi» (after a timeout, or «Gửi lại» after an

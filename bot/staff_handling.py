@@ -1,8 +1,9 @@
 """Staff buttons and replies in the office groups (thin: services.handling does the work).
 
-Buttons carry "st:<op>:<code>[:<office>]". Answers and rejection reasons are asked for
-with a ForceReply prompt whose first line names the operation and the ticket, so the
-reply is understood without any state kept in the bot (it survives a restart).
+Buttons carry "st:<op>:<code>[:<office>]" (laikhe.payloads). Answers and rejection
+reasons are asked for with a ForceReply prompt whose first line names the operation and
+the ticket, so the reply is understood without any state kept in the bot (it survives a
+restart).
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from bot.context import BotContext
 from bot.conversation import split_text
 from bot.sender import DeliveryFailed, Markup, send_text
 from db.session import unit_of_work
-from services import handling, lifecycle
-from services.handling import ActionResult, StaffActionError
-from services.notifications import (
+from laikhe.payloads import (
     ANSWER,
     CLOSE,
     FORWARD,
@@ -34,8 +33,11 @@ from services.notifications import (
     STAFF_PREFIX,
     TAKE,
     VIEW,
+    parse_staff_callback,
     staff_callback,
 )
+from services import handling, lifecycle
+from services.handling import ActionResult, StaffActionError
 from services.ticket_queries import forward_targets, render_history, ticket_history
 from services.tickets import TicketPolicy, parse_ticket_code
 
@@ -114,11 +116,11 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or not query.data:
         return
-    parts = query.data.split(":")
-    if len(parts) < 3:
+    button = parse_staff_callback(query.data)
+    if button is None:
         await query.answer(UNKNOWN_BUTTON, show_alert=True)
         return
-    op, code, extra = parts[1], parts[2], parts[3:]
+    op, code, extra = button.op, button.code, button.extra
     message = query.message if isinstance(query.message, Message) else None
     commune = context.staff.commune
     result: ActionResult | str

@@ -12,26 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AttachmentKind, Office, Ticket, TicketAttachment
 from laikhe.labels import KIND_LABELS, format_date
-from laikhe.payloads import payload
+from laikhe.payloads import (
+    ANSWER,
+    CLOSE,
+    FORWARD,
+    REJECT,
+    TAKE,
+    VIEW,
+    staff_callback,
+    ticket_op,
+)
 from services.outbox import Keyboard, enqueue
 
 logger = logging.getLogger(__name__)
-
-# Staff buttons carry their own prefix so the bot routes them to the staff handler, never
-# to the resident conversation (whose payloads start with "/").
-STAFF_PREFIX: Final = "st"
-TAKE, ANSWER, FORWARD, REJECT, CLOSE, VIEW = "t", "a", "f", "r", "c", "v"
-FORWARD_TO: Final = "ft"
-OUTSIDE: Final = "-"  # forward target: an authority outside the commune
 
 CONFIDENTIAL_NOTE: Final = (
     "Đây là đơn khiếu nại, tố cáo: nội dung được bảo mật. Cán bộ được phân quyền bấm "
     "«Xem riêng» hoặc nhắn riêng cho trợ lý «/xem {code}» để đọc."
 )
-
-
-def staff_callback(op: str, code: str, *extra: str) -> str:
-    return ":".join((STAFF_PREFIX, op, code, *extra))
 
 
 def staff_keyboard(ticket: Ticket) -> Keyboard:
@@ -47,11 +45,6 @@ def staff_keyboard(ticket: Ticket) -> Keyboard:
     if ticket.confidential:
         rows[2].append(("Xem riêng", staff_callback(VIEW, code)))
     return rows
-
-
-def resident_op(op: str) -> str:
-    """A resident button handled by the conversation (intent ticket_op)."""
-    return payload("ticket_op", op=op)
 
 
 def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới") -> str:
@@ -157,11 +150,11 @@ async def notify_resident(
 
 
 def reopen_button(code: str) -> tuple[str, str]:
-    return ("Chưa được giải quyết", resident_op(f"reopen:{code}"))
+    return ("Chưa được giải quyết", ticket_op("reopen", code))
 
 
 def satisfaction_keyboard(code: str, *, answered: bool) -> Keyboard:
-    rows: Keyboard = [[(str(n), resident_op(f"rate:{code}:{n}")) for n in range(1, 6)]]
+    rows: Keyboard = [[(str(n), ticket_op("rate", code, str(n))) for n in range(1, 6)]]
     if answered:
         rows.append([reopen_button(code)])
     return rows

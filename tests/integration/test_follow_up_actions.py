@@ -29,7 +29,7 @@ from actions.request_human import (
     ValidateHumanRequestForm,
     recent_conversation,
 )
-from actions.status import AskTicketCode, CheckTicketStatus, op_payload
+from actions.status import AskTicketCode, CheckTicketStatus
 from db.models import ConsentRecord, Ticket, TicketState
 from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
@@ -104,14 +104,6 @@ async def press(op: str, *, sender_id: str = OWNER) -> tuple[list[dict[str, Any]
 )
 def test_parse_op(value: object, expected: TicketOp | None) -> None:
     assert parse_op(value) == expected
-
-
-def test_payloads_fit_telegram_callback_data() -> None:
-    longest = op_payload("withdraw", "ABCDEFGH-2026-999999", "ok")
-    assert longest == '/ticket_op{"op":"withdraw:ABCDEFGH-2026-999999:ok"}'
-    assert len(longest.encode()) <= 64
-    with pytest.raises(ValueError):
-        op_payload("withdraw", "X" * 60)
 
 
 # --- status, by code and "my tickets" -------------------------------------------------

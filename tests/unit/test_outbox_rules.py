@@ -17,7 +17,8 @@ from telegram.error import (
 )
 
 from bot.outbox_dispatcher import classify
-from services.notifications import resident_op, satisfaction_keyboard
+from laikhe.payloads import ticket_op
+from services.notifications import satisfaction_keyboard
 from services.outbox import keyboard_json
 
 
@@ -96,7 +97,7 @@ def test_migrated_group_is_retried_at_its_new_id() -> None:
 
 def test_resident_buttons_fit_telegram_callback_data() -> None:
     code = "LK-2026-999999"
-    assert resident_op(f"rate:{code}:5") == '/ticket_op{"op":"rate:LK-2026-999999:5"}'
+    assert ticket_op("rate", code, "5") == '/ticket_op{"op":"rate:LK-2026-999999:5"}'
     keyboard_json(satisfaction_keyboard(code, answered=True))  # raises if over 64 bytes
     with pytest.raises(ValueError, match="64 bytes"):
         keyboard_json([[("x", "st:" + "y" * 70)]])
