@@ -283,14 +283,8 @@ async def _tell_duplicates(
         )
         if sent:
             told += 1
-            apply(
-                session,
-                duplicate,
-                Step.NOTE,
-                by=Actor.staff(staff),
-                now=now,
-                note=f"Đã gửi người gửi trả lời của ý kiến {original.code}",
-            )
+            note = f"Đã gửi người gửi trả lời của ý kiến {original.code}"
+            _record(session, duplicate, staff, Step.NOTE, note, now)
     return told
 
 
@@ -433,14 +427,8 @@ async def mark_duplicate(
     ticket.duplicate_of_id = original.id
     _record(session, ticket, staff, Step.MARK_DUPLICATE, f"Trùng với ý kiến {original.code}", now)
     # Staff of the original see why its answer will go to one more person.
-    apply(
-        session,
-        original,
-        Step.NOTE,
-        by=Actor.staff(staff),
-        now=now,
-        note=f"Ý kiến {ticket.code} trùng với ý kiến này; trả lời sẽ được gửi cả người gửi đó",
-    )
+    note = f"Ý kiến {ticket.code} trùng với ý kiến này; trả lời sẽ được gửi cả người gửi đó"
+    _record(session, original, staff, Step.NOTE, note, now)
     notified = await notify_resident(
         session=session,
         ticket=ticket,
