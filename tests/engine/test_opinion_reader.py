@@ -135,6 +135,15 @@ def test_a_clear_question_read_as_feedback_gets_its_faq_answer() -> None:
         {"name": "give_feedback", "confidence": pytest.approx(0.2 * 0.6 / 0.7)},
         {"name": "greet", "confidence": pytest.approx(0.2 * 0.1 / 0.7)},
     ]
+    # A question only just past the threshold keeps the classifiers' confidence in the
+    # message, so the fallback does not take it.
+    assert answered_as_faq(
+        ranking[0], ranking, {"cau_hoi": 0.35}, threshold=0.3, has_answer=True
+    ) == [
+        {"name": "faq", "confidence": 0.6},
+        {"name": "give_feedback", "confidence": pytest.approx(0.4 * 0.6 / 0.7)},
+        {"name": "greet", "confidence": pytest.approx(0.4 * 0.1 / 0.7)},
+    ]
     # No FAQ answer to give, a question not clear enough, or another intent: unchanged.
     assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.5, has_answer=False) is None
     assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.9, has_answer=True) is None
