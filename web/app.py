@@ -3,7 +3,8 @@ Nothing else happens here; the pages are in web/pages.py, the rules in services/
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -40,12 +41,21 @@ def create_app(
     )
     if not key:
         raise ValueError("WEB_SECRET_KEY is not set")
+    owned = sessions is None
     context = WebContext(
         sessions=sessions or sessionmaker_for(settings.database_url),
         templates=Jinja2Templates(directory=HERE / "templates"),
         now=now,
     )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:  # the engine this app made: its connections close with it
+            await context.sessions.kw["bind"].dispose()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", pages.home),
             Route("/dang-nhap/{token}", pages.sign_in_page, methods=["GET"]),
