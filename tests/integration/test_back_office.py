@@ -252,3 +252,23 @@ async def test_an_answer_through_the_web_reaches_the_resident_s_outbox_row(
     )
     assert again.status_code == 200 and "không trả lời được" in again.text
     assert len(await outbox_rows(office_setup, RESIDENT)) == 1
+
+
+async def test_every_page_carries_the_security_headers_and_pages_are_not_cached(
+    client: TestClient, office_setup: Sessions, clock: Clock
+) -> None:
+    await sign_in(client, office_setup, KT_OFFICER, clock.moment)
+    for path in ("/", "/hang-doi", "/y-kien/LK-2026-999999", "/static/style.css"):
+        response = client.get(path)
+        headers = response.headers
+        assert headers["content-security-policy"].startswith("default-src 'none'"), path
+        assert "script-src" not in headers["content-security-policy"]  # no scripts at all
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        if path.startswith("/static/"):
+            assert "cache-control" not in headers
+        else:
+            assert headers["cache-control"] == "no-store", path
+    missing = client.get("/y-kien/LK-2026-999999")
+    assert missing.status_code == 404 and "Không tìm thấy" in missing.text
