@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +26,7 @@ from services.staff import active_staff
 LINK_LIFETIME: Final = timedelta(minutes=10)
 SESSION_LIFETIME: Final = timedelta(hours=9)
 LINKS_PER_HOUR: Final = 5
+RATE_WINDOW: Final = timedelta(hours=1)
 
 NOT_STAFF: Final = "Xin lỗi, chỉ cán bộ đã đăng ký của xã mới đăng nhập được trang quản lý."
 TOO_MANY: Final = (
@@ -52,12 +53,16 @@ async def create_sign_in_link(
     staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
     if staff is None:
         raise SignInRefused(NOT_STAFF)
+    # Older links are past their ten minutes and outside the rate window: no use to keep.
+    await session.execute(
+        delete(WebSignInLink).where(
+            WebSignInLink.staff_id == staff.id, WebSignInLink.created_at <= now - RATE_WINDOW
+        )
+    )
     recent = await session.scalar(
         select(func.count())
         .select_from(WebSignInLink)
-        .where(
-            WebSignInLink.staff_id == staff.id, WebSignInLink.created_at > now - timedelta(hours=1)
-        )
+        .where(WebSignInLink.staff_id == staff.id, WebSignInLink.created_at > now - RATE_WINDOW)
     )
     if (recent or 0) >= LINKS_PER_HOUR:
         raise SignInRefused(TOO_MANY)

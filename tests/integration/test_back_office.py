@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from db.models import TicketKind, TicketState
+from db.models import StaffMember, TicketKind, TicketState, WebSignInLink
 from db.session import unit_of_work
 from laikhe.commune import CommuneConfig
 from services.handling import NO_CLEARANCE, NOT_YOURS
@@ -110,6 +111,14 @@ async def test_signout_all_ends_every_session_and_links_are_rate_limited(
     # Another member is not affected; an hour later the first may ask again.
     await sign_in_token(office_setup, VP_OFFICER, clock.moment)
     await sign_in_token(office_setup, KT_OFFICER, clock.moment + timedelta(hours=1))
+    # Links past the rate window are deleted when the member asks for a new one.
+    async with office_setup() as session:
+        kept = await session.scalars(
+            select(WebSignInLink.created_at)
+            .join(StaffMember, StaffMember.id == WebSignInLink.staff_id)
+            .where(StaffMember.telegram_user_id == KT_OFFICER)
+        )
+        assert list(kept) == [clock.moment + timedelta(hours=1)]
 
 
 async def test_the_queue_shows_the_office_s_tickets_and_leaders_see_every_office(
