@@ -215,6 +215,15 @@ async def queue(request: Request) -> Response:
     )
 
 
+def _actor(label: str) -> str:
+    """Who, as staff read it: the member's name, «Người gửi» or «Hệ thống» (the history
+    stores "staff:<id> <name>", "resident:<channel>", "system:<job>")."""
+    kind, _, rest = label.partition(":")
+    if kind == "staff":
+        return rest.partition(" ")[2] or "Cán bộ"
+    return {"resident": "Người gửi", "system": "Hệ thống"}.get(kind, label)
+
+
 def _preview(ticket: Ticket, limit: int = 140) -> str:
     text = " ".join(ticket.content.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -248,9 +257,7 @@ async def ticket_page(request: Request) -> Response:
         events = [
             {
                 "at": _local(event.at),
-                "actor": event.actor.split(" ", 1)[-1]
-                if event.actor.startswith("staff:")
-                else event.actor,
+                "actor": _actor(event.actor),
                 "from": STATE_LABELS.get(event.from_state, "") if event.from_state else "",
                 "to": STATE_LABELS.get(event.to_state, event.to_state),
                 "note": event.note or "",

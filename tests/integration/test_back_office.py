@@ -248,6 +248,7 @@ async def test_an_answer_through_the_web_reaches_the_resident_s_outbox_row(
     assert done.status_code == 200 and str(done.url).endswith(f"/y-kien/{code}")
     assert f"{code}: Đã trả lời: Trần Văn Kinh" in done.text  # the flash message
     assert f"Trả lời: {answer}" in done.text  # the history line
+    assert "Người gửi" in done.text and "resident:telegram" not in done.text  # who submitted
     [row] = await outbox_rows(office_setup, RESIDENT)
     assert row.purpose == "answer" and row.status == "pending"
     assert answer in (row.text or "") and code in (row.text or "")
