@@ -15,6 +15,7 @@ from db.models import StaffMember, TicketKind, TicketState, WebSignInLink
 from db.session import unit_of_work
 from laikhe.commune import CommuneConfig
 from services.handling import NO_CLEARANCE, NOT_YOURS
+from services.staff import remove_staff
 from services.web_sessions import LINKS_PER_HOUR, SignInRefused, sign_out_everywhere
 from tests.integration.staff_helpers import (
     KT_LEAD_CLEARED,
@@ -119,6 +120,18 @@ async def test_signout_all_ends_every_session_and_links_are_rate_limited(
             .where(StaffMember.telegram_user_id == KT_OFFICER)
         )
         assert list(kept) == [clock.moment + timedelta(hours=1)]
+
+
+async def test_removing_a_member_ends_their_session(
+    client: TestClient, office_setup: Sessions, clock: Clock
+) -> None:
+    await sign_in(client, office_setup, KT_OFFICER, clock.moment)
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/hang-doi"
+    async with unit_of_work(office_setup) as session:
+        assert await remove_staff(session=session, telegram_user_id=KT_OFFICER)
+    assert client.get("/hang-doi").status_code == 401
+    assert client.get("/", follow_redirects=False).status_code == 200  # the sign-in hint
 
 
 async def test_the_queue_shows_the_office_s_tickets_and_leaders_see_every_office(
