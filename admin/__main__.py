@@ -3,6 +3,7 @@
 python -m admin staff add --telegram-id 123 --name "Nguyễn Văn A" --office KT --role officer
 python -m admin staff remove --telegram-id 123
 python -m admin staff list
+python -m admin staff signout-all --telegram-id 123
 python -m admin tickets list [--office KT] [--state new] [--from 2026-01-01] [--to ...]
                              [--code LK-2026-000001] [--text wifi]
 python -m admin tickets show LK-2026-000001
@@ -40,6 +41,7 @@ from services.ticket_queries import (
     search_tickets,
     ticket_history,
 )
+from services.web_sessions import sign_out_everywhere
 
 
 class UsageError(Exception):
@@ -68,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     remove = staff.add_parser("remove")
     remove.add_argument("--telegram-id", type=int, required=True)
     staff.add_parser("list")
+    signout = staff.add_parser("signout-all", help="end every back office session of a member")
+    signout.add_argument("--telegram-id", type=int, required=True)
 
     tickets = groups.add_parser("tickets", help="search, show and export tickets")
     ticket_commands = tickets.add_subparsers(dest="command", required=True)
@@ -124,6 +128,10 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
         removed = await remove_staff(session=session, telegram_user_id=args.telegram_id)
         print("removed" if removed else "no such active staff member")
         return 0 if removed else 1
+    elif args.command == "signout-all":
+        known = await sign_out_everywhere(session=session, telegram_user_id=args.telegram_id)
+        print("every web session ended" if known else "no such staff member")
+        return 0 if known else 1
     else:
         for m in await list_staff(session=session):
             office = m.office.code if m.office else "-"

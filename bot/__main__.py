@@ -70,6 +70,7 @@ def main() -> None:
     staff = StaffContext(
         sessions=sessions,
         commune=load_commune_config(settings.commune_config),
+        web_url=settings.web_url,
     )
     application = build_application(
         settings,

@@ -31,9 +31,10 @@ REJECT: Final = BotCommand("tuchoi", "Từ chối ý kiến: /tuchoi <mã> [lý 
 DUPLICATE: Final = BotCommand("trung", "Đánh dấu ý kiến trùng: /trung <mã> <mã gốc>")
 VIEW: Final = BotCommand("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)")
 REPORT: Final = BotCommand("baocao", "Lập báo cáo ý kiến theo kỳ")
+SIGN_IN: Final = BotCommand("dangnhap", "Nhận đường dẫn đăng nhập trang quản lý (chat riêng)")
 
 RESIDENT_COMMANDS: Final = (START, MENU, HELP)
-STAFF_COMMANDS: Final = (ANSWER, REJECT, DUPLICATE, VIEW, REPORT)
+STAFF_COMMANDS: Final = (ANSWER, REJECT, DUPLICATE, VIEW, REPORT, SIGN_IN)
 MENUS: Final[tuple[tuple[BotCommandScope, tuple[BotCommand, ...]], ...]] = (
     (AllPrivateChats(), RESIDENT_COMMANDS),
     (AllGroupChats(), STAFF_COMMANDS),
@@ -41,7 +42,7 @@ MENUS: Final[tuple[tuple[BotCommandScope, tuple[BotCommand, ...]], ...]] = (
 # A chat's own menu replaces the all-private-chats one there, so it repeats the residents'
 # commands. Every staff command is answered in a private chat: /traloi and /tuchoi as in
 # the group, /xem only there, /baocao with the staff member's own office's report (the
-# commune-wide one for leaders).
+# commune-wide one for leaders), /dangnhap only there (a group is told to ask privately).
 STAFF_PRIVATE_COMMANDS: Final = RESIDENT_COMMANDS + STAFF_COMMANDS
 
 

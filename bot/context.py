@@ -22,6 +22,9 @@ class StaffContext:
 
     sessions: async_sessionmaker[AsyncSession]
     commune: CommuneConfig
+    # The back office address the sign-in links point to (Settings.web_url); None when
+    # this bot offers no back office.
+    web_url: str | None = None
 
 
 class BotData:

@@ -27,6 +27,7 @@ from bot.commands import (
     MENU,
     REJECT,
     REPORT,
+    SIGN_IN,
     START,
     VIEW,
     publish_commands,
@@ -49,6 +50,7 @@ from bot.staff_handling import (
 )
 from bot.staff_reports import on_report_request
 from bot.update_processor import PerChatUpdateProcessor
+from bot.web_sign_in import on_sign_in_command
 from db.session import unit_of_work
 from laikhe import clock
 from laikhe.payloads import fits_a_button
@@ -351,6 +353,7 @@ def build_application(
     application.add_handler(CommandHandler(VIEW.command, on_view_command))
     application.add_handler(CommandHandler(DUPLICATE.command, on_duplicate_command))
     application.add_handler(CommandHandler(REPORT.command, on_report_request))
+    application.add_handler(CommandHandler(SIGN_IN.command, on_sign_in_command))
     application.add_handler(
         CommandHandler([START.command, MENU.command], on_start, filters=private)
     )

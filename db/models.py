@@ -107,8 +107,27 @@ class StaffMember(Base):
     role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole), default=StaffRole.OFFICER)
     can_read_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Every web session carries the number it was opened with; raising it (staff
+    # signout-all) ends them all at their next request.
+    web_session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     office: Mapped[Office | None] = relationship()
+
+
+class WebSignInLink(Base):
+    """A one-time back office sign-in link sent to a staff member's private Telegram chat.
+
+    Only the SHA-256 of its random token is kept: a copy of the database cannot sign
+    anyone in. Used once (used_at), before expires_at."""
+
+    __tablename__ = "web_sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class TicketSequence(Base):
@@ -332,4 +351,5 @@ __all__ = [
     "TicketState",
     "UnansweredQuestion",
     "Village",
+    "WebSignInLink",
 ]

@@ -226,3 +226,17 @@ def validate_link_or_platform(text: str) -> Result:
             "(Facebook, Zalo, YouTube, TikTok, báo...)."
         )
     return PLATFORMS.get(normalize(cleaned), cleaned), None
+
+
+def mask_contact(value: str) -> str:
+    """A contact detail shown to staff without clearance: enough to tell two apart, not
+    enough to call or write. Phones keep their first and last two digits, e-mails their
+    first letter and domain, names their initials."""
+    text = value.strip()
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        return f"{local[:1]}***@{domain}"
+    digits = [c for c in text if c.isdigit()]
+    if len(digits) >= 6 and len(digits) >= len(text.replace(" ", "")) - 1:
+        return "".join(digits[:2]) + "*" * (len(digits) - 4) + "".join(digits[-2:])
+    return " ".join(f"{word[:1]}." for word in text.split())

@@ -73,8 +73,22 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None
 
+    # The staff back office (web/, `python -m web`). Loopback by default: a reverse proxy
+    # with TLS sits in front of it in production. WEB_PUBLIC_URL is the address staff open
+    # (the sign-in links point there); unset, it is http://WEB_HOST:WEB_PORT. The key signs
+    # the session cookies: required outside tests, never in the repository.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_public_url: str | None = None
+    web_secret_key: SecretStr | None = None
+
     # The commune's time zone (laikhe/clock.py): an IANA name, refused at start if unknown.
     timezone: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
+
+    @property
+    def web_url(self) -> str:
+        """Where staff open the back office (no trailing slash)."""
+        return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -140,6 +140,7 @@ class Stack:
     engine_ports: list[int] = field(default_factory=list)
     action_ports: list[int] = field(default_factory=list)
     stats_port: int | None = None
+    web_url: str | None = None  # the back office, once start_web has spawned it
 
     def __post_init__(self) -> None:
         if self.engine_replicas > 1 and self.lock_store_url is None:
@@ -281,6 +282,13 @@ class Stack:
         )
         self._spawn("balancer", [HAPROXY, "-db", "-f", str(config)])
 
+    def start_web(self, url: str, secret_key: str, timeout: float = 30.0) -> None:
+        """The staff back office (`python -m web`) on WEB_HOST:WEB_PORT of the settings;
+        the key reaches it through the environment only."""
+        self.web_url = url
+        self._spawn("web", [str(APP_PYTHON), "-m", "web"], {"WEB_SECRET_KEY": secret_key})
+        self.wait_ready(timeout)
+
     def restart_engine(self, timeout: float = 180.0) -> None:
         """Stop and start the engine alone (conversations must survive: SQL tracker store)."""
         process = self.processes.pop("engine")
@@ -321,6 +329,8 @@ class Stack:
                 if self.enable_api
                 else f"http://127.0.0.1:{port}/"
             )
+        if self.web_url is not None:
+            checks["web"] = f"{self.web_url}/static/style.css"
         if self.balanced:
             checks["balancer"] = f"http://127.0.0.1:{self.stats_port}/stats;csv"
         return {name: url for name, url in checks.items() if name in self.processes}
@@ -427,6 +437,14 @@ def main() -> None:
         raise
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     try:
+        # The back office beside the bot. Without WEB_SECRET_KEY a key is made for this run
+        # (web sessions then end when the stack stops).
+        key = settings.web_secret_key
+        stack.start_web(
+            f"http://{settings.web_host}:{settings.web_port}",
+            key.get_secret_value() if key else secrets.token_urlsafe(32),
+        )
+        print(f"back office: {settings.web_url} (log in var/logs/web.log)", flush=True)
         env = stack._env() | stack.client_env()
         subprocess.run([str(APP_PYTHON), "-m", "bot"], cwd=ROOT, env=env, check=False)
     except KeyboardInterrupt:

@@ -14,15 +14,21 @@ COMMUNE_WIDE_ROLES: Final = frozenset({StaffRole.COMMUNE_LEADER, StaffRole.ADMIN
 OFFICE_ROLES: Final = frozenset({StaffRole.OFFICER, StaffRole.OFFICE_LEAD})
 
 
-def can_read_ticket(staff: StaffMember, ticket: Ticket) -> bool:
-    """Same office, or a commune-wide role; confidential tickets only with clearance."""
+def in_scope(staff: StaffMember, ticket: Ticket) -> bool:
+    """The ticket is among those this member oversees: same office, or a commune-wide
+    role (services.ticket_queries.in_scope_of is the same rule as a query)."""
     if not staff.active:
-        return False
-    if ticket.confidential and not staff.can_read_confidential:
         return False
     if staff.role in COMMUNE_WIDE_ROLES:
         return True
     return staff.office_id is not None and staff.office_id == ticket.office_id
+
+
+def can_read_ticket(staff: StaffMember, ticket: Ticket) -> bool:
+    """Same office, or a commune-wide role; confidential tickets only with clearance."""
+    if ticket.confidential and not staff.can_read_confidential:
+        return False
+    return in_scope(staff, ticket)
 
 
 def may_request_report(

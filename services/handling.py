@@ -77,20 +77,40 @@ def _now(now: datetime | None) -> datetime:
     return now or clock.now()
 
 
+async def _acting(
+    session: AsyncSession, telegram_user_id: int | None, staff_member: StaffMember | None
+) -> StaffMember | None:
+    """Who acts: the member a web session found (still active), or the active member with
+    this Telegram user id (the bot)."""
+    if staff_member is not None:
+        return staff_member if staff_member.active else None
+    if telegram_user_id is None:
+        raise TypeError("a staff action needs telegram_user_id or staff_member")
+    return await active_staff(session=session, telegram_user_id=telegram_user_id)
+
+
 async def authorize(
-    *, session: AsyncSession, telegram_user_id: int, code: str, action: str
+    *,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
+    code: str,
+    action: str,
 ) -> tuple[StaffMember, Ticket]:
-    """The acting staff member and the ticket, or Refused (and a log line).
+    """The acting staff member and the ticket, or Refused (and a log line). The bot
+    names the member by Telegram user id, the back office passes the member its session
+    found; the rules are the same.
 
     No row lock here: the operation claims the row (`_claim`) once its checks pass."""
-    staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
+    staff = await _acting(session, telegram_user_id, staff_member)
+    who = pseudonym(staff_member.telegram_user_id if staff_member else telegram_user_id)
     canonical = parse_ticket_code(code) or code.strip()
     if staff is None:
         logger.warning(
             "refused %s on %s: Telegram user %s is not registered staff",
             action,
             canonical,
-            pseudonym(telegram_user_id),
+            who,
         )
         raise Refused(NOT_STAFF)
     ticket = await session.scalar(
@@ -110,7 +130,7 @@ async def authorize(
             "refused %s on %s: staff %s (office %s, role %s) may not act on office %s",
             action,
             ticket.code,
-            pseudonym(telegram_user_id),
+            who,
             staff.office.code if staff.office else "-",
             staff.role.value,
             ticket.office.code,
@@ -180,11 +200,20 @@ def _who(staff: StaffMember) -> str:
 
 
 async def take(
-    *, session: AsyncSession, telegram_user_id: int, code: str, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
+    code: str,
+    now: datetime | None = None,
 ) -> ActionResult:
     now = _now(now)
     staff, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action="take"
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="take",
     )
 
     def can_take(current: Ticket) -> None:
@@ -220,14 +249,19 @@ async def take(
 async def answer(
     *,
     session: AsyncSession,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
     code: str,
     text: str,
     now: datetime | None = None,
 ) -> ActionResult:
     now = _now(now)
     staff, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action="answer"
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="answer",
     )
     _require(ticket, Step.ANSWER, "trả lời")
     body = _clean(text, empty="Anh/Chị nhập nội dung trả lời giúp.")
@@ -292,7 +326,8 @@ async def forward(
     *,
     session: AsyncSession,
     policy: TicketPolicy,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
     code: str,
     office_code: str | None,
     now: datetime | None = None,
@@ -300,7 +335,11 @@ async def forward(
     """To another commune office (office_code), or outside the commune (None)."""
     now = _now(now)
     staff, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action="forward"
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="forward",
     )
     _require(ticket, Step.FORWARD, "chuyển")
     old_office = ticket.office
@@ -368,14 +407,19 @@ async def forward(
 async def reject(
     *,
     session: AsyncSession,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
     code: str,
     reason: str,
     now: datetime | None = None,
 ) -> ActionResult:
     now = _now(now)
     staff, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action="reject"
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="reject",
     )
     _require(ticket, Step.REJECT, "từ chối")
     why = _clean(reason, empty="Từ chối cần có lý do; Anh/Chị nhập lý do giúp.")
@@ -393,7 +437,8 @@ async def reject(
 async def mark_duplicate(
     *,
     session: AsyncSession,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
     code: str,
     original_code: str,
     now: datetime | None = None,
@@ -402,7 +447,11 @@ async def mark_duplicate(
     earlier ticket's answer."""
     now = _now(now)
     staff, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action="duplicate"
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="duplicate",
     )
     _require(ticket, Step.MARK_DUPLICATE, "đánh dấu trùng")
     canonical = parse_ticket_code(original_code) or original_code.strip()
@@ -445,11 +494,20 @@ async def mark_duplicate(
 
 
 async def close(
-    *, session: AsyncSession, telegram_user_id: int, code: str, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
+    code: str,
+    now: datetime | None = None,
 ) -> ActionResult:
     now = _now(now)
     staff, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action="close"
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="close",
     )
     _require(ticket, Step.CLOSE, "đóng")
     await _claim(session, ticket, _allowed(Step.CLOSE, "đóng"))
@@ -470,11 +528,20 @@ async def close(
 
 
 async def check_can_act(
-    *, session: AsyncSession, telegram_user_id: int, code: str, action: str
+    *,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
+    code: str,
+    action: str,
 ) -> Ticket:
     """Authorisation only (before asking for an answer or a reason): the ticket, or Refused."""
     _, ticket = await authorize(
-        session=session, telegram_user_id=telegram_user_id, code=code, action=action
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action=action,
     )
     return ticket
 

@@ -8,14 +8,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import IO, Final
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Office, OutboxMessage, OutboxStatus, Ticket, TicketEvent, TicketState
+from db.models import (
+    Category,
+    Office,
+    OutboxMessage,
+    OutboxStatus,
+    StaffMember,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketState,
+)
 from laikhe import clock
 from laikhe.cells import csv_cell
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
+from services.access import COMMUNE_WIDE_ROLES
+from services.lifecycle import ANSWERED, FINAL, OPEN
 from services.tickets import parse_ticket_code
 
 CSV_COLUMNS: Final = (
@@ -216,3 +228,72 @@ async def forward_targets(*, session: AsyncSession, code: str) -> list[tuple[str
         .order_by(Office.id)
     )
     return [(office, name) for office, name in rows.all()]
+
+
+def in_scope_of(staff: StaffMember) -> ColumnElement[bool]:
+    """services.access.in_scope as a query condition: the tickets this member oversees
+    (their office's; every office's for commune-wide roles; none when removed)."""
+    if not staff.active:
+        return false()
+    if staff.role in COMMUNE_WIDE_ROLES:
+        return true()
+    if staff.office_id is None:
+        return false()
+    return Ticket.office_id == staff.office_id
+
+
+# The queue's state filter: the lifecycle's groups.
+STATE_GROUPS: Final = {"dang_xu_ly": OPEN, "da_tra_loi": ANSWERED, "da_xong": FINAL}
+QUEUE_PAGE_SIZE: Final = 50
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state_group: str | None = None  # a key of STATE_GROUPS
+    kind: TicketKind | None = None
+    category_code: str | None = None
+    overdue: bool = False  # open and past its due date
+    mine: bool = False  # assigned to the member who looks
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tickets: list[Ticket]
+    total: int
+    page: int
+    pages: int
+
+
+async def staff_queue(
+    *, session: AsyncSession, staff: StaffMember, where: QueueFilter, today: date
+) -> QueuePage:
+    """The tickets `staff` oversees, filtered, newest first, QUEUE_PAGE_SIZE a page.
+    Confidential ones are listed (the office must see it has them); whoever renders them
+    shows their content only to cleared members (services.access.can_read_ticket)."""
+    conditions: list[ColumnElement[bool]] = [in_scope_of(staff)]
+    if where.state_group in STATE_GROUPS:
+        conditions.append(Ticket.state.in_(STATE_GROUPS[where.state_group]))
+    if where.kind is not None:
+        conditions.append(Ticket.kind == where.kind)
+    if where.category_code:
+        conditions.append(
+            Ticket.category_id.in_(select(Category.id).where(Category.code == where.category_code))
+        )
+    if where.overdue:
+        conditions.append(Ticket.state.in_(OPEN))
+        conditions.append(Ticket.due_date < today)
+    if where.mine:
+        conditions.append(Ticket.assigned_staff_id == staff.id)
+    total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+    page = min(max(1, where.page), pages)
+    rows = await session.scalars(
+        select(Ticket)
+        .options(selectinload(Ticket.office), selectinload(Ticket.category))
+        .where(*conditions)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .offset((page - 1) * QUEUE_PAGE_SIZE)
+        .limit(QUEUE_PAGE_SIZE)
+    )
+    return QueuePage(list(rows.all()), total, page, pages)

@@ -310,6 +310,7 @@ def test_the_command_menus_are_set_per_chat_scope_at_startup(
         ("trung", "Đánh dấu ý kiến trùng: /trung <mã> <mã gốc>"),
         ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
         ("baocao", "Lập báo cáo ý kiến theo kỳ"),
+        ("dangnhap", "Nhận đường dẫn đăng nhập trang quản lý (chat riêng)"),
     ]
     # Nothing in the default scope: staff commands never show in a resident's menu.
     assert telegram.my_commands() == []
@@ -324,6 +325,7 @@ def test_the_command_menus_are_set_per_chat_scope_at_startup(
         ("trung", "Đánh dấu ý kiến trùng: /trung <mã> <mã gốc>"),
         ("xem", "Xem chi tiết ý kiến (nhắn riêng cho trợ lý)"),
         ("baocao", "Lập báo cáo ý kiến theo kỳ"),
+        ("dangnhap", "Nhận đường dẫn đăng nhập trang quản lý (chat riêng)"),
     ]
     staff = (KT_OFFICER, VP_OFFICER, LEADER, KT_LEAD_CLEARED)
     for user in staff:

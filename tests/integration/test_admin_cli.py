@@ -13,6 +13,7 @@ from admin.database import prepare
 from db.models import TicketKind
 from laikhe.commune import CommuneConfig
 from services import handling
+from services.staff import active_staff
 from tests.conftest import COMMUNE_YML, ROOT
 from tests.integration.staff_helpers import (
     KT_OFFICER,
@@ -105,3 +106,17 @@ def test_prepare_migrates_an_empty_database_and_loads_the_configuration(
     )
     assert report.created > 0
     assert prepare(url).created == 0  # both steps are idempotent
+
+
+async def test_signout_all_raises_the_web_session_version(
+    sessions: Sessions, database_url: str
+) -> None:
+    await register_default_staff(sessions)
+    done = admin(database_url, "staff", "signout-all", "--telegram-id", str(KT_OFFICER))
+    assert done.returncode == 0, done.stderr
+    assert "every web session ended" in done.stdout
+    async with sessions() as session:
+        member = await active_staff(session=session, telegram_user_id=KT_OFFICER)
+        assert member is not None and member.web_session_version == 1
+    unknown = admin(database_url, "staff", "signout-all", "--telegram-id", "999")
+    assert unknown.returncode == 1 and "no such staff member" in unknown.stdout

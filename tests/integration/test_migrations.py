@@ -43,6 +43,7 @@ EXPECTED_TABLES = {
     "ticket_sequences",
     "tickets",
     "villages",
+    "web_sign_in_links",
 }
 
 

@@ -15,7 +15,7 @@ from services.lifecycle import Actor, ActorKind, NotAllowed, Step, may, resident
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
-PRODUCT = ("actions", "admin", "bot", "db", "laikhe", "reports", "services")
+PRODUCT = ("actions", "admin", "bot", "db", "laikhe", "reports", "services", "web")
 
 
 def test_every_state_is_in_exactly_one_group() -> None:

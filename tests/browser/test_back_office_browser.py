@@ -1,0 +1,160 @@
+"""The back office in a real browser: Debian's Chromium, headless, driven by Selenium
+through Debian's chromedriver, against `python -m web` as a commune runs it (its own
+process, a migrated SQLite database). A staff member opens the sign-in link the bot
+would send, sees the queue, opens a ticket, answers it and sees the history line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
+
+from admin.database import prepare
+from db.models import OutboxMessage
+from db.session import sessionmaker_for, unit_of_work
+from laikhe import clock
+from laikhe.commune import load_commune_config
+from scripts.stack import free_port
+from services.web_sessions import create_sign_in_link
+from tests.conftest import COMMUNE_YML, ROOT
+from tests.integration.staff_helpers import KT_OFFICER, configure_groups, register_default_staff
+from tests.integration.ticket_helpers import new_ticket
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CONTENT = "Đèn đường ở ngõ 3 thôn Mẫu 2 không sáng đã một tuần"
+ANSWER = "Xã đã thay bóng đèn ngõ 3, Anh/Chị kiểm tra lại giúp."
+
+
+async def _set_up(database_url: str) -> tuple[str, str]:
+    """A KT officer, one ticket for their office, and the link /dangnhap would send."""
+    sessions = sessionmaker_for(database_url)
+    try:
+        await configure_groups(sessions)
+        await register_default_staff(sessions)
+        commune = load_commune_config(COMMUNE_YML)
+        code = await new_ticket(sessions, commune, content=CONTENT, at=clock.now())
+        async with unit_of_work(sessions) as session:
+            token = await create_sign_in_link(
+                session=session, telegram_user_id=KT_OFFICER, now=clock.now()
+            )
+        return code, token
+    finally:
+        await sessions.kw["bind"].dispose()
+
+
+async def _outbox_texts(database_url: str) -> list[str]:
+    sessions = sessionmaker_for(database_url)
+    try:
+        async with sessions() as session:
+            rows = await session.scalars(
+                select(OutboxMessage.text).where(OutboxMessage.purpose == "answer")
+            )
+            return [text or "" for text in rows.all()]
+    finally:
+        await sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'backoffice.db'}"
+    prepare(url, COMMUNE_YML)
+    return url
+
+
+@pytest.fixture
+def web_server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+        "WEB_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    log = (tmp_path / "web.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "web"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/static/style.css", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "web.log").read_text())
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+    assert f"back office: {base}" in (tmp_path / "web.log").read_text()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=vi"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
+    web_server: str, browser: WebDriver, database_url: str
+) -> None:
+    code, token = asyncio.run(_set_up(database_url))
+    wait = WebDriverWait(browser, 10)
+
+    browser.get(f"{web_server}/dang-nhap/{token}")
+    browser.find_element(By.ID, "sign-in").click()
+    wait.until(ec.url_to_be(f"{web_server}/hang-doi"))
+    assert "Trần Văn Kinh" in browser.find_element(By.CLASS_NAME, "who").text
+    # The stylesheet is served and the Content-Security-Policy lets it apply.
+    body = browser.find_element(By.TAG_NAME, "body")
+    assert body.value_of_css_property("background-color") == "rgba(246, 247, 249, 1)"
+    row = browser.find_element(By.LINK_TEXT, code)
+    assert CONTENT in browser.find_element(By.CSS_SELECTOR, "table.queue").text
+
+    row.click()
+    wait.until(ec.url_to_be(f"{web_server}/y-kien/{code}"))
+    assert browser.find_element(By.ID, "content").text == CONTENT
+    browser.find_element(By.ID, "answer").send_keys(ANSWER)
+    browser.find_element(By.ID, "send-answer").click()
+
+    wait.until(ec.text_to_be_present_in_element((By.ID, "state"), "Đã trả lời"))
+    assert browser.current_url == f"{web_server}/y-kien/{code}"
+    assert f"{code}: Đã trả lời: Trần Văn Kinh" in browser.find_element(By.CLASS_NAME, "flash").text
+    history = browser.find_element(By.ID, "history").text
+    assert f"Trả lời: {ANSWER}" in history and "Trần Văn Kinh" in history
+    # The answer form is gone (an answered ticket can only be closed) ...
+    assert browser.find_elements(By.ID, "answer") == []
+    # ... and the resident's message waits in the outbox.
+    [text] = asyncio.run(_outbox_texts(database_url))
+    assert ANSWER in text and code in text

@@ -1,0 +1,83 @@
+"""Composition root of the back office: settings, the session factory, templates, routes.
+Nothing else happens here; the pages are in web/pages.py, the rules in services/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from db.session import sessionmaker_for
+from laikhe import clock
+from laikhe.settings import Settings
+from services.web_sessions import SESSION_LIFETIME
+from web import pages
+from web.context import COOKIE, WebContext
+from web.security import SecurityHeaders
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(
+    settings: Settings,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    secret_key: str | None = None,
+    now: Callable[[], datetime] = clock.now,
+) -> Starlette:
+    """The back office app. The secret key signs the session cookie: WEB_SECRET_KEY, or
+    the tests' own (`secret_key`)."""
+    key = secret_key or (
+        settings.web_secret_key.get_secret_value() if settings.web_secret_key else None
+    )
+    if not key:
+        raise ValueError("WEB_SECRET_KEY is not set")
+    owned = sessions is None
+    context = WebContext(
+        sessions=sessions or sessionmaker_for(settings.database_url),
+        templates=Jinja2Templates(directory=HERE / "templates"),
+        now=now,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:  # the engine this app made: its connections close with it
+            await context.sessions.kw["bind"].dispose()
+
+    app = Starlette(
+        lifespan=lifespan,
+        routes=[
+            Route("/", pages.home),
+            Route("/dang-nhap/{token}", pages.sign_in_page, methods=["GET"]),
+            Route("/dang-nhap/{token}", pages.sign_in, methods=["POST"]),
+            Route("/dang-xuat", pages.sign_out, methods=["POST"]),
+            Route("/hang-doi", pages.queue),
+            Route("/y-kien/{code}", pages.ticket_page),
+            Route("/y-kien/{code}/{action}", pages.ticket_action, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=key,
+                session_cookie=COOKIE,
+                max_age=int(SESSION_LIFETIME.total_seconds()),
+                same_site="lax",
+                https_only=settings.web_url.startswith("https://"),
+            ),
+        ],
+        exception_handlers={404: pages.not_found, 500: pages.server_error},
+    )
+    app.state.web = context
+    return app

@@ -1,0 +1,26 @@
+"""What every page shares, typed (set once by the composition root on app.state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+COOKIE: Final = "laikhe_backoffice"
+
+
+@dataclass(frozen=True)
+class WebContext:
+    sessions: async_sessionmaker[AsyncSession]
+    templates: Jinja2Templates
+    now: Callable[[], datetime]
+
+
+def web(request: Request) -> WebContext:
+    context: WebContext = request.app.state.web
+    return context

@@ -1,0 +1,373 @@
+"""The back office pages: thin handlers that find the signed-in staff member, call one
+service (services/web_sessions, ticket_queries, handling) and render a template.
+
+A session cookie (signed by Starlette's SessionMiddleware) holds the staff member's id,
+their web_session_version, when it was opened and a CSRF token; the member is read
+again on every request (services.web_sessions.staff_of_session), so a removal or a
+`staff signout-all` ends the session at once. Every form carries the CSRF token."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from db.models import Category, StaffMember, Ticket, TicketKind, TicketState
+from db.session import unit_of_work
+from laikhe import clock
+from laikhe.contact import mask_contact
+from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
+from services import handling
+from services.access import can_read_ticket
+from services.handling import ActionResult, Refused, StaffActionError
+from services.lifecycle import OPEN, Step, staff_steps
+from services.ticket_queries import STATE_GROUPS, QueueFilter, staff_queue, ticket_history
+from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
+from web.context import web
+
+logger = logging.getLogger(__name__)
+
+SIGNED_OUT: Final = (
+    "Anh/Chị chưa đăng nhập hoặc phiên làm việc đã hết hạn. Anh/Chị nhắn «/dangnhap» cho "
+    "trợ lý trong chat riêng trên Telegram để nhận đường dẫn đăng nhập mới."
+)
+LINK_INVALID: Final = (
+    "Đường dẫn đăng nhập này đã được dùng hoặc đã hết hạn (mỗi đường dẫn dùng một lần, "
+    "trong 10 phút). Anh/Chị nhắn «/dangnhap» cho trợ lý để nhận đường dẫn mới."
+)
+CSRF_REFUSED: Final = "Biểu mẫu đã hết hiệu lực. Anh/Chị tải lại trang rồi thao tác lại giúp."
+NOT_FOUND: Final = "Không tìm thấy trang hoặc ý kiến Anh/Chị cần."
+SERVER_ERROR: Final = "Xin lỗi, đã có lỗi hệ thống. Anh/Chị vui lòng thử lại sau ít phút."
+CONFIDENTIAL_HIDDEN: Final = "(Nội dung bảo mật)"
+STATE_GROUP_LABELS: Final = {
+    "dang_xu_ly": "Đang xử lý",
+    "da_tra_loi": "Đã trả lời",
+    "da_xong": "Đã xong",
+}
+# The forms of the ticket page: path segment -> the lifecycle step it takes.
+ACTIONS: Final = {
+    "nhan": Step.TAKE,
+    "tra-loi": Step.ANSWER,
+    "tu-choi": Step.REJECT,
+    "dong": Step.CLOSE,
+    "trung": Step.MARK_DUPLICATE,
+}
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    values = {"flash": request.session.pop("flash", None), "csrf": request.session.get("csrf")}
+    values.update(context)
+    return web(request).templates.TemplateResponse(
+        request, template, values, status_code=status_code
+    )
+
+
+def _message(
+    request: Request, text: str, status_code: int, staff: StaffMember | None = None
+) -> Response:
+    return _render(request, "message.html", {"message": text, "staff": staff}, status_code)
+
+
+def _web_session(request: Request) -> WebSession | None:
+    data = request.session
+    try:
+        return WebSession(
+            staff_id=int(data["staff"]),
+            version=int(data["v"]),
+            opened_at=datetime.fromisoformat(str(data["at"])),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+async def _staff(request: Request, session: AsyncSession) -> StaffMember | None:
+    found = _web_session(request)
+    staff = (
+        await staff_of_session(session=session, web_session=found, now=web(request).now())
+        if found is not None
+        else None
+    )
+    if staff is None and request.session:
+        request.session.clear()
+    return staff
+
+
+def _csrf_ok(request: Request, sent: object) -> bool:
+    expected = request.session.get("csrf")
+    return (
+        isinstance(expected, str)
+        and isinstance(sent, str)
+        and hmac.compare_digest(expected.encode(), sent.encode())
+    )
+
+
+async def home(request: Request) -> Response:
+    async with unit_of_work(web(request).sessions) as session:
+        staff = await _staff(request, session)
+    if staff is not None:
+        return RedirectResponse("/hang-doi", status_code=303)
+    return _message(request, SIGNED_OUT, 200)
+
+
+async def sign_in_page(request: Request) -> Response:
+    """A button, not the sign-in itself: link previews and prefetching open a link
+    without anyone clicking, and must not use it up."""
+    return _render(request, "sign_in.html", {"token": request.path_params["token"]})
+
+
+async def sign_in(request: Request) -> Response:
+    context = web(request)
+    async with unit_of_work(context.sessions) as session:
+        opened = await redeem_sign_in_link(
+            session=session, token=request.path_params["token"], now=context.now()
+        )
+    request.session.clear()
+    if opened is None:
+        return _message(request, LINK_INVALID, 400)
+    request.session.update(
+        staff=opened.staff_id,
+        v=opened.version,
+        at=opened.opened_at.isoformat(),
+        csrf=secrets.token_urlsafe(32),
+    )
+    return RedirectResponse("/hang-doi", status_code=303)
+
+
+async def sign_out(request: Request) -> Response:
+    form = await request.form()
+    if not _csrf_ok(request, form.get("csrf")):
+        return _message(request, CSRF_REFUSED, 403)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+def _queue_filter(request: Request) -> QueueFilter:
+    params = request.query_params
+    kind = params.get("loai")
+    page = params.get("trang", "1")
+    return QueueFilter(
+        state_group=params.get("trang_thai") if params.get("trang_thai") in STATE_GROUPS else None,
+        kind=TicketKind(kind) if kind in {k.value for k in TicketKind} else None,
+        category_code=params.get("linh_vuc") or None,
+        overdue=params.get("qua_han") == "1",
+        mine=params.get("cua_toi") == "1",
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+def _local(moment: datetime) -> str:
+    return f"{clock.to_local(moment):%d/%m/%Y %H:%M}"
+
+
+async def queue(request: Request) -> Response:
+    context = web(request)
+    where = _queue_filter(request)
+    async with unit_of_work(context.sessions) as session:
+        staff = await _staff(request, session)
+        if staff is None:
+            return _message(request, SIGNED_OUT, 401)
+        today = clock.to_local(context.now()).date()
+        page = await staff_queue(session=session, staff=staff, where=where, today=today)
+        categories = list(
+            (await session.scalars(select(Category).order_by(Category.position, Category.id))).all()
+        )
+    rows = [
+        {
+            "code": t.code,
+            "kind": KIND_LABELS.get(t.kind, t.kind),
+            "state": STATE_LABELS.get(t.state, t.state),
+            "office": t.office.name,
+            "category": t.category.name if t.category else "",
+            "created": _local(t.created_at),
+            "due": format_date(t.due_date),
+            "overdue": t.state in OPEN and t.due_date < today,
+            "mine": t.assigned_staff_id == staff.id,
+            "confidential": t.confidential,
+            "content": _preview(t) if can_read_ticket(staff, t) else CONFIDENTIAL_HIDDEN,
+        }
+        for t in page.tickets
+    ]
+    query = {k: v for k, v in request.query_params.items() if k != "trang"}
+    return _render(
+        request,
+        "queue.html",
+        {
+            "staff": staff,
+            "rows": rows,
+            "page": page,
+            "where": where,
+            "query": query,
+            "state_groups": STATE_GROUP_LABELS,
+            "kinds": KIND_LABELS,
+            "categories": [(c.code, c.name) for c in categories],
+        },
+    )
+
+
+def _actor(label: str) -> str:
+    """Who, as staff read it: the member's name, «Người gửi» or «Hệ thống» (the history
+    stores "staff:<id> <name>", "resident:<channel>", "system:<job>")."""
+    kind, _, rest = label.partition(":")
+    if kind == "staff":
+        return rest.partition(" ")[2] or "Cán bộ"
+    return {"resident": "Người gửi", "system": "Hệ thống"}.get(kind, label)
+
+
+def _preview(ticket: Ticket, limit: int = 140) -> str:
+    text = " ".join(ticket.content.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def ticket_page(request: Request) -> Response:
+    context = web(request)
+    code = request.path_params["code"]
+    async with unit_of_work(context.sessions) as session:
+        staff = await _staff(request, session)
+        if staff is None:
+            return _message(request, SIGNED_OUT, 401)
+        try:
+            await handling.check_can_act(
+                session=session, staff_member=staff, code=code, action="view"
+            )
+        except Refused as refused:
+            return _message(request, refused.message, 403, staff)
+        except StaffActionError:
+            return _message(request, NOT_FOUND, 404, staff)
+        history = await ticket_history(session=session, code=code)
+        if history is None:
+            return _message(request, NOT_FOUND, 404, staff)
+        ticket = history.ticket
+        cleared = staff.can_read_confidential
+        contact = [
+            value if cleared else mask_contact(value)
+            for value in (ticket.contact_name, ticket.contact_phone, ticket.contact_email)
+            if value
+        ]
+        events = [
+            {
+                "at": _local(event.at),
+                "actor": _actor(event.actor),
+                "from": STATE_LABELS.get(event.from_state, "") if event.from_state else "",
+                "to": STATE_LABELS.get(event.to_state, event.to_state),
+                "note": event.note or "",
+            }
+            for event in history.events
+        ]
+        today = clock.to_local(context.now()).date()
+        view = {
+            "code": ticket.code,
+            "kind": KIND_LABELS.get(ticket.kind, ticket.kind),
+            "state": STATE_LABELS.get(ticket.state, ticket.state),
+            "office": ticket.office.name,
+            "category": ticket.category.name if ticket.category else "",
+            "village": ticket.village.name if ticket.village else "",
+            "content": ticket.content,
+            "confidential": ticket.confidential,
+            "anonymous": ticket.anonymous,
+            "photos": len(ticket.attachments),
+            "contact": contact,
+            "created": _local(ticket.created_at),
+            "due": format_date(ticket.due_date),
+            "overdue": ticket.state in OPEN and ticket.due_date < today,
+        }
+        steps = {step for step in staff_steps(TicketState(ticket.state))}
+    forms = [name for name, step in ACTIONS.items() if step in steps]
+    return _render(
+        request,
+        "ticket.html",
+        {"staff": staff, "ticket": view, "events": events, "forms": forms},
+    )
+
+
+Operation = Callable[[AsyncSession, StaffMember, str, dict[str, str]], Awaitable[ActionResult]]
+
+
+async def _take(
+    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+) -> ActionResult:
+    return await handling.take(session=session, staff_member=staff, code=code)
+
+
+async def _answer(
+    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+) -> ActionResult:
+    return await handling.answer(
+        session=session, staff_member=staff, code=code, text=form.get("noi_dung", "")
+    )
+
+
+async def _reject(
+    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+) -> ActionResult:
+    return await handling.reject(
+        session=session, staff_member=staff, code=code, reason=form.get("ly_do", "")
+    )
+
+
+async def _close(
+    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+) -> ActionResult:
+    return await handling.close(session=session, staff_member=staff, code=code)
+
+
+async def _duplicate(
+    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+) -> ActionResult:
+    return await handling.mark_duplicate(
+        session=session, staff_member=staff, code=code, original_code=form.get("ma_goc", "")
+    )
+
+
+OPERATIONS: Final[dict[str, Operation]] = {
+    "nhan": _take,
+    "tra-loi": _answer,
+    "tu-choi": _reject,
+    "dong": _close,
+    "trung": _duplicate,
+}
+
+
+async def ticket_action(request: Request) -> Response:
+    context = web(request)
+    code, action = request.path_params["code"], request.path_params["action"]
+    operation = OPERATIONS.get(action)
+    if operation is None:
+        return _message(request, NOT_FOUND, 404)
+    form = await request.form()
+    if not _csrf_ok(request, form.get("csrf")):
+        return _message(request, CSRF_REFUSED, 403)
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    try:
+        async with unit_of_work(context.sessions) as session:
+            staff = await _staff(request, session)
+            if staff is None:
+                return _message(request, SIGNED_OUT, 401)
+            result = await operation(session, staff, code, fields)
+    except Refused as refused:
+        return _message(request, refused.message, 403)
+    except StaffActionError as error:
+        request.session["flash"] = {"error": True, "text": error.message}
+    else:
+        request.session["flash"] = {"error": False, "text": f"{result.code}: {result.summary}"}
+    return RedirectResponse(f"/y-kien/{code}", status_code=303)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    logger.error("page failed", exc_info=exc)
+    return _render(request, "message.html", {"message": SERVER_ERROR, "staff": None}, 500)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    return _render(request, "message.html", {"message": NOT_FOUND, "staff": None}, status)
