@@ -297,3 +297,9 @@ async def staff_queue(
         .limit(QUEUE_PAGE_SIZE)
     )
     return QueuePage(list(rows.all()), total, page, pages)
+
+
+async def filter_categories(*, session: AsyncSession) -> list[Category]:
+    """Every category, retired ones too: their tickets are still in the queue."""
+    rows = await session.scalars(select(Category).order_by(Category.position, Category.id))
+    return list(rows.all())

@@ -15,13 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from db.models import Category, StaffMember, Ticket, TicketKind, TicketState
+from db.models import StaffMember, Ticket, TicketKind, TicketState
 from db.session import unit_of_work
 from laikhe import clock
 from laikhe.contact import mask_contact
@@ -30,7 +29,13 @@ from services import handling
 from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
 from services.lifecycle import OPEN, Step, staff_steps
-from services.ticket_queries import STATE_GROUPS, QueueFilter, staff_queue, ticket_history
+from services.ticket_queries import (
+    STATE_GROUPS,
+    QueueFilter,
+    filter_categories,
+    staff_queue,
+    ticket_history,
+)
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
 from web.context import web
 
@@ -179,9 +184,7 @@ async def queue(request: Request) -> Response:
             return _message(request, SIGNED_OUT, 401)
         today = clock.to_local(context.now()).date()
         page = await staff_queue(session=session, staff=staff, where=where, today=today)
-        categories = list(
-            (await session.scalars(select(Category).order_by(Category.position, Category.id))).all()
-        )
+        categories = await filter_categories(session=session)
     rows = [
         {
             "code": t.code,
