@@ -67,6 +67,7 @@ SVM: Final = "svm"
 INVERSE_REGULARISATION: Final = "C"
 RANKING_LENGTH: Final = "ranking_length"
 RETRIEVAL_INTENT: Final = "retrieval_intent"
+RESPONSE_KEYS: Final = "response_keys"
 # Folds the SVM's sigmoid is fitted on; each label needs at least this many examples.
 CALIBRATION_FOLDS: Final = 3
 CLASSIFIER_FILE: Final = "classifier.skops"
@@ -175,12 +176,18 @@ class _LinearComponent(GraphComponent):
         # An array: the calibration's per-class count compares y with each class.
         self.classifier.fit(sentence_features(examples), np.asarray(labels))
 
+    def probabilities(self, messages: list[Message]) -> list[dict[str, float]]:
+        """Each message's probability of every label."""
+        classes = [str(name) for name in self.classifier.classes_]
+        return [
+            {name: float(p) for name, p in zip(classes, row, strict=True)}
+            for row in self.classifier.predict_proba(sentence_features(messages))
+        ]
+
     def rankings(self, messages: list[Message]) -> list[list[tuple[str, float]]]:
         """Each message's labels with probabilities, most likely first."""
-        classes = [str(name) for name in self.classifier.classes_]
-        probabilities = self.classifier.predict_proba(sentence_features(messages))
         length = int(self.config[RANKING_LENGTH])
-        return [ranked(classes, [float(p) for p in row], length) for row in probabilities]
+        return [ranked(list(p), list(p.values()), length) for p in self.probabilities(messages)]
 
     def persist_classifier(self, extra: dict[str, Any] | None = None) -> None:
         import json
@@ -220,18 +227,46 @@ class _LinearComponent(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LeanIntentClassifier(_LinearComponent):
-    """The intent, from a linear model on the sentence features."""
+    """The intent, from a linear model on the sentence features.
+
+    With ``response_keys`` the model learns the FAQ keys (``faq/<key>``) as labels of
+    their own and a retrieval intent's probability is the sum of its keys': each FAQ
+    topic is one coherent class, where `faq` as one label is a mixture of forty topics
+    a linear boundary separates poorly from the other intents.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**_LinearComponent.get_default_config(), RESPONSE_KEYS: False}
+
+    def label(self, example: Message) -> str:
+        if self.config[RESPONSE_KEYS] and example.get(INTENT_RESPONSE_KEY):
+            return str(example.get(INTENT_RESPONSE_KEY))
+        return str(example.get(INTENT))
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
-        self.fit(examples, [str(e.get(INTENT)) for e in examples])
+        self.fit(examples, [self.label(e) for e in examples])
         self.persist_classifier()
         return self._resource
+
+    def intent_rankings(self, messages: list[Message]) -> list[list[tuple[str, float]]]:
+        """Each message's intents with probabilities, most likely first."""
+        length = int(self.config[RANKING_LENGTH])
+        rankings = []
+        for labels in self.probabilities(messages):
+            intents: dict[str, float] = {}
+            for name, p in labels.items():
+                # "faq/vneid_register" counts for "faq".
+                intent = name.partition("/")[0]
+                intents[intent] = intents.get(intent, 0.0) + p
+            rankings.append(ranked(list(intents), list(intents.values()), length))
+        return rankings
 
     def process(self, messages: list[Message]) -> list[Message]:
         if not messages or not self.trained:
             return messages
-        for message, ranking in zip(messages, self.rankings(messages), strict=True):
+        for message, ranking in zip(messages, self.intent_rankings(messages), strict=True):
             entries = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: p} for name, p in ranking]
             message.set(INTENT, entries[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, entries, add_to_output=True)

@@ -222,3 +222,17 @@ def test_bad_settings_are_refused(config: dict[str, Any]) -> None:
         LeanIntentClassifier.validate_config(config)
     with pytest.raises(ValueError):
         LeanResponseSelector.validate_config(config)
+
+
+def test_response_keys_as_labels_sum_to_their_retrieval_intent(tmp_path: Path) -> None:
+    engine = Engine(LocalModelStorage(tmp_path), {"response_keys": True, "ranking_length": 0})
+    assert sorted(engine.intents.classifier.classes_) == sorted([*INTENTS, *FAQ])
+    message = engine.parse("toi quen mat khau vneid")
+    labels = engine.intents.probabilities([engine.features("toi quen mat khau vneid")])[0]
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert ranking[0]["name"] == "faq"
+    assert sorted(entry["name"] for entry in ranking) == sorted([*INTENTS, "faq"])
+    assert ranking[0]["confidence"] == pytest.approx(sum(labels[key] for key in FAQ))
+    assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
+    # The key itself still comes from the selector.
+    assert faq_answer_key(message) == "faq/password_reset"
