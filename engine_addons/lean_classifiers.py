@@ -231,7 +231,7 @@ class LeanIntentClassifier(_LinearComponent):
 
     With ``response_keys`` the model learns the FAQ keys (``faq/<key>``) as labels of
     their own and a retrieval intent's probability is the sum of its keys': each FAQ
-    topic is one coherent class, where `faq` as one label is a mixture of forty topics
+    topic is one coherent class, where `faq` as one label is a mixture of eighteen topics
     a linear boundary separates poorly from the other intents.
     """
 
