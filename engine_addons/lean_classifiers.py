@@ -68,7 +68,7 @@ INVERSE_REGULARISATION: Final = "C"
 RANKING_LENGTH: Final = "ranking_length"
 RETRIEVAL_INTENT: Final = "retrieval_intent"
 RESPONSE_KEYS: Final = "response_keys"
-# Folds the SVM's sigmoid is fitted on; each label needs at least this many examples.
+# Folds the SVM's sigmoid is fitted on, fewer when a label has fewer examples.
 CALIBRATION_FOLDS: Final = 3
 CLASSIFIER_FILE: Final = "classifier.skops"
 SELECTOR_FILE: Final = "selector.json"
@@ -173,6 +173,14 @@ class _LinearComponent(GraphComponent):
         if len(set(labels)) < 2:
             logger.warning("%s: fewer than two labels, not trained", type(self).__name__)
             return
+        calibration = self.classifier.named_steps.get("calibratedclassifiercv")
+        if calibration is not None:
+            # Each fold needs every label: fewer folds for a label with few examples
+            # (faq_vote has two), none below two.
+            fewest = min(labels.count(label) for label in set(labels))
+            if fewest < 2:
+                raise ValueError(f"{type(self).__name__}: model svm needs 2 examples a label")
+            calibration.set_params(cv=min(CALIBRATION_FOLDS, fewest))
         # An array: the calibration's per-class count compares y with each class.
         self.classifier.fit(sentence_features(examples), np.asarray(labels))
 

@@ -236,3 +236,30 @@ def test_response_keys_as_labels_sum_to_their_retrieval_intent(tmp_path: Path) -
     assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
     # The key itself still comes from the selector.
     assert faq_answer_key(message) == "faq/password_reset"
+
+
+def test_svm_calibrates_on_fewer_folds_for_a_label_with_two_examples(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    engine = Engine(storage, {"model": "svm"})
+    rare = TrainingData(
+        [
+            *training_data().training_examples,
+            Message(data={TEXT: "hữu ích", INTENT: "faq_vote"}),
+            Message(data={TEXT: "không rõ", INTENT: "faq_vote"}),
+        ]
+    )
+    engine.tokenizer.process_training_data(rare)
+    engine.featurizer.process_training_data(rare)
+    intents = LeanIntentClassifier.create({"model": "svm"}, storage, Resource("rare"), context())
+    intents.train(rare)
+    assert "faq_vote" in intents.classifier.classes_
+    message = engine.features("thoi tam biet")
+    intents.process([message])
+    assert sum(e["confidence"] for e in message.get(INTENT_RANKING_KEY)) == pytest.approx(1.0)
+    lone = TrainingData([*rare.training_examples, Message(data={TEXT: "ok", INTENT: "affirm"})])
+    engine.tokenizer.process_training_data(lone)
+    engine.featurizer.process_training_data(lone)
+    with pytest.raises(ValueError):
+        LeanIntentClassifier.create({"model": "svm"}, storage, Resource("lone"), context()).train(
+            lone
+        )
