@@ -4,6 +4,7 @@ Runs in the ENGINE environment:
     PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py memory [MODEL]
     PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py validation
     PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py vote [MODEL]
+    PYTHONPATH=. .venv/engine/bin/python scripts/engine_probe.py load [MODEL]
 
 `memory`: resident set size (MB) after importing TensorFlow, after importing Rasa, and
 after loading MODEL (default: the model `make model` builds) and parsing one message.
@@ -11,6 +12,10 @@ after loading MODEL (default: the model `make model` builds) and parsing one mes
 `jsonschema.validate` against the validator compiled once (engine_addons).
 `vote`: median milliseconds of IntentVote per parse against the whole parse, over 320
 parses of eight resident messages (the first 20 of each left out as warm-up).
+`load`: seconds to load MODEL with Rasa's Agent (Rasa imported first), resident set size
+(MB) once loaded and one message parsed, and the median parse in milliseconds over the
+development sentences (tests/nlu/dev*.yml, the first 20 parses left out as warm-up).
+Run it for the shipped and the lean model in turn (docs/lean-engine.md).
 """
 
 from __future__ import annotations
@@ -121,12 +126,52 @@ def vote(model: str | None) -> None:
     print(f"median parse {parse_ms:.2f} ms, IntentVote {vote_ms:.2f} ms ({vote_ms / parse_ms:.0%})")
 
 
+def load(model: str | None) -> None:
+    import logging
+    import statistics
+    import time
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    from scripts.evaluate_nlu import load_examples
+
+    model = model_file(model)
+    # Unconfigured structlog logs every parse at debug level, and its cost with it.
+    configure_structlog(logging.WARNING)
+    started = time.perf_counter()
+    agent = Agent.load(model)
+    seconds = time.perf_counter() - started
+    asyncio.run(agent.parse_message("xin chao"))
+    resident = rss_mb()
+    texts = [
+        example.text
+        for name in ("dev.yml", "dev2.yml", "dev3.yml")
+        for example in load_examples(ROOT / "tests" / "nlu" / name)
+    ]
+    spent: list[float] = []
+
+    async def run() -> None:
+        for text in texts:
+            begun = time.perf_counter()
+            await agent.parse_message(text)
+            spent.append(time.perf_counter() - begun)
+
+    asyncio.run(run())
+    print(
+        f"{Path(model).name}: load {seconds:.1f} s, {resident} MB resident, "
+        f"median parse {statistics.median(spent[20:]) * 1000:.2f} ms over {len(texts) - 20}"
+    )
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what == "memory":
         memory(sys.argv[2] if len(sys.argv) > 2 else None)
     elif what == "validation":
         validation()
+    elif what == "load":
+        load(sys.argv[2] if len(sys.argv) > 2 else None)
     elif what == "vote":
         vote(sys.argv[2] if len(sys.argv) > 2 else None)
     else:

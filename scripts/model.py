@@ -3,6 +3,9 @@
 The model file name carries a fingerprint of everything that shapes it (pipeline, domain,
 training data, our tokenizer, the engine lock), so `make run` and `make test` reuse a
 model that is still valid and retrain one that is not.
+
+`--lean` trains config-lean.yml instead (no TensorFlow model, docs/lean-engine.md) as
+models/lean-<fingerprint>.tar.gz, beside the shipped model and never in its place.
 """
 
 from __future__ import annotations
@@ -28,11 +31,15 @@ MODEL_INPUTS = [
     "laikhe/vntext.py",
     "requirements/engine.lock",
 ]
+# The lean pipeline: its own config and classifiers in place of config.yml's.
+LEAN_INPUTS = ["config-lean.yml" if entry == "config.yml" else entry for entry in MODEL_INPUTS] + [
+    "engine_addons/lean_classifiers.py"
+]
 
 
-def fingerprint() -> str:
+def fingerprint(lean: bool = False) -> str:
     digest = hashlib.sha256()
-    for entry in MODEL_INPUTS:
+    for entry in LEAN_INPUTS if lean else MODEL_INPUTS:
         path = ROOT / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
@@ -43,8 +50,12 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def model_path() -> Path:
-    return ROOT / "models" / f"laikhe-{fingerprint()}.tar.gz"
+def prefix(lean: bool) -> str:
+    return "lean" if lean else "laikhe"
+
+
+def model_path(lean: bool = False) -> Path:
+    return ROOT / "models" / f"{prefix(lean)}-{fingerprint(lean)}.tar.gz"
 
 
 def engine_env() -> dict[str, str]:
@@ -56,8 +67,8 @@ def engine_env() -> dict[str, str]:
     return env
 
 
-def ensure_model() -> Path:
-    target = model_path()
+def ensure_model(lean: bool = False) -> Path:
+    target = model_path(lean)
     if target.exists():
         print(f"model up to date: {target.relative_to(ROOT)}")
         return target
@@ -71,7 +82,7 @@ def ensure_model() -> Path:
             "rasa",
             "train",
             "--config",
-            "config.yml",
+            "config-lean.yml" if lean else "config.yml",
             "--domain",
             "domain.yml",
             "--data",
@@ -90,7 +101,7 @@ def ensure_model() -> Path:
     training_record(target).write_text(
         json.dumps({"seconds": round(time.monotonic() - started, 1), "load": load})
     )
-    for old in target.parent.glob("laikhe-*"):
+    for old in target.parent.glob(f"{prefix(lean)}-*"):
         if old not in (target, training_record(target)):
             old.unlink()
     return target
@@ -101,7 +112,8 @@ def training_record(model: Path) -> Path:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "path":
-        print(model_path())
+    lean = "--lean" in sys.argv[1:]
+    if "path" in sys.argv[1:]:
+        print(model_path(lean))
     else:
-        ensure_model()
+        ensure_model(lean)
