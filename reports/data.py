@@ -265,8 +265,9 @@ def _classify(ticket: Ticket, *, cutoff: datetime, as_of: date) -> _Classified:
         (event for event in ticket.events if to_local(event.at) < cutoff),
         key=lambda event: (to_local(event.at), event.id),
     )
+    current = events[-1].to_state if events else ticket.state
     # Plain strings from here on: the report's cells and counters hold the stored values.
-    state = (events[-1].to_state if events else ticket.state).value
+    state = current.value
     first_handled = next(
         (to_local(event.at) for event in events if event.to_state in HANDLED_STATES), None
     )
@@ -274,7 +275,7 @@ def _classify(ticket: Ticket, *, cutoff: datetime, as_of: date) -> _Classified:
         # A ticket without any history (imported, or written by hand): the best we have.
         first_handled = to_local(ticket.closed_at or ticket.updated_at)
     handled_on = first_handled.date() if first_handled and state in HANDLED_STATES else None
-    open_overdue = state in OPEN_STATES and ticket.due_date < as_of
+    open_overdue = lifecycle.overdue(current, ticket.due_date, as_of)
     on_time: bool | None = None
     if handled_on is not None:
         on_time = handled_on <= ticket.due_date

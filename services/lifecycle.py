@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,6 +133,24 @@ TRANSITIONS: Final[dict[Step, Transition]] = {
         Transition(Step.NOTE, frozenset(ActorKind), _ANY, None),
     )
 }
+
+
+# The timestamp the step into each state sets ("closed" -> closed_at).
+_STAMP_OF: Final[dict[TicketState, Stamp]] = {
+    t.target: t.stamp for t in TRANSITIONS.values() if t.target is not None and t.stamp is not None
+}
+
+
+def finished_at(ticket: Ticket) -> datetime | None:
+    """When the ticket reached its current state, for the states whose step stamps it
+    (answered, closed); None for the others, or a row written before the stamps."""
+    stamp = _STAMP_OF.get(ticket.state)
+    return getattr(ticket, stamp) if stamp is not None else None
+
+
+def overdue(state: TicketState, due_date: date, today: date) -> bool:
+    """Still being worked on, and past its due date."""
+    return state in OPEN and due_date < today
 
 
 class NotAllowed(Exception):

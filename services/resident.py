@@ -23,7 +23,15 @@ from laikhe import clock
 from laikhe.validators import MAX_FEEDBACK_CHARS
 from services.calendar import add_working_days
 from services.duplicates import find_likely_duplicate
-from services.lifecycle import REOPEN_WINDOW, Actor, Step, apply, may, within_reopen_window
+from services.lifecycle import (
+    REOPEN_WINDOW,
+    Actor,
+    Step,
+    apply,
+    finished_at,
+    may,
+    within_reopen_window,
+)
 from services.notifications import notify_office_of_resident_change
 from services.resident_errors import (
     AlreadyRated,
@@ -256,7 +264,7 @@ async def withdraw(
 
 async def _finished_at(*, session: AsyncSession, ticket: Ticket) -> datetime:
     """When the ticket reached its current answered/closed state."""
-    stamped = ticket.closed_at if ticket.state == TicketState.CLOSED else ticket.answered_at
+    stamped = finished_at(ticket)
     if stamped is None:
         # Rows written before answered_at existed, or by a path that forgot to stamp
         # it: the history is authoritative.

@@ -387,18 +387,8 @@ async def ticket_status(
         content=ticket.content if is_owner else None,
         category_name=ticket.category.name if (is_owner and ticket.category) else None,
         satisfaction=ticket.satisfaction if is_owner else None,
-        finished_at=_finished_stamp(ticket) if is_owner else None,
+        finished_at=lifecycle.finished_at(ticket) if is_owner else None,
     )
-
-
-def _finished_stamp(ticket: Ticket) -> datetime | None:
-    if ticket.state == TicketState.CLOSED:
-        stamp = ticket.closed_at
-    elif ticket.state == TicketState.ANSWERED:
-        stamp = ticket.answered_at
-    else:
-        return None
-    return stamp
 
 
 async def list_categories(*, session: AsyncSession) -> list[Category]:

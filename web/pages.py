@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from db.models import StaffMember, Ticket, TicketKind, TicketState
+from db.models import StaffMember, Ticket, TicketKind
 from db.session import unit_of_work
 from laikhe import clock
 from laikhe.contact import mask_contact
@@ -28,7 +28,7 @@ from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from services import handling
 from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
-from services.lifecycle import OPEN, Step, staff_steps
+from services.lifecycle import Step, overdue, staff_steps
 from services.ticket_queries import (
     STATE_GROUPS,
     QueueFilter,
@@ -194,7 +194,7 @@ async def queue(request: Request) -> Response:
             "category": t.category.name if t.category else "",
             "created": _local(t.created_at),
             "due": format_date(t.due_date),
-            "overdue": t.state in OPEN and t.due_date < today,
+            "overdue": overdue(t.state, t.due_date, today),
             "mine": t.assigned_staff_id == staff.id,
             "confidential": t.confidential,
             "content": _preview(t) if can_read_ticket(staff, t) else CONFIDENTIAL_HIDDEN,
@@ -282,9 +282,9 @@ async def ticket_page(request: Request) -> Response:
             "contact": contact,
             "created": _local(ticket.created_at),
             "due": format_date(ticket.due_date),
-            "overdue": ticket.state in OPEN and ticket.due_date < today,
+            "overdue": overdue(ticket.state, ticket.due_date, today),
         }
-        steps = {step for step in staff_steps(TicketState(ticket.state))}
+        steps = set(staff_steps(ticket.state))
     forms = [name for name, step in ACTIONS.items() if step in steps]
     return _render(
         request,

@@ -148,3 +148,21 @@ def test_the_documented_diagram_is_the_table() -> None:
     text = state_diagram.DOC.read_text(encoding="utf-8")
     assert state_diagram.section() in text
     assert state_diagram.written(text) == text
+
+
+def test_finished_at_is_the_stamp_of_the_step_into_the_state() -> None:
+    answered, closed = NOW - timedelta(days=2), NOW - timedelta(days=1)
+    ticket = Ticket(state=TicketState.CLOSED, answered_at=answered, closed_at=closed)
+    assert lifecycle.finished_at(ticket) == closed
+    ticket.state = TicketState.ANSWERED
+    assert lifecycle.finished_at(ticket) == answered
+    ticket.state = TicketState.REOPENED
+    assert lifecycle.finished_at(ticket) is None
+
+
+def test_overdue_only_while_open_and_past_due() -> None:
+    today = NOW.date()
+    yesterday = today - timedelta(days=1)
+    assert lifecycle.overdue(TicketState.ASSIGNED, yesterday, today)
+    assert not lifecycle.overdue(TicketState.ASSIGNED, today, today)
+    assert not lifecycle.overdue(TicketState.ANSWERED, yesterday, today)
