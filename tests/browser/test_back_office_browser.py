@@ -8,17 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -32,12 +25,11 @@ from laikhe import clock
 from laikhe.commune import load_commune_config
 from scripts.stack import free_port
 from services.web_sessions import create_sign_in_link
+from tests.browser.conftest import start_web
 from tests.conftest import COMMUNE_YML, ROOT
 from tests.integration.staff_helpers import KT_OFFICER, configure_groups, register_default_staff
 from tests.integration.ticket_helpers import new_ticket
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 CONTENT = "Đèn đường ở ngõ 3 thôn Mẫu 2 không sáng đã một tuần"
 ANSWER = "Xã đã thay bóng đèn ngõ 3, Anh/Chị kiểm tra lại giúp."
 
@@ -80,50 +72,16 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def web_server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": str(port),
+        "WEB_PORT": str(free_port()),
         "WEB_SECRET_KEY": secrets.token_urlsafe(32),
     }
-    log = (tmp_path / "web.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "web"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/static/style.css", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "web.log").read_text())
-            time.sleep(0.1)
+    with start_web(env, tmp_path / "web.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-    assert f"back office: {base}" in (tmp_path / "web.log").read_text()
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=vi"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
