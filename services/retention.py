@@ -43,7 +43,7 @@ from db.session import unit_of_work
 from laikhe import clock
 from laikhe.commune import RetentionConfig
 from laikhe.settings import PROJECT_ROOT, to_sync_url
-from services import lifecycle
+from services import lifecycle, web_sessions
 from services.privacy import TRACKER_EVENTS_TABLE, strip_personal_fields
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class RetentionReport:
     tickets: int = 0
     unanswered_questions: int = 0
     log_files: int = 0
+    sign_in_links: int = 0
 
     @property
     def total(self) -> int:
@@ -120,6 +121,7 @@ def describe(report: RetentionReport, cutoffs: Cutoffs, *, applied: bool) -> str
             f"- câu hỏi chưa trả lời được trước {day(cutoffs.unanswered)}: "
             f"{report.unanswered_questions}",
             f"- tệp nhật ký không ghi từ {day(cutoffs.logs)}: {report.log_files}",
+            f"- đường dẫn đăng nhập trang quản lý đã hết hạn: {report.sign_in_links}",
         ]
     )
 
@@ -250,6 +252,7 @@ async def plan(
         log_files=len(
             await asyncio.to_thread(_old_log_files, _log_directory(config, root), cutoffs.logs)
         ),
+        sign_in_links=await web_sessions.count_spent_links(session=session, now=now),
     )
 
 
@@ -305,6 +308,7 @@ async def apply(
         .returning(UnansweredQuestion.id)
     )
     questions_count = len(questions.all())
+    links_count = await web_sessions.purge_spent_links(session=session, now=now)
     await session.flush()
 
     conversation = await _tracker_events(tracker_store_url, cutoffs.conversation, purge=True)
@@ -322,6 +326,7 @@ async def apply(
         tickets=len(tickets),
         unanswered_questions=questions_count,
         log_files=removed_logs,
+        sign_in_links=links_count,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +41,27 @@ class SignInRefused(Exception):
         self.message = message
 
 
+def _spent(now: datetime) -> ColumnElement[bool]:
+    """Links past their ten minutes and outside the rate window: of no use to anyone."""
+    return WebSignInLink.created_at <= now - RATE_WINDOW
+
+
+async def count_spent_links(*, session: AsyncSession, now: datetime) -> int:
+    return (
+        await session.scalar(select(func.count()).select_from(WebSignInLink).where(_spent(now)))
+        or 0
+    )
+
+
+async def purge_spent_links(*, session: AsyncSession, now: datetime) -> int:
+    """The daily retention removes every member's spent links (a trace of who signed in
+    when); flushes only."""
+    removed = await session.execute(
+        delete(WebSignInLink).where(_spent(now)).returning(WebSignInLink.id)
+    )
+    return len(removed.all())
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", errors="replace")).hexdigest()
 
@@ -53,11 +74,8 @@ async def create_sign_in_link(
     staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
     if staff is None:
         raise SignInRefused(NOT_STAFF)
-    # Older links are past their ten minutes and outside the rate window: no use to keep.
     await session.execute(
-        delete(WebSignInLink).where(
-            WebSignInLink.staff_id == staff.id, WebSignInLink.created_at <= now - RATE_WINDOW
-        )
+        delete(WebSignInLink).where(WebSignInLink.staff_id == staff.id, _spent(now))
     )
     recent = await session.scalar(
         select(func.count())

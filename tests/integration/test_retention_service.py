@@ -21,12 +21,14 @@ from db.models import (
     AttachmentKind,
     OutboxMessage,
     OutboxStatus,
+    StaffRole,
     Ticket,
     TicketAttachment,
     TicketEvent,
     TicketKind,
     TicketState,
     UnansweredQuestion,
+    WebSignInLink,
 )
 from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig, RetentionConfig
@@ -34,6 +36,8 @@ from services import retention
 from services.consent import CONSENT_NOTICE
 from services.outbox import enqueue
 from services.resident import add_attachment
+from services.staff import register_staff
+from services.web_sessions import create_sign_in_link
 from tests.conftest import ROOT, PostgresDatabase
 from tests.integration.ticket_helpers import T0, Sessions, load, move, new_ticket
 
@@ -150,6 +154,16 @@ async def _seed(sessions: Sessions, commune: CommuneConfig) -> Seeded:
             ("câu hỏi mới", question_cutoff + MARGIN),
         ):
             session.add(UnansweredQuestion(text=text, channel="telegram", at=at))
+        # A sign-in link of yesterday is spent; one of five minutes ago may still be used.
+        for user, at in ((5001, NOW - timedelta(days=1)), (5002, NOW - timedelta(minutes=5))):
+            await register_staff(
+                session=session,
+                telegram_user_id=user,
+                full_name="Trần Văn Kinh",
+                office_code="KT",
+                role=StaffRole.OFFICER,
+            )
+            await create_sign_in_link(session=session, telegram_user_id=user, now=at)
         await session.commit()
     return Seeded(expired_closed, expired_rejected, kept_closed, kept_open)
 
@@ -168,7 +182,12 @@ def _logs(directory: Path) -> None:
 
 
 EXPECTED = retention.RetentionReport(
-    conversation_events=0, outbox_messages=3, tickets=2, unanswered_questions=1, log_files=1
+    conversation_events=0,
+    outbox_messages=3,
+    tickets=2,
+    unanswered_questions=1,
+    log_files=1,
+    sign_in_links=1,
 )
 
 
@@ -190,7 +209,9 @@ async def _snapshot(sessions: Sessions) -> dict[str, object]:
         ).all()
         questions = (await session.scalars(select(UnansweredQuestion.text))).all()
         photos = await session.scalar(select(func.count()).select_from(TicketAttachment))
+        links = (await session.scalars(select(WebSignInLink.created_at))).all()
     return {
+        "sign_in_links": sorted(links),
         "tickets": [tuple(t) for t in tickets],
         "outbox": [tuple(o) for o in outbox],
         "questions": sorted(questions),
@@ -216,7 +237,7 @@ async def test_dry_run_counts_and_changes_nothing(
         "haproxy.cfg",
     ]
     text = retention.describe(planned, retention.Cutoffs.at(NOW, config), applied=False)
-    assert "sẽ xóa 7 mục" in text and "trước 2026-03-01 (ẩn danh hóa): 2" in text
+    assert "sẽ xóa 8 mục" in text and "trước 2026-03-01 (ẩn danh hóa): 2" in text
 
 
 async def test_apply_removes_just_what_outlived_its_period(
@@ -271,6 +292,7 @@ async def test_apply_removes_just_what_outlived_its_period(
         ("photo", None, None),
     ]
     assert after["questions"] == ["câu hỏi mới"]
+    assert after["sign_in_links"] == [NOW - timedelta(minutes=5)]
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["engine.log", "haproxy.cfg"]
     # The delivery record stays: when, where, about what.
     async with sessions() as session:
