@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from db.models import StaffMember, Ticket, TicketKind
+from db.models import AttachmentKind, StaffMember, Ticket, TicketKind
 from db.session import unit_of_work
 from laikhe import clock
 from laikhe.contact import mask_contact
@@ -28,16 +28,20 @@ from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from services import handling
 from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
-from services.lifecycle import Step, overdue, staff_steps
+from services.lifecycle import ActorKind, Step, may, overdue
+from services.telegram_files import FileUnavailable
+from services.ticket_page import DueCount, due_count, likely_duplicates
 from services.ticket_queries import (
+    INTERNAL_NOTE_LABEL,
     STATE_GROUPS,
     QueueFilter,
     filter_categories,
+    forward_targets,
     staff_queue,
     ticket_history,
 )
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
-from web.context import web
+from web.context import WebContext, web
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +62,22 @@ STATE_GROUP_LABELS: Final = {
     "da_tra_loi": "Đã trả lời",
     "da_xong": "Đã xong",
 }
+PHOTOS_IN_TELEGRAM: Final = (
+    "Trang này chưa được kết nối với Telegram; Anh/Chị xem ảnh, tệp trong nhóm Telegram của đơn vị."
+)
+FILE_UNAVAILABLE: Final = (
+    "Chưa lấy được ảnh, tệp này từ Telegram. Anh/Chị thử lại sau ít phút hoặc xem trong "
+    "nhóm Telegram của đơn vị."
+)
 # The forms of the ticket page: path segment -> the lifecycle step it takes.
 ACTIONS: Final = {
     "nhan": Step.TAKE,
     "tra-loi": Step.ANSWER,
+    "chuyen": Step.FORWARD,
     "tu-choi": Step.REJECT,
     "dong": Step.CLOSE,
     "trung": Step.MARK_DUPLICATE,
+    "ghi-chu": Step.INTERNAL_NOTE,
 }
 
 
@@ -227,6 +240,14 @@ def _actor(label: str) -> str:
     return {"resident": "Người gửi", "system": "Hệ thống"}.get(kind, label)
 
 
+def _due_text(count: DueCount | None) -> str:
+    if count is None:
+        return ""
+    if count.late:
+        return f"quá hạn {count.days} ngày làm việc" if count.days else "đã quá hạn"
+    return f"còn {count.days} ngày làm việc" if count.days else "hạn cuối là hôm nay"
+
+
 def _preview(ticket: Ticket, limit: int = 140) -> str:
     text = " ".join(ticket.content.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -264,6 +285,7 @@ async def ticket_page(request: Request) -> Response:
                 "from": STATE_LABELS.get(event.from_state, "") if event.from_state else "",
                 "to": STATE_LABELS.get(event.to_state, event.to_state),
                 "note": event.note or "",
+                "internal": INTERNAL_NOTE_LABEL if event.internal else "",
             }
             for event in history.events
         ]
@@ -278,32 +300,99 @@ async def ticket_page(request: Request) -> Response:
             "content": ticket.content,
             "confidential": ticket.confidential,
             "anonymous": ticket.anonymous,
-            "photos": len(ticket.attachments),
+            "files": [
+                {"number": n, "photo": a.kind is AttachmentKind.PHOTO}
+                for n, a in enumerate(ticket.attachments, start=1)
+            ],
             "contact": contact,
             "created": _local(ticket.created_at),
             "due": format_date(ticket.due_date),
+            "due_count": _due_text(due_count(ticket.state, ticket.due_date, today)),
             "overdue": overdue(ticket.state, ticket.due_date, today),
         }
-        steps = set(staff_steps(ticket.state))
-    forms = [name for name, step in ACTIONS.items() if step in steps]
+        forms = [name for name, step in ACTIONS.items() if may(step, ticket.state, ActorKind.STAFF)]
+        targets = (
+            await forward_targets(session=session, code=ticket.code) if "chuyen" in forms else []
+        )
+        alike = await likely_duplicates(session=session, staff=staff, ticket=ticket)
+    duplicates = [
+        {"code": t.code, "content": _preview(t), "created": _local(t.created_at)} for t in alike
+    ]
+    # «Chọn» on a likely duplicate reloads the page with it in the form (no scripts).
+    chosen = request.query_params.get("ma_goc")
     return _render(
         request,
         "ticket.html",
-        {"staff": staff, "ticket": view, "events": events, "forms": forms},
+        {
+            "staff": staff,
+            "ticket": view,
+            "events": events,
+            "forms": forms,
+            "targets": targets,
+            "duplicates": duplicates,
+            "original": chosen if chosen in {d["code"] for d in duplicates} else "",
+            "photos_here": context.files is not None,
+            "photos_elsewhere": PHOTOS_IN_TELEGRAM,
+        },
     )
 
 
-Operation = Callable[[AsyncSession, StaffMember, str, dict[str, str]], Awaitable[ActionResult]]
+async def ticket_file(request: Request) -> Response:
+    """One of the ticket's photos or files, read from Telegram for a member who may read
+    the ticket; the file id and the bot token never reach the browser."""
+    context = web(request)
+    code, number = request.path_params["code"], request.path_params["number"]
+    async with unit_of_work(context.sessions) as session:
+        staff = await _staff(request, session)
+        if staff is None:
+            return _message(request, SIGNED_OUT, 401)
+        try:
+            ticket = await handling.check_can_act(
+                session=session, staff_member=staff, code=code, action="view file"
+            )
+        except Refused as refused:
+            return _message(request, refused.message, 403, staff)
+        except StaffActionError:
+            return _message(request, NOT_FOUND, 404, staff)
+        if not 1 <= number <= len(ticket.attachments):
+            return _message(request, NOT_FOUND, 404, staff)
+        file_id = ticket.attachments[number - 1].telegram_file_id
+    if context.files is None:
+        return _message(request, PHOTOS_IN_TELEGRAM, 404, staff)
+    try:
+        fetched = await context.files.fetch(file_id)
+    except FileUnavailable as error:
+        logger.warning("file %s of %s not read from Telegram: %s", number, code, error)
+        return _message(request, FILE_UNAVAILABLE, 502, staff)
+    headers = {"Cache-Control": "private, no-store"}
+    if not fetched.is_image:
+        # Not shown by the browser whatever it holds: saved as a file.
+        headers["Content-Disposition"] = f'attachment; filename="{code}-{number}"'
+    return Response(fetched.data, media_type=fetched.content_type, headers=headers)
+
+
+Operation = Callable[
+    [AsyncSession, StaffMember, str, dict[str, str], WebContext], Awaitable[ActionResult]
+]
+CHOOSE_OFFICE: Final = "Anh/Chị chọn đơn vị nhận ý kiến giúp."
 
 
 async def _take(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.take(session=session, staff_member=staff, code=code)
 
 
 async def _answer(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.answer(
         session=session, staff_member=staff, code=code, text=form.get("noi_dung", "")
@@ -311,7 +400,11 @@ async def _answer(
 
 
 async def _reject(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.reject(
         session=session, staff_member=staff, code=code, reason=form.get("ly_do", "")
@@ -319,13 +412,53 @@ async def _reject(
 
 
 async def _close(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.close(session=session, staff_member=staff, code=code)
 
 
+async def _forward(
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
+) -> ActionResult:
+    office = form.get("don_vi", "").strip()
+    if not office:
+        raise StaffActionError(CHOOSE_OFFICE)
+    return await handling.forward(
+        session=session,
+        policy=context.policy,
+        staff_member=staff,
+        code=code,
+        office_code=office,
+        note=form.get("ghi_chu"),
+    )
+
+
+async def _note(
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
+) -> ActionResult:
+    return await handling.add_internal_note(
+        session=session, staff_member=staff, code=code, text=form.get("noi_dung", "")
+    )
+
+
 async def _duplicate(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.mark_duplicate(
         session=session, staff_member=staff, code=code, original_code=form.get("ma_goc", "")
@@ -336,8 +469,10 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "nhan": _take,
     "tra-loi": _answer,
     "tu-choi": _reject,
+    "chuyen": _forward,
     "dong": _close,
     "trung": _duplicate,
+    "ghi-chu": _note,
 }
 
 
@@ -356,13 +491,16 @@ async def ticket_action(request: Request) -> Response:
             staff = await _staff(request, session)
             if staff is None:
                 return _message(request, SIGNED_OUT, 401)
-            result = await operation(session, staff, code, fields)
+            result = await operation(session, staff, code, fields, context)
     except Refused as refused:
         return _message(request, refused.message, 403)
     except StaffActionError as error:
         request.session["flash"] = {"error": True, "text": error.message}
     else:
         request.session["flash"] = {"error": False, "text": f"{result.code}: {result.summary}"}
+        if action == "chuyen":
+            # The ticket is now another office's: back to this member's own queue.
+            return RedirectResponse("/hang-doi", status_code=303)
     return RedirectResponse(f"/y-kien/{code}", status_code=303)
 
 
