@@ -18,10 +18,13 @@ from db.session import unit_of_work
 from laikhe.clock import commune_zone
 from laikhe.commune import CommuneConfig
 from laikhe.settings import Settings
-from services.handling import NO_CLEARANCE, NOT_YOURS
+from services import retention
+from services.handling import NO_CLEARANCE, NOT_YOURS, add_internal_note
 from services.privacy import erase_personal_data
-from services.resident import add_attachment
+from services.resident import add_attachment, reopen
+from services.resident_errors import TooLate
 from services.ticket_queries import render_history, ticket_history
+from services.tickets import TicketPolicy
 from testkit.telegram import TINY_PNG, FakeTelegramServer
 from tests.integration.staff_helpers import (
     KT_LEAD_CLEARED,
@@ -33,7 +36,7 @@ from tests.integration.staff_helpers import (
     outbox_rows,
     register_default_staff,
 )
-from tests.integration.ticket_helpers import T0, load, new_ticket
+from tests.integration.ticket_helpers import T0, load, move, new_ticket
 from tests.integration.web_helpers import SECRET_KEY, Clock, back_office, csrf_of, sign_in
 from web.app import create_app
 from web.pages import CSRF_REFUSED, PHOTOS_IN_TELEGRAM
@@ -245,6 +248,49 @@ async def test_notes_on_a_confidential_ticket_need_clearance(
     assert NO_CLEARANCE.format(code=code) in refused.text
     _, events = await load(office_setup, code)
     assert [e.note for e in events if e.internal] == [note]
+
+
+async def _note(sessions: Sessions, code: str, text: str, at: datetime) -> None:
+    async with unit_of_work(sessions) as session:
+        await add_internal_note(
+            session=session, telegram_user_id=KT_OFFICER, code=code, text=text, now=at
+        )
+
+
+async def test_a_note_neither_keeps_a_finished_ticket_past_retention_nor_reopens_its_window(
+    office_setup: Sessions, commune: CommuneConfig
+) -> None:
+    # Closed two years and a day before the purge, a note a month later: still purged.
+    purge_at = datetime(2028, 3, 1, 3, 0, tzinfo=commune_zone())
+    closed_at = purge_at - timedelta(days=2 * 366)
+    code = await new_ticket(office_setup, commune, contact_name="Nguyễn Văn An")
+    await move(office_setup, code, TicketState.CLOSED, closed_at)
+    await _note(office_setup, code, "Anh An hỏi lại qua điện thoại", closed_at + timedelta(days=30))
+    async with unit_of_work(office_setup) as session:
+        # No log directory: the purge must not touch this checkout's log files.
+        periods = commune.retention.model_copy(update={"log_directory": None})
+        report = await retention.apply(session, purge_at, periods)
+    assert report.tickets == 1
+    ticket, events = await load(office_setup, code)
+    assert ticket.anonymised_at is not None and ticket.contact_name is None
+    assert [e.note for e in events if e.internal] == [None]
+
+    # Answered by a path that did not stamp answered_at (the history decides): a note
+    # written since does not give the resident a new 30 days to reopen it.
+    policy = TicketPolicy.from_config(commune)
+    unstamped = await new_ticket(office_setup, commune)
+    await move(office_setup, unstamped, TicketState.ANSWERED, T0 + timedelta(days=1), stamp=False)
+    await _note(office_setup, unstamped, "Chờ người gửi xác nhận", T0 + timedelta(days=20))
+    async with office_setup() as session:
+        with pytest.raises(TooLate):
+            await reopen(
+                session=session,
+                policy=policy,
+                code=unstamped,
+                sender_id=str(RESIDENT),
+                reason="chưa xong",
+                now=T0 + timedelta(days=31, hours=1),
+            )
 
 
 # --- photos --------------------------------------------------------------------------
