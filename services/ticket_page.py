@@ -1,5 +1,6 @@
-"""What the back office's ticket page adds to the ticket itself: earlier tickets about the
-same problem, the time left in working days."""
+"""What the back office's ticket page shows a staff member, read once: the ticket with its
+history, where it can be forwarded, earlier tickets about the same problem, the time
+left in working days; and one of its files' Telegram id for the file route."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import StaffMember, Ticket, TicketState
+from services import handling
 from services.access import can_read_ticket
 from services.calendar import working_days_between
 from services.duplicates import same_problem_tickets
-from services.lifecycle import OPEN, Step, may
+from services.lifecycle import OPEN, ActorKind, Step, may
+from services.ticket_queries import TicketHistory, forward_targets, ticket_history
 
 # How far back an earlier ticket may be: the span the resident's own check looks at.
 DUPLICATE_WINDOW: Final = timedelta(days=30)
@@ -57,3 +60,51 @@ def due_count(state: TicketState, due_date: date, today: date) -> DueCount | Non
     if due_date < today:
         return DueCount(working_days_between(due_date, today), late=True)
     return DueCount(working_days_between(today, due_date), late=False)
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    history: TicketHistory
+    # What this member may do now (services.lifecycle), notes included.
+    steps: frozenset[Step]
+    # (code, name) of the offices it can go to; empty when it cannot be forwarded.
+    forward_targets: list[tuple[str, str]]
+    duplicates: list[Ticket]
+    due: DueCount | None
+
+
+async def read_ticket_page(
+    *, session: AsyncSession, staff: StaffMember, code: str, today: date
+) -> TicketPage:
+    """The page's data, for a member who may read the ticket: raises handling.Refused
+    otherwise, handling.StaffActionError when there is no such ticket."""
+    await handling.check_can_act(session=session, staff_member=staff, code=code, action="view")
+    history = await ticket_history(session=session, code=code)
+    if history is None:  # deleted since the check: as if it never was
+        raise handling.StaffActionError(code)
+    ticket = history.ticket
+    steps = frozenset(step for step in Step if may(step, ticket.state, ActorKind.STAFF))
+    targets = (
+        await forward_targets(session=session, code=ticket.code) if Step.FORWARD in steps else []
+    )
+    return TicketPage(
+        history=history,
+        steps=steps,
+        forward_targets=targets,
+        duplicates=await likely_duplicates(session=session, staff=staff, ticket=ticket),
+        due=due_count(ticket.state, ticket.due_date, today),
+    )
+
+
+async def attachment_file_id(
+    *, session: AsyncSession, staff: StaffMember, code: str, number: int
+) -> str | None:
+    """The Telegram file id of the ticket's `number`-th attachment (from 1, in the order
+    they came), for a member who may read the ticket (handling.Refused otherwise); None
+    when it has no such attachment."""
+    ticket = await handling.check_can_act(
+        session=session, staff_member=staff, code=code, action="view file"
+    )
+    if not 1 <= number <= len(ticket.attachments):
+        return None
+    return ticket.attachments[number - 1].telegram_file_id

@@ -28,17 +28,15 @@ from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from services import handling
 from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
-from services.lifecycle import ActorKind, Step, may, overdue
+from services.lifecycle import Step, overdue
 from services.telegram_files import FileUnavailable
-from services.ticket_page import DueCount, due_count, likely_duplicates
+from services.ticket_page import DueCount, attachment_file_id, read_ticket_page
 from services.ticket_queries import (
     INTERNAL_NOTE_LABEL,
     STATE_GROUPS,
     QueueFilter,
     filter_categories,
-    forward_targets,
     staff_queue,
-    ticket_history,
 )
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
 from web.context import WebContext, web
@@ -260,18 +258,14 @@ async def ticket_page(request: Request) -> Response:
         staff = await _staff(request, session)
         if staff is None:
             return _message(request, SIGNED_OUT, 401)
+        today = clock.to_local(context.now()).date()
         try:
-            await handling.check_can_act(
-                session=session, staff_member=staff, code=code, action="view"
-            )
+            found = await read_ticket_page(session=session, staff=staff, code=code, today=today)
         except Refused as refused:
             return _message(request, refused.message, 403, staff)
         except StaffActionError:
             return _message(request, NOT_FOUND, 404, staff)
-        history = await ticket_history(session=session, code=code)
-        if history is None:
-            return _message(request, NOT_FOUND, 404, staff)
-        ticket = history.ticket
+        ticket = found.history.ticket
         cleared = staff.can_read_confidential
         contact = [
             value if cleared else mask_contact(value)
@@ -287,9 +281,8 @@ async def ticket_page(request: Request) -> Response:
                 "note": event.note or "",
                 "internal": INTERNAL_NOTE_LABEL if event.internal else "",
             }
-            for event in history.events
+            for event in found.history.events
         ]
-        today = clock.to_local(context.now()).date()
         view = {
             "code": ticket.code,
             "kind": KIND_LABELS.get(ticket.kind, ticket.kind),
@@ -307,17 +300,13 @@ async def ticket_page(request: Request) -> Response:
             "contact": contact,
             "created": _local(ticket.created_at),
             "due": format_date(ticket.due_date),
-            "due_count": _due_text(due_count(ticket.state, ticket.due_date, today)),
+            "due_count": _due_text(found.due),
             "overdue": overdue(ticket.state, ticket.due_date, today),
         }
-        forms = [name for name, step in ACTIONS.items() if may(step, ticket.state, ActorKind.STAFF)]
-        targets = (
-            await forward_targets(session=session, code=ticket.code) if "chuyen" in forms else []
-        )
-        alike = await likely_duplicates(session=session, staff=staff, ticket=ticket)
-    duplicates = [
-        {"code": t.code, "content": _preview(t), "created": _local(t.created_at)} for t in alike
-    ]
+        duplicates = [
+            {"code": t.code, "content": _preview(t), "created": _local(t.created_at)}
+            for t in found.duplicates
+        ]
     # «Chọn» on a likely duplicate reloads the page with it in the form (no scripts).
     chosen = request.query_params.get("ma_goc")
     return _render(
@@ -327,8 +316,8 @@ async def ticket_page(request: Request) -> Response:
             "staff": staff,
             "ticket": view,
             "events": events,
-            "forms": forms,
-            "targets": targets,
+            "forms": [name for name, step in ACTIONS.items() if step in found.steps],
+            "targets": found.forward_targets,
             "duplicates": duplicates,
             "original": chosen if chosen in {d["code"] for d in duplicates} else "",
             "photos_here": context.files is not None,
@@ -347,16 +336,15 @@ async def ticket_file(request: Request) -> Response:
         if staff is None:
             return _message(request, SIGNED_OUT, 401)
         try:
-            ticket = await handling.check_can_act(
-                session=session, staff_member=staff, code=code, action="view file"
+            file_id = await attachment_file_id(
+                session=session, staff=staff, code=code, number=number
             )
         except Refused as refused:
             return _message(request, refused.message, 403, staff)
         except StaffActionError:
+            file_id = None
+        if file_id is None:
             return _message(request, NOT_FOUND, 404, staff)
-        if not 1 <= number <= len(ticket.attachments):
-            return _message(request, NOT_FOUND, 404, staff)
-        file_id = ticket.attachments[number - 1].telegram_file_id
     if context.files is None:
         return _message(request, PHOTOS_IN_TELEGRAM, 404, staff)
     try:
