@@ -96,15 +96,21 @@ async def read_ticket_page(
     )
 
 
-async def attachment_file_id(
+@dataclass(frozen=True)
+class AttachmentRef:
+    ticket_code: str  # canonical, whatever spelling the URL had
+    telegram_file_id: str
+
+
+async def attachment_ref(
     *, session: AsyncSession, staff: StaffMember, code: str, number: int
-) -> str | None:
-    """The Telegram file id of the ticket's `number`-th attachment (from 1, in the order
-    they came), for a member who may read the ticket (handling.Refused otherwise); None
-    when it has no such attachment."""
+) -> AttachmentRef | None:
+    """The ticket's `number`-th attachment (from 1, in the order they came), for a member
+    who may read the ticket (handling.Refused otherwise); None when there is no such
+    attachment."""
     ticket = await handling.check_can_act(
         session=session, staff_member=staff, code=code, action="view file"
     )
     if not 1 <= number <= len(ticket.attachments):
         return None
-    return ticket.attachments[number - 1].telegram_file_id
+    return AttachmentRef(ticket.code, ticket.attachments[number - 1].telegram_file_id)

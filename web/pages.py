@@ -30,7 +30,7 @@ from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
 from services.lifecycle import Step, overdue
 from services.telegram_files import FileUnavailable
-from services.ticket_page import DueCount, attachment_file_id, read_ticket_page
+from services.ticket_page import DueCount, attachment_ref, read_ticket_page
 from services.ticket_queries import (
     INTERNAL_NOTE_LABEL,
     STATE_GROUPS,
@@ -336,26 +336,24 @@ async def ticket_file(request: Request) -> Response:
         if staff is None:
             return _message(request, SIGNED_OUT, 401)
         try:
-            file_id = await attachment_file_id(
-                session=session, staff=staff, code=code, number=number
-            )
+            found = await attachment_ref(session=session, staff=staff, code=code, number=number)
         except Refused as refused:
             return _message(request, refused.message, 403, staff)
         except StaffActionError:
-            file_id = None
-        if file_id is None:
+            found = None
+        if found is None:
             return _message(request, NOT_FOUND, 404, staff)
     if context.files is None:
         return _message(request, PHOTOS_IN_TELEGRAM, 404, staff)
     try:
-        fetched = await context.files.fetch(file_id)
+        fetched = await context.files.fetch(found.telegram_file_id)
     except FileUnavailable as error:
-        logger.warning("file %s of %s not read from Telegram: %s", number, code, error)
+        logger.warning("file %s of %s not read from Telegram: %s", number, found.ticket_code, error)
         return _message(request, FILE_UNAVAILABLE, 502, staff)
     headers = {"Cache-Control": "private, no-store"}
     if not fetched.is_image:
         # Not shown by the browser whatever it holds: saved as a file.
-        headers["Content-Disposition"] = f'attachment; filename="{code}-{number}"'
+        headers["Content-Disposition"] = f'attachment; filename="{found.ticket_code}-{number}"'
     return Response(fetched.data, media_type=fetched.content_type, headers=headers)
 
 
