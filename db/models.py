@@ -221,6 +221,9 @@ class TicketEvent(Base):
     from_state: Mapped[TicketState | None] = mapped_column(enum_column(TicketState))
     to_state: Mapped[TicketState] = mapped_column(enum_column(TicketState))
     note: Mapped[str | None] = mapped_column(Text)
+    # A note staff wrote for colleagues (services.lifecycle INTERNAL_NOTE): labelled as
+    # such, never sent to the resident, not activity that keeps the ticket from expiring.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
 

@@ -39,6 +39,52 @@ def same_problem_score(first: str, second: str) -> float:
     return float(fuzz.token_set_ratio(a, b))
 
 
+async def same_problem_tickets(
+    *,
+    session: AsyncSession,
+    category_code: str | None,
+    village_code: str | None,
+    text: str,
+    since: datetime,
+    before: datetime | None = None,
+    exclude_id: int | None = None,
+) -> list[Ticket]:
+    """The open, non-confidential tickets created from `since` (and before `before`) in
+    this category and village whose text looks like the same problem, best first (the
+    newest first among equal scores)."""
+    conditions = [
+        Ticket.state.in_(OPEN),
+        Ticket.created_at >= since,
+        # A complaint or denunciation is never shown to someone else, not even as
+        # "already reported".
+        Ticket.confidential.is_(False),
+        Category.code == category_code if category_code else Ticket.category_id.is_(None),
+        Village.code == village_code if village_code else Ticket.village_id.is_(None),
+    ]
+    if before is not None:
+        conditions.append(Ticket.created_at < before)
+    if exclude_id is not None:
+        conditions.append(Ticket.id != exclude_id)
+    query = (
+        select(Ticket)
+        .outerjoin(Category, Ticket.category_id == Category.id)
+        .outerjoin(Village, Ticket.village_id == Village.id)
+        .where(*conditions)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(MAX_CANDIDATES)
+    )
+    scored = [
+        (same_problem_score(text, candidate.content), candidate)
+        for candidate in (await session.scalars(query)).all()
+    ]
+    # sorted() is stable: equal scores keep the newest-first order of the query.
+    ranked = sorted(
+        ((score, t) for score, t in scored if score >= SAME_PROBLEM_THRESHOLD),
+        key=lambda pair: -pair[0],
+    )
+    return [ticket for _, ticket in ranked]
+
+
 async def find_likely_duplicate(
     *,
     session: AsyncSession,
@@ -50,28 +96,11 @@ async def find_likely_duplicate(
 ) -> Ticket | None:
     """The open, non-confidential ticket of the last `days` most like `text`, if any."""
     now = now or clock.now()
-    since = now - timedelta(days=days)
-    query = (
-        select(Ticket)
-        .outerjoin(Category, Ticket.category_id == Category.id)
-        .outerjoin(Village, Ticket.village_id == Village.id)
-        .where(
-            Ticket.state.in_(OPEN),
-            Ticket.created_at >= since,
-            # A complaint or denunciation is never shown to someone else, not even as
-            # "already reported".
-            Ticket.confidential.is_(False),
-            Category.code == category_code if category_code else Ticket.category_id.is_(None),
-            Village.code == village_code if village_code else Ticket.village_id.is_(None),
-        )
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(MAX_CANDIDATES)
+    found = await same_problem_tickets(
+        session=session,
+        category_code=category_code,
+        village_code=village_code,
+        text=text,
+        since=now - timedelta(days=days),
     )
-    best: Ticket | None = None
-    best_score = SAME_PROBLEM_THRESHOLD
-    for candidate in (await session.scalars(query)).all():
-        score = same_problem_score(text, candidate.content)
-        # Strictly greater keeps the newest ticket on ties (candidates come newest first).
-        if score > best_score or (best is None and score >= SAME_PROBLEM_THRESHOLD):
-            best, best_score = candidate, score
-    return best
+    return found[0] if found else None

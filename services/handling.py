@@ -330,9 +330,12 @@ async def forward(
     staff_member: StaffMember | None = None,
     code: str,
     office_code: str | None,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    """To another commune office (office_code), or outside the commune (None)."""
+    """To another commune office (office_code), or outside the commune (None). `note`,
+    optional, is for the staff who read the history (the receiving office); the resident
+    is not sent it."""
     now = _now(now)
     staff, ticket = await authorize(
         session=session,
@@ -342,6 +345,10 @@ async def forward(
         action="forward",
     )
     _require(ticket, Step.FORWARD, "chuyển")
+    why = clean_text(note or "").strip()
+    if len(why) > MAX_ANSWER_CHARS:
+        raise StaffActionError(f"Ghi chú dài quá {MAX_ANSWER_CHARS} ký tự, Anh/Chị rút gọn giúp.")
+    because = f". Ghi chú: {why}" if why else ""
     old_office = ticket.office
     if office_code is None:
         await _claim(session, ticket, _allowed(Step.FORWARD_OUT, "chuyển"))
@@ -353,7 +360,7 @@ async def forward(
             staff,
             Step.FORWARD_OUT,
             f"Ngoài thẩm quyền của xã: chuyển cơ quan có thẩm quyền trong {days} ngày làm "
-            f"việc (hạn {format_date(ticket.due_date)})",
+            f"việc (hạn {format_date(ticket.due_date)}){because}",
             now,
         )
         notified = await notify_resident(
@@ -383,7 +390,7 @@ async def forward(
         ticket,
         staff,
         Step.FORWARD,
-        f"Chuyển từ {old_office.code} sang {target.code}",
+        f"Chuyển từ {old_office.code} sang {target.code}{because}",
         now,
     )
     await session.flush()
@@ -525,6 +532,39 @@ async def close(
     )
     await session.flush()
     return ActionResult(ticket.code, ticket.state, f"Đã đóng: {_who(staff)}", notified)
+
+
+NOTE_ON_ERASED: Final = (
+    "Dữ liệu cá nhân của ý kiến {code} đã được xóa theo quy định nên không thêm ghi chú được."
+)
+
+
+async def add_internal_note(
+    *,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
+    code: str,
+    text: str,
+    now: datetime | None = None,
+) -> ActionResult:
+    """A note for colleagues in the ticket's history, in any state. Nobody is notified:
+    the resident never sees it, staff read it where they read the history."""
+    now = _now(now)
+    staff, ticket = await authorize(
+        session=session,
+        telegram_user_id=telegram_user_id,
+        staff_member=staff_member,
+        code=code,
+        action="note",
+    )
+    if ticket.anonymised_at is not None:
+        # Its free text was erased (privacy, retention); a note would bring some back.
+        raise StaffActionError(NOTE_ON_ERASED.format(code=ticket.code))
+    body = _clean(text, empty="Anh/Chị nhập nội dung ghi chú giúp.")
+    apply(session, ticket, Step.INTERNAL_NOTE, by=Actor.staff(staff), now=now, note=body)
+    await session.flush()
+    return ActionResult(ticket.code, ticket.state, f"Đã thêm ghi chú nội bộ: {_who(staff)}", False)
 
 
 async def check_can_act(

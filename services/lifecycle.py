@@ -83,6 +83,8 @@ class Step(enum.Enum):
     RATE = "rate"
     ERASE = "erase"  # the sender's data erased while staff were still working on it
     NOTE = "note"  # a line in the history that changes nothing (delivery failure, expiry)
+    # Staff's own note for colleagues, in any state; the resident is never told.
+    INTERNAL_NOTE = "internal_note"
 
 
 Stamp = Literal["answered_at", "closed_at"]
@@ -101,6 +103,8 @@ class Transition:
     clears: tuple[Stamp, ...] = ()
     # False for steps whose trace is the ticket row itself (the rating).
     writes_history: bool = True
+    # The history row is staff's note for colleagues (TicketEvent.internal).
+    internal: bool = False
 
 
 _RESIDENT: Final = frozenset({ActorKind.RESIDENT})
@@ -131,6 +135,7 @@ TRANSITIONS: Final[dict[Step, Transition]] = {
         ),
         Transition(Step.ERASE, _RESIDENT, OPEN, TicketState.WITHDRAWN),
         Transition(Step.NOTE, frozenset(ActorKind), _ANY, None),
+        Transition(Step.INTERNAL_NOTE, _STAFF, _ANY, None, internal=True),
     )
 }
 
@@ -200,12 +205,13 @@ def resident_steps(
 
 
 def staff_steps(state: TicketState) -> list[Step]:
-    """What office staff may do with a ticket in `state` (the group card's buttons)."""
+    """What office staff may do with a ticket in `state` (the group card's buttons): the
+    steps that move it; notes, possible in every state, are not among them."""
     return [
         step
         for step, transition in TRANSITIONS.items()
         if ActorKind.STAFF in transition.actors
-        and step is not Step.NOTE
+        and transition.target is not None
         and state in transition.sources
     ]
 
@@ -239,7 +245,14 @@ def apply(
         setattr(ticket, stamp, None)
     if not transition.writes_history:
         return None
-    event = TicketEvent(at=now, actor=by.label, from_state=current, to_state=target, note=note)
+    event = TicketEvent(
+        at=now,
+        actor=by.label,
+        from_state=current,
+        to_state=target,
+        note=note,
+        internal=transition.internal,
+    )
     if ticket.id is None:
         ticket.events.append(event)
     else:

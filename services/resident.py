@@ -270,7 +270,10 @@ async def _finished_at(*, session: AsyncSession, ticket: Ticket) -> datetime:
         # it: the history is authoritative.
         stamped = await session.scalar(
             select(func.max(TicketEvent.at)).where(
-                TicketEvent.ticket_id == ticket.id, TicketEvent.to_state == ticket.state
+                TicketEvent.ticket_id == ticket.id,
+                TicketEvent.to_state == ticket.state,
+                # A staff note written since does not restart the reopening window.
+                TicketEvent.internal.is_(False),
             )
         )
     return _local(stamped or ticket.updated_at)

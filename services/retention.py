@@ -132,7 +132,9 @@ def describe(report: RetentionReport, cutoffs: Cutoffs, *, applied: bool) -> str
 def _expired_tickets(cutoff: datetime) -> sa.Select[tuple[int]]:
     last_step = (
         select(func.max(TicketEvent.at))
-        .where(TicketEvent.ticket_id == Ticket.id)
+        # Staff's internal notes are not the resident's business with the ticket: a
+        # note must not keep personal data past the period.
+        .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.internal.is_(False))
         .correlate(Ticket)
         .scalar_subquery()
     )

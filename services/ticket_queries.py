@@ -47,6 +47,9 @@ CSV_COLUMNS: Final = (
     "content",
 )
 
+# How staff's notes for colleagues are labelled wherever the history is shown.
+INTERNAL_NOTE_LABEL: Final = "Ghi chú nội bộ"
+
 
 @dataclass(frozen=True)
 class TicketFilter:
@@ -163,6 +166,8 @@ def render_history(history: TicketHistory, *, include_content: bool = True) -> s
             if event.from_state is not None and event.from_state is not event.to_state
             else event.to_state.value
         )
+        if event.internal:
+            moved = INTERNAL_NOTE_LABEL
         note = f" - {event.note}" if event.note and include_content else ""
         lines.append(f"  {_local(event.at):%d/%m/%Y %H:%M} {event.actor}: {moved}{note}")
     failed = [

@@ -18,7 +18,10 @@ from starlette.templating import Jinja2Templates
 
 from db.session import sessionmaker_for
 from laikhe import clock
+from laikhe.commune import load_commune_config
 from laikhe.settings import Settings
+from services.telegram_files import TelegramFiles
+from services.tickets import TicketPolicy
 from services.web_sessions import SESSION_LIFETIME
 from web import pages
 from web.context import COOKIE, WebContext
@@ -46,6 +49,8 @@ def create_app(
         sessions=sessions or sessionmaker_for(settings.database_url),
         templates=Jinja2Templates(directory=HERE / "templates"),
         now=now,
+        policy=TicketPolicy.from_config(load_commune_config(settings.commune_config)),
+        files=TelegramFiles.from_settings(settings),
     )
 
     @asynccontextmanager
@@ -63,6 +68,7 @@ def create_app(
             Route("/dang-xuat", pages.sign_out, methods=["POST"]),
             Route("/hang-doi", pages.queue),
             Route("/y-kien/{code}", pages.ticket_page),
+            Route("/y-kien/{code}/anh/{number:int}", pages.ticket_file),
             Route("/y-kien/{code}/{action}", pages.ticket_action, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],

@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from services.telegram_files import TelegramFiles
+from services.tickets import TicketPolicy
+
 COOKIE: Final = "laikhe_backoffice"
 
 
@@ -19,6 +22,10 @@ class WebContext:
     sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Templates
     now: Callable[[], datetime]
+    # The ticket page: forwarding follows the commune's rules; photos are read from
+    # Telegram (None without a bot token).
+    policy: TicketPolicy
+    files: TelegramFiles | None
 
 
 def web(request: Request) -> WebContext:

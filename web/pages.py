@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from db.models import StaffMember, Ticket, TicketKind
+from db.models import AttachmentKind, StaffMember, Ticket, TicketKind
 from db.session import unit_of_work
 from laikhe import clock
 from laikhe.contact import mask_contact
@@ -28,16 +28,18 @@ from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
 from services import handling
 from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
-from services.lifecycle import Step, overdue, staff_steps
+from services.lifecycle import Step, overdue
+from services.telegram_files import FileUnavailable
+from services.ticket_page import DueCount, attachment_ref, read_ticket_page
 from services.ticket_queries import (
+    INTERNAL_NOTE_LABEL,
     STATE_GROUPS,
     QueueFilter,
     filter_categories,
     staff_queue,
-    ticket_history,
 )
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
-from web.context import web
+from web.context import WebContext, web
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +60,22 @@ STATE_GROUP_LABELS: Final = {
     "da_tra_loi": "Đã trả lời",
     "da_xong": "Đã xong",
 }
+PHOTOS_IN_TELEGRAM: Final = (
+    "Trang này chưa được kết nối với Telegram; Anh/Chị xem ảnh, tệp trong nhóm Telegram của đơn vị."
+)
+FILE_UNAVAILABLE: Final = (
+    "Chưa lấy được ảnh, tệp này từ Telegram. Anh/Chị thử lại sau ít phút hoặc xem trong "
+    "nhóm Telegram của đơn vị."
+)
 # The forms of the ticket page: path segment -> the lifecycle step it takes.
 ACTIONS: Final = {
     "nhan": Step.TAKE,
     "tra-loi": Step.ANSWER,
+    "chuyen": Step.FORWARD,
     "tu-choi": Step.REJECT,
     "dong": Step.CLOSE,
     "trung": Step.MARK_DUPLICATE,
+    "ghi-chu": Step.INTERNAL_NOTE,
 }
 
 
@@ -227,6 +238,14 @@ def _actor(label: str) -> str:
     return {"resident": "Người gửi", "system": "Hệ thống"}.get(kind, label)
 
 
+def _due_text(count: DueCount | None) -> str:
+    if count is None:
+        return ""
+    if count.late:
+        return f"quá hạn {count.days} ngày làm việc" if count.days else "đã quá hạn"
+    return f"còn {count.days} ngày làm việc" if count.days else "hạn cuối là hôm nay"
+
+
 def _preview(ticket: Ticket, limit: int = 140) -> str:
     text = " ".join(ticket.content.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -239,18 +258,14 @@ async def ticket_page(request: Request) -> Response:
         staff = await _staff(request, session)
         if staff is None:
             return _message(request, SIGNED_OUT, 401)
+        today = clock.to_local(context.now()).date()
         try:
-            await handling.check_can_act(
-                session=session, staff_member=staff, code=code, action="view"
-            )
+            found = await read_ticket_page(session=session, staff=staff, code=code, today=today)
         except Refused as refused:
             return _message(request, refused.message, 403, staff)
         except StaffActionError:
             return _message(request, NOT_FOUND, 404, staff)
-        history = await ticket_history(session=session, code=code)
-        if history is None:
-            return _message(request, NOT_FOUND, 404, staff)
-        ticket = history.ticket
+        ticket = found.history.ticket
         cleared = staff.can_read_confidential
         contact = [
             value if cleared else mask_contact(value)
@@ -264,10 +279,10 @@ async def ticket_page(request: Request) -> Response:
                 "from": STATE_LABELS.get(event.from_state, "") if event.from_state else "",
                 "to": STATE_LABELS.get(event.to_state, event.to_state),
                 "note": event.note or "",
+                "internal": INTERNAL_NOTE_LABEL if event.internal else "",
             }
-            for event in history.events
+            for event in found.history.events
         ]
-        today = clock.to_local(context.now()).date()
         view = {
             "code": ticket.code,
             "kind": KIND_LABELS.get(ticket.kind, ticket.kind),
@@ -278,32 +293,92 @@ async def ticket_page(request: Request) -> Response:
             "content": ticket.content,
             "confidential": ticket.confidential,
             "anonymous": ticket.anonymous,
-            "photos": len(ticket.attachments),
+            "files": [
+                {"number": n, "photo": a.kind is AttachmentKind.PHOTO}
+                for n, a in enumerate(ticket.attachments, start=1)
+            ],
             "contact": contact,
             "created": _local(ticket.created_at),
             "due": format_date(ticket.due_date),
+            "due_count": _due_text(found.due),
             "overdue": overdue(ticket.state, ticket.due_date, today),
         }
-        steps = set(staff_steps(ticket.state))
-    forms = [name for name, step in ACTIONS.items() if step in steps]
+        duplicates = [
+            {"code": t.code, "content": _preview(t), "created": _local(t.created_at)}
+            for t in found.duplicates
+        ]
+    # «Chọn» on a likely duplicate reloads the page with it in the form (no scripts).
+    chosen = request.query_params.get("ma_goc")
     return _render(
         request,
         "ticket.html",
-        {"staff": staff, "ticket": view, "events": events, "forms": forms},
+        {
+            "staff": staff,
+            "ticket": view,
+            "events": events,
+            "forms": [name for name, step in ACTIONS.items() if step in found.steps],
+            "targets": found.forward_targets,
+            "duplicates": duplicates,
+            "original": chosen if chosen in {d["code"] for d in duplicates} else "",
+            "photos_here": context.files is not None,
+            "photos_elsewhere": PHOTOS_IN_TELEGRAM,
+        },
     )
 
 
-Operation = Callable[[AsyncSession, StaffMember, str, dict[str, str]], Awaitable[ActionResult]]
+async def ticket_file(request: Request) -> Response:
+    """One of the ticket's photos or files, read from Telegram for a member who may read
+    the ticket; the file id and the bot token never reach the browser."""
+    context = web(request)
+    code, number = request.path_params["code"], request.path_params["number"]
+    async with unit_of_work(context.sessions) as session:
+        staff = await _staff(request, session)
+        if staff is None:
+            return _message(request, SIGNED_OUT, 401)
+        try:
+            found = await attachment_ref(session=session, staff=staff, code=code, number=number)
+        except Refused as refused:
+            return _message(request, refused.message, 403, staff)
+        except StaffActionError:
+            found = None
+        if found is None:
+            return _message(request, NOT_FOUND, 404, staff)
+    if context.files is None:
+        return _message(request, PHOTOS_IN_TELEGRAM, 404, staff)
+    try:
+        fetched = await context.files.fetch(found.telegram_file_id)
+    except FileUnavailable as error:
+        logger.warning("file %s of %s not read from Telegram: %s", number, found.ticket_code, error)
+        return _message(request, FILE_UNAVAILABLE, 502, staff)
+    headers = {"Cache-Control": "private, no-store"}
+    if not fetched.is_image:
+        # Not shown by the browser whatever it holds: saved as a file.
+        headers["Content-Disposition"] = f'attachment; filename="{found.ticket_code}-{number}"'
+    return Response(fetched.data, media_type=fetched.content_type, headers=headers)
+
+
+Operation = Callable[
+    [AsyncSession, StaffMember, str, dict[str, str], WebContext], Awaitable[ActionResult]
+]
+CHOOSE_OFFICE: Final = "Anh/Chị chọn đơn vị nhận ý kiến giúp."
 
 
 async def _take(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.take(session=session, staff_member=staff, code=code)
 
 
 async def _answer(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.answer(
         session=session, staff_member=staff, code=code, text=form.get("noi_dung", "")
@@ -311,7 +386,11 @@ async def _answer(
 
 
 async def _reject(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.reject(
         session=session, staff_member=staff, code=code, reason=form.get("ly_do", "")
@@ -319,13 +398,53 @@ async def _reject(
 
 
 async def _close(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.close(session=session, staff_member=staff, code=code)
 
 
+async def _forward(
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
+) -> ActionResult:
+    office = form.get("don_vi", "").strip()
+    if not office:
+        raise StaffActionError(CHOOSE_OFFICE)
+    return await handling.forward(
+        session=session,
+        policy=context.policy,
+        staff_member=staff,
+        code=code,
+        office_code=office,
+        note=form.get("ghi_chu"),
+    )
+
+
+async def _note(
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
+) -> ActionResult:
+    return await handling.add_internal_note(
+        session=session, staff_member=staff, code=code, text=form.get("noi_dung", "")
+    )
+
+
 async def _duplicate(
-    session: AsyncSession, staff: StaffMember, code: str, form: dict[str, str]
+    session: AsyncSession,
+    staff: StaffMember,
+    code: str,
+    form: dict[str, str],
+    context: WebContext,
 ) -> ActionResult:
     return await handling.mark_duplicate(
         session=session, staff_member=staff, code=code, original_code=form.get("ma_goc", "")
@@ -336,8 +455,10 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "nhan": _take,
     "tra-loi": _answer,
     "tu-choi": _reject,
+    "chuyen": _forward,
     "dong": _close,
     "trung": _duplicate,
+    "ghi-chu": _note,
 }
 
 
@@ -356,13 +477,16 @@ async def ticket_action(request: Request) -> Response:
             staff = await _staff(request, session)
             if staff is None:
                 return _message(request, SIGNED_OUT, 401)
-            result = await operation(session, staff, code, fields)
+            result = await operation(session, staff, code, fields, context)
     except Refused as refused:
         return _message(request, refused.message, 403)
     except StaffActionError as error:
         request.session["flash"] = {"error": True, "text": error.message}
     else:
         request.session["flash"] = {"error": False, "text": f"{result.code}: {result.summary}"}
+        if action == "chuyen":
+            # The ticket is now another office's: back to this member's own queue.
+            return RedirectResponse("/hang-doi", status_code=303)
     return RedirectResponse(f"/y-kien/{code}", status_code=303)
 
 

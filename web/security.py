@@ -25,7 +25,7 @@ HEADERS: Final = {
 
 class SecurityHeaders:
     """Pure ASGI middleware (no body buffering): adds HEADERS to every response, and
-    `Cache-Control: no-store` to all but the static files."""
+    `Cache-Control: no-store` to all but the static files (unless a page set its own)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,7 +41,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers[name] = value
-                if not static:
+                if not static and "cache-control" not in headers:
+                    # A page may say more (a photo: "private, no-store"), never less.
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

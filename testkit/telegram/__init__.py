@@ -13,7 +13,8 @@ It emulates what this bot uses, and only that (``bot/`` is the reference):
 * long polling with ``offset`` confirmation and webhooks with the secret-token header and
   retries (the bot runs in either mode);
 * the methods in :mod:`testkit.telegram.api`: plain-text messages, photos and documents, edits,
-  deletions, callback answers, command menus, with Telegram's checks on each;
+  deletions, callback answers, command menus, with Telegram's checks on each; ``getFile`` and
+  the file server's download of its path (``base_file_url``);
 * the state tests inspect (:mod:`~testkit.telegram.inspection`), the user side they drive
   (:mod:`~testkit.telegram.driving`) and injected failures (:mod:`~testkit.telegram.faults`).
 

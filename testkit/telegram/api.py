@@ -66,6 +66,7 @@ class BotApi(UpdateDelivery):
             "sendMessage": self._api_send_message,
             "sendPhoto": self._api_send_photo,
             "sendDocument": self._api_send_document,
+            "getFile": self._api_get_file,
             "editMessageText": self._api_edit_message_text,
             "editMessageReplyMarkup": self._api_edit_message_reply_markup,
             "deleteMessage": self._api_delete_message,
@@ -255,6 +256,28 @@ class BotApi(UpdateDelivery):
 
     def _api_send_document(self, params: Params) -> JSONDict:
         return self._send_media(params, "sendDocument", "document")
+
+    def _api_get_file(self, params: Params) -> JSONDict:
+        """A file the server holds (a user's photo, a sent document), with the path the
+        file server (server.py, ``base_file_url``) gives its bytes under."""
+        file_id = params.get_str("file_id")
+        if not file_id:
+            raise bad_request("file_id is empty")
+        with self._lock:
+            stored = self._files.get(file_id)
+            if stored is None:
+                raise bad_request("invalid file_id")
+            return {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_size": len(stored.data),
+                "file_path": self.file_path(stored),
+            }
+
+    @staticmethod
+    def file_path(stored: StoredFile) -> str:
+        # Telegram's look ("photos/file_3.jpg"); the file id keeps the look-up direct.
+        return f"{stored.kind}s/{stored.file_id}"
 
     # --- editing and deleting ------------------------------------------------------------
 

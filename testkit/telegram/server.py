@@ -142,8 +142,8 @@ class FakeTelegramServer(UserSide, FaultInjection, Inspection, BotApi):
 
     @property
     def base_file_url(self) -> str:
-        """For ``ApplicationBuilder().base_file_url(...)``: the bot downloads no files, and a
-        download that a change would add must reach this server (404), not the internet."""
+        """For ``ApplicationBuilder().base_file_url(...)`` and the back office's photos
+        (TELEGRAM_FILE_BASE_URL): the bytes of a file ``getFile`` named, for this token."""
         return f"{self.url}/file/bot"
 
     @property
@@ -180,6 +180,7 @@ class FakeTelegramServer(UserSide, FaultInjection, Inspection, BotApi):
         self._updates_event = asyncio.Event()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
         # A short shutdown timeout: in-flight long polls are woken on shutdown anyway, and a
         # test suite must not hang for aiohttp's default 60 s.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
@@ -289,6 +290,26 @@ class FakeTelegramServer(UserSide, FaultInjection, Inspection, BotApi):
                     why = description or "no response"
                     chat.events.append(Event("note", note=f"!! {method} failed: {status} {why}"))
             self._changed()
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """A file download. Telegram's file server answers 404 to a wrong token or path
+        alike; the download is logged as ``downloadFile`` with the path."""
+        arrived = time.time()
+        path = request.match_info["path"]
+        params = Params({"file_path": path}, {})
+        with self._lock:
+            stored = self._files.get(path.rpartition("/")[2])
+            found = (
+                self._check_token(request.match_info["token"]) is None
+                and stored is not None
+                and self.file_path(stored) == path
+            )
+            data = stored.data if found and stored is not None else b""
+        if not found:
+            self._record("downloadFile", params, arrived, HTTPStatus.NOT_FOUND)
+            return web.Response(status=HTTPStatus.NOT_FOUND, text="Not Found")
+        self._record("downloadFile", params, arrived, HTTPStatus.OK, result=len(data))
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         arrived = time.time()

@@ -1,7 +1,8 @@
 """The back office in a real browser: Debian's Chromium, headless, driven by Selenium
 through Debian's chromedriver, against `python -m web` as a commune runs it (its own
-process, a migrated SQLite database). A staff member opens the sign-in link the bot
-would send, sees the queue, opens a ticket, answers it and sees the history line."""
+process, a migrated SQLite database, the fake Bot API for the resident's photo). A staff
+member opens the sign-in link the bot would send, sees the queue, opens a ticket with its
+photo, answers it, adds an internal note and sees both in the history."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from admin.database import prepare
-from db.models import OutboxMessage
+from db.models import AttachmentKind, OutboxMessage
 from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
 from laikhe.commune import load_commune_config
 from scripts.stack import free_port
+from services.resident import add_attachment
 from services.web_sessions import create_sign_in_link
+from testkit.telegram import FakeTelegramServer, make_png
 from tests.browser.conftest import start_web
 from tests.conftest import COMMUNE_YML, ROOT
 from tests.integration.staff_helpers import KT_OFFICER, configure_groups, register_default_staff
@@ -32,16 +35,28 @@ from tests.integration.ticket_helpers import new_ticket
 
 CONTENT = "Đèn đường ở ngõ 3 thôn Mẫu 2 không sáng đã một tuần"
 ANSWER = "Xã đã thay bóng đèn ngõ 3, Anh/Chị kiểm tra lại giúp."
+NOTE = "Đã báo điện lực kiểm tra cả tuyến ngõ 3"
+TOKEN = "616161:BROWSER-TEST"
+PHOTO = make_png(7, 5, (0, 0, 200))
 
 
-async def _set_up(database_url: str) -> tuple[str, str]:
-    """A KT officer, one ticket for their office, and the link /dangnhap would send."""
+async def _set_up(database_url: str, photo_file_id: str) -> tuple[str, str]:
+    """A KT officer, one ticket for their office with the resident's photo, and the link
+    /dangnhap would send."""
     sessions = sessionmaker_for(database_url)
     try:
         await configure_groups(sessions)
         await register_default_staff(sessions)
         commune = load_commune_config(COMMUNE_YML)
         code = await new_ticket(sessions, commune, content=CONTENT, at=clock.now())
+        async with unit_of_work(sessions) as session:
+            await add_attachment(
+                session=session,
+                code=code,
+                sender_id="1001",
+                telegram_file_id=photo_file_id,
+                kind=AttachmentKind.PHOTO,
+            )
         async with unit_of_work(sessions) as session:
             token = await create_sign_in_link(
                 session=session, telegram_user_id=KT_OFFICER, now=clock.now()
@@ -71,7 +86,14 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def web_server(database_url: str, tmp_path: Path) -> Iterator[str]:
+def telegram() -> Iterator[FakeTelegramServer]:
+    server = FakeTelegramServer(TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def web_server(database_url: str, tmp_path: Path, telegram: FakeTelegramServer) -> Iterator[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -79,15 +101,19 @@ def web_server(database_url: str, tmp_path: Path) -> Iterator[str]:
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": str(free_port()),
         "WEB_SECRET_KEY": secrets.token_urlsafe(32),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "TELEGRAM_FILE_BASE_URL": telegram.base_file_url,
     }
     with start_web(env, tmp_path / "web.log") as base:
         yield base
 
 
 def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
-    web_server: str, browser: WebDriver, database_url: str
+    web_server: str, browser: WebDriver, database_url: str, telegram: FakeTelegramServer
 ) -> None:
-    code, token = asyncio.run(_set_up(database_url))
+    photo = telegram.send_photo(1001, user_id=1001, data=PHOTO)["message"]["photo"][-1]
+    code, token = asyncio.run(_set_up(database_url, photo["file_id"]))
     wait = WebDriverWait(browser, 10)
 
     browser.get(f"{web_server}/dang-nhap/{token}")
@@ -103,6 +129,12 @@ def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
     row.click()
     wait.until(ec.url_to_be(f"{web_server}/y-kien/{code}"))
     assert browser.find_element(By.ID, "content").text == CONTENT
+    # The resident's photo shows: fetched from (fake) Telegram by our route, allowed by
+    # the Content-Security-Policy.
+    image = browser.find_element(By.CSS_SELECTOR, "#files img")
+    wait.until(lambda _: browser.execute_script("return arguments[0].complete", image))
+    assert browser.execute_script("return arguments[0].naturalWidth", image) == 7
+    assert photo["file_id"] not in browser.page_source
     browser.find_element(By.ID, "answer").send_keys(ANSWER)
     browser.find_element(By.ID, "send-answer").click()
 
@@ -116,3 +148,10 @@ def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
     # ... and the resident's message waits in the outbox.
     [text] = asyncio.run(_outbox_texts(database_url))
     assert ANSWER in text and code in text
+
+    # A note for colleagues, in the history with its label, not sent to the resident.
+    browser.find_element(By.ID, "note").send_keys(NOTE)
+    browser.find_element(By.ID, "add-note").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "history"), NOTE))
+    assert "Ghi chú nội bộ" in browser.find_element(By.CSS_SELECTOR, "#history li.internal").text
+    assert len(asyncio.run(_outbox_texts(database_url))) == 1

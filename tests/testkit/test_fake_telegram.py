@@ -419,6 +419,28 @@ async def test_photo_and_document_round_trip(fake: FakeTelegramServer) -> None:
     assert uploads["size"] == len(png)
 
 
+@pytest.mark.asyncio
+async def test_get_file_and_download_as_a_client_library_does(fake: FakeTelegramServer) -> None:
+    user_png = make_png(4, 4, (200, 0, 0))
+    file_id = fake.send_photo(CHAT, data=user_png)["message"]["photo"][-1]["file_id"]
+    async with make_bot(fake) as bot:
+        found = await bot.get_file(file_id)
+        assert found.file_size == len(user_png)
+        assert bytes(await found.download_as_bytearray()) == user_png
+        with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+            await bot.get_file("no-such-file-id")
+    [download] = fake.requests("downloadFile")
+    assert download.ok and download.params["file_path"] == f"photos/{file_id}"
+    # Telegram's file server answers 404 to another token or a path it never gave.
+    async with httpx.AsyncClient() as client:
+        for url in (
+            f"{fake.base_file_url}999:OTHER/photos/{file_id}",
+            f"{fake.base_file_url}{TOKEN}/documents/{file_id}",
+            f"{fake.base_file_url}{TOKEN}/photos/unknown",
+        ):
+            assert (await client.get(url)).status_code == 404, url
+
+
 # ------------------------------------------------------------------------------------------
 # Webhook mode
 # ------------------------------------------------------------------------------------------
