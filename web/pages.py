@@ -37,6 +37,7 @@ from services.ticket_queries import (
     ticket_history,
 )
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
+from web.answer_picker import answer_form_extras
 from web.context import web
 
 logger = logging.getLogger(__name__)
@@ -285,11 +286,14 @@ async def ticket_page(request: Request) -> Response:
             "overdue": overdue(ticket.state, ticket.due_date, today),
         }
         steps = set(staff_steps(ticket.state))
+        picker = await answer_form_extras(
+            session, staff, ticket, history.events, request.query_params.get("mau")
+        )
     forms = [name for name, step in ACTIONS.items() if step in steps]
     return _render(
         request,
         "ticket.html",
-        {"staff": staff, "ticket": view, "events": events, "forms": forms},
+        {"staff": staff, "ticket": view, "events": events, "forms": forms, **picker},
     )
 
 
