@@ -7,7 +7,7 @@ then folded with laikhe.vntext.normalize (diacritics, case, chat abbreviations),
 "thế nào", "ạ") are dropped, and wordings are compared with rapidfuzz's
 token_set_ratio: word order and extra words ("lịch tiêm phòng dại cho chó ở đâu" /
 "tiêm phòng dại") do not split a group. Grouping is greedy from the most frequent
-wording: each wording joins the most similar group already formed, or starts one."""
+wording: it takes every wording similar to it, then the next one left does the same."""
 
 from __future__ import annotations
 
@@ -123,21 +123,27 @@ def group_questions(
         group.last_seen = max(group.last_seen, at)
         group.wordings[shown] += 1
 
-    leaders: list[str] = []
+    # The commonest wording not yet grouped leads a group and takes every remaining
+    # wording similar to it: one rapidfuzz call per group, its query processed once
+    # (a few thousand questions in well under a second).
+    remaining = sorted(by_key, key=lambda k: (-by_key[k].count, k))
     groups: list[QuestionGroup] = []
-    for key in sorted(by_key, key=lambda k: (-by_key[k].count, k)):
-        found = process.extractOne(
-            key, leaders, scorer=fuzz.token_set_ratio, score_cutoff=similarity
+    while remaining:
+        leader, rest = remaining[0], remaining[1:]
+        group = by_key[leader]
+        matches = process.extract(
+            leader, rest, scorer=fuzz.token_set_ratio, score_cutoff=similarity, limit=None
         )
-        if found is None:
-            leaders.append(key)
-            groups.append(by_key[key])
-            continue
-        target, part = groups[found[2]], by_key[key]
-        target.count += part.count
-        target.first_seen = min(target.first_seen, part.first_seen)
-        target.last_seen = max(target.last_seen, part.last_seen)
-        target.wordings.update(part.wordings)
+        taken = set()
+        for _, _, index in matches:
+            part = by_key[rest[index]]
+            group.count += part.count
+            group.first_seen = min(group.first_seen, part.first_seen)
+            group.last_seen = max(group.last_seen, part.last_seen)
+            group.wordings.update(part.wordings)
+            taken.add(index)
+        groups.append(group)
+        remaining = [key for index, key in enumerate(rest) if index not in taken]
     for group in groups:
         group.example = _commonest(group.wordings)
     groups.sort(key=lambda g: (-g.count, -g.last_seen.timestamp(), g.example))
