@@ -187,6 +187,12 @@ async def review(
     return proposal
 
 
+async def accepted_proposals(*, session: AsyncSession) -> list[FaqProposal]:
+    """Every accepted proposal, oldest first (the admin CLI's `faq export`)."""
+    query = select(FaqProposal).where(FaqProposal.status == ProposalStatus.ACCEPTED)
+    return list(await session.scalars(query.order_by(FaqProposal.id)))
+
+
 def topic_key(proposal: FaqProposal) -> str:
     """The retrieval key the maintainer may rename (faq/<key>, utter_faq/<key>)."""
     return f"de_xuat_{proposal.id}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -29,6 +30,7 @@ from tests.integration.staff_helpers import (
     outbox_rows,
     register_default_staff,
 )
+from tests.integration.test_admin_cli import admin
 from tests.integration.ticket_helpers import T0, new_ticket
 from tests.integration.web_helpers import Clock, back_office, csrf_of, sign_in
 from web.pages import CSRF_REFUSED, SIGNED_OUT
@@ -180,6 +182,7 @@ async def test_a_proposal_is_masked_reviewed_by_a_leader_and_shown_as_yaml(
     clock: Clock,
     commune: CommuneConfig,
     database_url: str,
+    tmp_path: Path,
 ) -> None:
     code = await new_ticket(
         office_setup, commune, content="Wifi nhà văn hóa hỏng, gọi tôi 0912 345 678 nhé"
@@ -265,6 +268,10 @@ async def test_a_proposal_is_masked_reviewed_by_a_leader_and_shown_as_yaml(
         assert reviewed.review_note == "Nội dung đúng" and reviewed.reviewed_by_id is not None
         fragments = faq_proposals.accepted_yaml([reviewed])
     assert fragments in html.unescape(accepted.text)  # shown as is, to copy
+    # The same fragments from the admin CLI, for a maintainer without a browser.
+    exported = tmp_path / "faq.yml"
+    assert admin(database_url, "faq", "export", "--out", str(exported)).returncode == 0
+    assert exported.read_text(encoding="utf-8") == fragments
     nlu, responses = fragments.split("# nlu/faq_responses.yml")
     [intent] = yaml.safe_load(nlu)
     assert intent["intent"] == f"faq/de_xuat_{proposal.id}"
