@@ -28,6 +28,8 @@ PROPOSALS: Final = "/de-xuat-faq"
 # The unanswered questions page's periods (days back from today; "" = all kept).
 PERIODS: Final = {"7": "7 ngày qua", "30": "30 ngày qua", "90": "90 ngày qua", "": "Tất cả"}
 DEFAULT_PERIOD: Final = "30"
+# The most asked groups only: the long tail of one-off questions says little.
+SHOWN_GROUPS: Final = 200
 
 
 def _text(form: FormData, name: str) -> str:
@@ -281,7 +283,7 @@ async def unanswered(request: Request) -> Response:
             "first": _local(g.first_seen),
             "last": _local(g.last_seen),
         }
-        for g in groups
+        for g in groups[:SHOWN_GROUPS]
     ]
     return _render(
         request,
@@ -290,6 +292,7 @@ async def unanswered(request: Request) -> Response:
             "staff": staff,
             "rows": rows,
             "total": sum(g.count for g in groups),
+            "groups": len(groups),
             "periods": PERIODS,
             "period": period,
         },
