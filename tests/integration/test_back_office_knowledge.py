@@ -108,6 +108,8 @@ async def test_an_office_keeps_its_saved_answers_and_no_other_office_sees_them(
                 f"/mau-tra-loi/{saved.id}/{action}", data={"csrf": csrf_of(theirs.text), **data}
             )
             assert refused.status_code == 404 and saved_answers.NOT_FOUND in refused.text
+        borrowed = other.get("/de-xuat-faq/moi", params={"mau": saved.id})
+        assert borrowed.status_code == 403 and "Wifi" not in borrowed.text
         # A commune leader has no office, hence no saved answers.
     with TestClient(back_office(database_url, clock)) as leader:
         await sign_in(leader, office_setup, LEADER, clock.moment)
@@ -136,6 +138,7 @@ async def test_saved_answer_forms_without_the_csrf_token_are_refused(
         (f"/mau-tra-loi/{saved.id}/sua", {"tieu_de": "Đổi", "noi_dung": HOURS_ANSWER}),
         (f"/mau-tra-loi/{saved.id}/xoa", {}),
         ("/de-xuat-faq", {"cau_hoi": "Giờ làm việc của xã?", "tra_loi": HOURS_ANSWER}),
+        ("/de-xuat-faq/1/duyet", {"quyet_dinh": "chap_nhan"}),
     ):
         for csrf in ({}, {"csrf": "forged"}):
             refused = client.post(path, data={**data, **csrf})
@@ -168,6 +171,18 @@ async def test_picking_a_saved_answer_fills_the_answer_box_to_edit_before_sendin
     client.post(f"/y-kien/{code}/tra-loi", data={"csrf": csrf_of(picked.text), "noi_dung": sent})
     [row] = await outbox_rows(office_setup, 1001)
     assert sent in (row.text or "")
+
+    # A saved answer starts a FAQ proposal, its contact details masked.
+    client.post(
+        f"/mau-tra-loi/{saved['Giờ làm việc']}/sua",
+        data={
+            "csrf": csrf_of(picked.text),
+            "tieu_de": "Giờ làm việc",
+            "noi_dung": f"{HOURS_ANSWER} Gọi 0241 234 5678.",
+        },
+    )
+    draft = client.get("/de-xuat-faq/moi", params={"mau": saved["Giờ làm việc"]})
+    assert f"{HOURS_ANSWER} Gọi [đã ẩn].</textarea>" in draft.text
 
     # Another office's id or nonsense fills nothing.
     other_code = await new_ticket(office_setup, commune)
