@@ -11,6 +11,7 @@ python -m admin tickets export --from 2026-01-01 --to 2026-06-15 [--office KT] [
 python -m admin config load [--file config/commune.yml]
 python -m admin outbox list [--status failed]
 python -m admin outbox retry 42
+python -m admin faq export [--out f.yml]  # accepted FAQ proposals, to paste into nlu/
 python -m admin retention [--dry-run]       # purge what outlived config/commune.yml retention
 """
 
@@ -32,7 +33,7 @@ from laikhe import clock
 from laikhe.commune import load_commune_config
 from laikhe.labels import STATE_LABELS
 from laikhe.settings import get_settings
-from services import outbox, retention
+from services import faq_proposals, outbox, retention
 from services.staff import StaffError, list_staff, register_staff, remove_staff
 from services.ticket_queries import (
     TicketFilter,
@@ -104,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=int, default=50)
     retry = outbox_commands.add_parser("retry", help="send a failed or unknown message again")
     retry.add_argument("id", type=int)
+
+    faq = groups.add_parser("faq", help="FAQ proposals accepted in the back office")
+    faq_export = faq.add_subparsers(dest="command", required=True).add_parser(
+        "export", help="accepted proposals as the YAML of nlu/faq.yml and faq_responses.yml"
+    )
+    faq_export.add_argument("--out", default="-", help="file name, or - for standard output")
 
     purge = groups.add_parser(
         "retention", help="remove personal data older than the periods in config/commune.yml"
@@ -204,6 +211,16 @@ async def _outbox(session: AsyncSession, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _faq(session: AsyncSession, args: argparse.Namespace) -> int:
+    text = faq_proposals.accepted_yaml(await faq_proposals.accepted_proposals(session=session))
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 async def _retention(session: AsyncSession, args: argparse.Namespace) -> int:
     settings = get_settings()
     config = load_commune_config(args.file or settings.commune_config).retention
@@ -220,6 +237,7 @@ HANDLERS = {
     "tickets": _tickets,
     "config": _config,
     "outbox": _outbox,
+    "faq": _faq,
     "retention": _retention,
 }
 

@@ -269,6 +269,53 @@ class UnansweredQuestion(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
+class SavedAnswer(Base):
+    """A reusable answer text an office keeps for its staff (back office «Mẫu trả lời»).
+
+    Belongs to one office: another office never lists, reads or edits it."""
+
+    __tablename__ = "saved_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProposalStatus(str, enum.Enum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class FaqProposal(Base):
+    """A question and answer staff propose for the assistant's FAQ, reviewed by a leader.
+
+    Accepting changes nothing in the assistant: the commune's maintainer copies accepted
+    entries into nlu/faq.yml and nlu/faq_responses.yml and trains a new model. Contact
+    details are masked before the row is written."""
+
+    __tablename__ = "faq_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(String(300))
+    answer: Mapped[str] = mapped_column(Text)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    status: Mapped[ProposalStatus] = mapped_column(enum_column(ProposalStatus), index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    office: Mapped[Office | None] = relationship()
+    proposed_by: Mapped[StaffMember] = relationship(foreign_keys=[proposed_by_id])
+    reviewed_by: Mapped[StaffMember | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
 class AttachmentKind(str, enum.Enum):
     PHOTO = "photo"
     DOCUMENT = "document"
@@ -340,10 +387,13 @@ __all__ = [
     "Base",
     "Category",
     "ConsentRecord",
+    "FaqProposal",
     "FaqVote",
     "Office",
     "OutboxMessage",
     "OutboxStatus",
+    "ProposalStatus",
+    "SavedAnswer",
     "StaffMember",
     "StaffRole",
     "Ticket",

@@ -23,7 +23,7 @@ from laikhe.settings import Settings
 from services.telegram_files import TelegramFiles
 from services.tickets import TicketPolicy
 from services.web_sessions import SESSION_LIFETIME
-from web import pages
+from web import knowledge, pages
 from web.context import COOKIE, WebContext
 from web.security import SecurityHeaders
 
@@ -70,6 +70,16 @@ def create_app(
             Route("/y-kien/{code}", pages.ticket_page),
             Route("/y-kien/{code}/anh/{number:int}", pages.ticket_file),
             Route("/y-kien/{code}/{action}", pages.ticket_action, methods=["POST"]),
+            Route("/mau-tra-loi", knowledge.saved_list),
+            Route("/mau-tra-loi", knowledge.saved_add, methods=["POST"]),
+            Route(
+                "/mau-tra-loi/{answer_id:int}/{action}", knowledge.saved_change, methods=["POST"]
+            ),
+            Route("/de-xuat-faq", knowledge.proposals_list),
+            Route("/de-xuat-faq", knowledge.propose, methods=["POST"]),
+            Route("/de-xuat-faq/moi", knowledge.propose_form),
+            Route("/de-xuat-faq/{proposal_id:int}/duyet", knowledge.review, methods=["POST"]),
+            Route("/cau-hoi-chua-tra-loi", knowledge.unanswered),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[

@@ -39,6 +39,7 @@ from services.ticket_queries import (
     staff_queue,
 )
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
+from web.answer_picker import answer_form_extras
 from web.context import WebContext, web
 
 logger = logging.getLogger(__name__)
@@ -307,6 +308,9 @@ async def ticket_page(request: Request) -> Response:
             {"code": t.code, "content": _preview(t), "created": _local(t.created_at)}
             for t in found.duplicates
         ]
+        picker = await answer_form_extras(
+            session, staff, ticket, found.history.events, request.query_params.get("mau")
+        )
     # «Chọn» on a likely duplicate reloads the page with it in the form (no scripts).
     chosen = request.query_params.get("ma_goc")
     return _render(
@@ -322,6 +326,7 @@ async def ticket_page(request: Request) -> Response:
             "original": chosen if chosen in {d["code"] for d in duplicates} else "",
             "photos_here": context.files is not None,
             "photos_elsewhere": PHOTOS_IN_TELEGRAM,
+            **picker,
         },
     )
 
