@@ -1,10 +1,13 @@
-"""Delivers the outbox from inside the bot process, with retries and backoff.
+"""Delivers the outbox with retries and backoff: Telegram's rows from inside the bot
+process (OutboxDispatcher), Zalo's from the Zalo process (zalo/dispatcher.py), each
+claiming only its channel's rows.
 
-One loop: claim due rows (committed), renew the claim and send each through the bot's
-one sending path (bot.sender), settle it at once (sent / retry later / failed for good /
-unknown). A restart picks up whatever is still pending; a row caught mid-request by a
-crash, or whose answer was lost after the request was written, is never resent blindly
-(see services.outbox.expire_stale_claims_and_commit): staff are told and decide.
+One loop: claim due rows (committed), renew the claim and send each through the
+channel's one sending path (bot.sender, zalo.sender), settle it at once (sent / retry
+later / failed for good / unknown). A restart picks up whatever is still pending; a row
+caught mid-request by a crash, or whose answer was lost after the request was written,
+is never resent blindly (see services.outbox.expire_stale_claims_and_commit): staff are
+told and decide.
 """
 
 from __future__ import annotations
