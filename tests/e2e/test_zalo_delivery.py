@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from db.models import OutboxMessage, OutboxStatus, Ticket, TicketEvent
 from db.session import sessionmaker_for, unit_of_work
-from scripts.stack import ROOT, free_port
+from scripts.stack import ROOT, Stack, free_port
 from services import handling
 from testkit.zalo import FakeZaloServer
 from tests.e2e.test_staff_flow import create_ticket, prepared_db  # noqa: F401 - a fixture
@@ -255,3 +255,29 @@ def test_webhook_mode_sets_the_webhook_and_checks_the_secret_header(
         zalo.wait_for_text(RESIDENT, "trợ lý đang bận", timeout=60)
     finally:
         process.stop()
+
+
+def test_the_stack_starts_zalo_as_make_run_does(
+    prepared_db: str,  # noqa: F811
+    zalo: FakeZaloServer,
+    tmp_path: Path,
+) -> None:
+    stack = Stack(
+        model=tmp_path / "unused.tar.gz",  # the engine is not started here
+        database_url=prepared_db,
+        tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+        log_dir=tmp_path / "logs",
+        engine_port=free_port(),
+        extra_env={"ZALO_BOT_TOKEN": TOKEN, "ZALO_API_BASE_URL": zalo.base_url},
+    )
+    try:
+        stack.start_zalo()
+        zalo.wait_for_calls("getUpdates", timeout=120)
+        zalo.say(RESIDENT, "xin chào")
+        # Pointed at the stack's engine (down here): the polite "busy" reply.
+        zalo.wait_for_text(RESIDENT, "trợ lý đang bận", timeout=60)
+    finally:
+        stack.stop()
+    assert stack.processes == {}
+    log = (tmp_path / "logs" / "zalo.log").read_text(encoding="utf-8")
+    assert "Zalo polling stopped" in log and TOKEN not in log
