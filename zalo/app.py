@@ -48,6 +48,8 @@ SOMETHING_WENT_WRONG: Final = (
 )
 # Redelivered updates (a webhook retried, a poll repeated) are recognised by message id.
 SEEN_MESSAGES: Final = 5_000
+# Turns in progress at once (python-telegram-bot's default bound for Telegram's updates).
+MAX_CONCURRENT_TURNS: Final = 256
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class ZaloFrontEnd:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
 
     def accept(self, update: dict[str, Any]) -> bool:
         """Take an update for handling (in the background, in order within its chat);
@@ -129,7 +132,7 @@ class ZaloFrontEnd:
         lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
         self._chats[chat_id] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._running:
                 await work
         finally:
             lock, users = self._chats[chat_id]
