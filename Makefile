@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report conversation-report report bench clean
 
 help:
-	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat)"
+	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat; Zalo too if ZALO_BOT_TOKEN is set)"
 	@echo "make test  - lint, type-check, validate training data, run every test"
 
 $(UV):

@@ -204,8 +204,9 @@ async def _outbox(session: AsyncSession, args: argparse.Namespace) -> int:
         return 1
     statuses = tuple(OutboxStatus(s) for s in args.status) if args.status else None
     for m in await outbox.list_messages(session=session, statuses=statuses, limit=args.limit):
+        chat = m.chat_id if m.channel == outbox.TELEGRAM else f"{m.channel}:{m.recipient}"
         print(
-            f"{m.id}\t{m.status.value}\t{m.purpose}\tchat {m.chat_id}\t"
+            f"{m.id}\t{m.status.value}\t{m.purpose}\tchat {chat}\t"
             f"lần thử {m.attempts}\t{m.last_error or ''}"
         )
     return 0

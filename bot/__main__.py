@@ -8,8 +8,6 @@ import logging
 import os
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import StaffContext
 from bot.conversation import Conversation
@@ -17,32 +15,11 @@ from bot.engine_client import EngineClient
 from bot.outbox_dispatcher import DispatchSettings
 from bot.telegram_app import build_application
 from bot.terminal import run_terminal_chat
-from db.session import sessionmaker_for, unit_of_work
+from bot.wiring import describe_config_problem, eraser_for
+from db.session import sessionmaker_for
 from laikhe import logsafe
 from laikhe.commune import load_commune_config
 from laikhe.settings import get_settings
-from services.privacy import (
-    conversation_messages,
-    erase_conversation,
-    forget_unanswered_questions,
-)
-
-
-async def eraser_for(
-    sessions: async_sessionmaker[AsyncSession], tracker_store_url: str, sender_id: str
-) -> int:
-    # The unanswered questions first: only the conversation links them to the sender.
-    said = await conversation_messages(tracker_store_url=tracker_store_url, sender_id=sender_id)
-    async with unit_of_work(sessions) as session:
-        await forget_unanswered_questions(session=session, messages=said)
-    return await erase_conversation(tracker_store_url=tracker_store_url, sender_id=sender_id)
-
-
-def _describe(problem: ErrorDetails) -> str:
-    """One configuration problem: the setting and what is wrong, never its value."""
-    where = ".".join(str(part) for part in problem["loc"]).upper()
-    message = problem["msg"].removeprefix("Value error, ")
-    return f"- {where}: {message}" if where else f"- {message}"
 
 
 def main() -> None:
@@ -54,7 +31,8 @@ def main() -> None:
     except ValidationError as error:
         # A configuration mistake: say what to fix, not a traceback (no values are shown).
         raise SystemExit(
-            "Configuration error:\n" + "\n".join(_describe(problem) for problem in error.errors())
+            "Configuration error:\n"
+            + "\n".join(describe_config_problem(problem) for problem in error.errors())
         ) from None
     secret = settings.internal_secret
     engine = EngineClient(

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine_client import EngineClient, EngineUnavailable
+from laikhe import chunks
+from laikhe.choices import Button as Button  # re-exported: the replies carry it
 from laikhe.logsafe import pseudonym
 from laikhe.payloads import payload
 from laikhe.validators import clean_text, is_telegram_file_id
@@ -63,12 +65,6 @@ def photo_payload(file_id: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
@@ -79,15 +75,8 @@ MAX_TELEGRAM_TEXT = 4096
 
 
 def split_text(text: str, limit: int = MAX_TELEGRAM_TEXT) -> list[str]:
-    """Text in pieces Telegram accepts, cut at a line end when one is not too far back."""
-    chunks = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > limit // 2 else limit
-        chunks.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    chunks.append(text)
-    return chunks
+    """Text in pieces Telegram accepts (laikhe.chunks; Zalo uses its own limit)."""
+    return chunks.split_text(text, limit)
 
 
 def replies_from_engine(messages: list[dict[str, Any]]) -> list[Reply]:

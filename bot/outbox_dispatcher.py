@@ -1,10 +1,13 @@
-"""Delivers the outbox from inside the bot process, with retries and backoff.
+"""Delivers the outbox with retries and backoff: Telegram's rows from inside the bot
+process (OutboxDispatcher), Zalo's from the Zalo process (zalo/dispatcher.py), each
+claiming only its channel's rows.
 
-One loop: claim due rows (committed), renew the claim and send each through the bot's
-one sending path (bot.sender), settle it at once (sent / retry later / failed for good /
-unknown). A restart picks up whatever is still pending; a row caught mid-request by a
-crash, or whose answer was lost after the request was written, is never resent blindly
-(see services.outbox.expire_stale_claims_and_commit): staff are told and decide.
+One loop: claim due rows (committed), renew the claim and send each through the
+channel's one sending path (bot.sender, zalo.sender), settle it at once (sent / retry
+later / failed for good / unknown). A restart picks up whatever is still pending; a row
+caught mid-request by a crash, or whose answer was lost after the request was written,
+is never resent blindly (see services.outbox.expire_stale_claims_and_commit): staff are
+told and decide.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
@@ -54,27 +59,36 @@ class DispatchSettings:
         )
 
 
-__all__ = ["DispatchSettings", "OutboxDispatcher", "Outcome", "classify"]
+__all__ = ["BaseOutboxDispatcher", "DispatchSettings", "OutboxDispatcher", "Outcome", "classify"]
 
 
-class OutboxDispatcher:
+class BaseOutboxDispatcher(ABC):
+    """The claim / send / settle loop for one channel's rows; a channel says how a row is
+    sent (`_send`) and how long its platform asked everyone to wait (`flood_wait`)."""
+
+    channel: ClassVar[str]
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        bot: Bot | Sender,
         settings: DispatchSettings | None = None,
         leaders_chat_id: int | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings or DispatchSettings()
-        # The bot process passes the Sender its conversation replies use, so both keep
-        # one order per chat and one flood pause.
-        timeout = self._settings.read_timeout
-        self._sender = bot if isinstance(bot, Sender) else Sender(bot, read_timeout=timeout)
         self._leaders_chat_id = leaders_chat_id
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    @abstractmethod
+    def flood_wait(self) -> float:
+        """Seconds left of a pause the platform asked of the whole bot."""
+
+    @abstractmethod
+    async def _send(self, row: OutboxMessage) -> Outcome:
+        """One try at the row's message, in its chat's turn (`busy` when the turn is taken)."""
 
     def start(self) -> None:
         if self._task is None:
@@ -108,30 +122,30 @@ class OutboxDispatcher:
             if busy or self._stopping.is_set():
                 continue
             self._wake.clear()
-            wait = max(self._settings.poll_interval, self._sender.flood_wait)
+            wait = max(self._settings.poll_interval, self.flood_wait)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
         logger.info("outbox dispatcher stopped")
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One claim-and-send cycle; returns how many rows were attempted."""
-        if self._sender.flood_wait > 0:
+        if self.flood_wait > 0:
             return 0
         async with unit_of_work(self._sessions) as session:
             stale = await outbox.expire_stale_claims_and_commit(
-                session=session, lease=self._settings.lease, now=now
+                session=session, lease=self._settings.lease, now=now, channel=self.channel
             )
             for row in stale:
                 logger.error("outbox message %s interrupted mid-send: marked unknown", row.id)
                 await self._record_failure(session, row, outbox.INTERRUPTED, unknown=True)
         async with unit_of_work(self._sessions) as session:
             rows = await outbox.claim_batch_and_commit(
-                session=session, limit=self._settings.batch_size, now=now
+                session=session, limit=self._settings.batch_size, now=now, channel=self.channel
             )
         attempted = 0
         try:
             for row in rows:
-                if self._stopping.is_set() or self._sender.flood_wait > 0:
+                if self._stopping.is_set() or self.flood_wait > 0:
                     break
                 attempted += 1
                 async with unit_of_work(self._sessions) as session:
@@ -159,35 +173,10 @@ class OutboxDispatcher:
             # They stay "sending" and are reported as unknown after the lease.
             logger.exception("could not release %d outbox claims", len(rows))
 
-    def _outgoing(self, row: OutboxMessage) -> Outgoing:
-        if row.method == outbox.DELETE_METHOD:
-            # A card about a resident who erased their data (services.privacy).
-            return Outgoing(
-                chat_id=row.chat_id, method=row.method, message_id=row.telegram_message_id or 0
-            )
-        markup = (
-            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._sender.bot)
-            if row.reply_markup
-            else None
-        )
-        return Outgoing(
-            chat_id=row.chat_id,
-            text=row.text,
-            method=row.method,
-            file_id=row.file_id,
-            reply_markup=markup,
-        )
-
     async def _deliver(self, session: AsyncSession, row: OutboxMessage) -> None:
-        try:
-            outgoing = self._outgoing(row)
-        except Exception as error:  # a stored keyboard that does not parse: a bug
-            logger.exception("outbox message %s: cannot be built", row.id)
-            outcome = Outcome("failed", error=f"tin nhắn hỏng: {type(error).__name__}")
-        else:
-            # A conversation reply being retried in the same chat keeps its turn: this
-            # row waits (unattempted) instead of the whole outbox waiting behind it.
-            outcome, _ = await self._sender.attempt(outgoing, wait=False)
+        # A conversation reply being retried in the same chat keeps its turn: this row
+        # waits (unattempted, `busy`) instead of the whole outbox waiting behind it.
+        outcome = await self._send(row)
         if outcome.kind == "sent":
             # A deleted card keeps the id of the message it removed.
             message_id = (
@@ -199,7 +188,7 @@ class OutboxDispatcher:
             logger.info("outbox message %s (%s) sent", row.id, row.purpose)
             return
         if outcome.kind == "busy":
-            delay = max(self._settings.poll_interval, self._sender.flood_wait)
+            delay = max(self._settings.poll_interval, self.flood_wait)
             await outbox.mark_retry_and_commit(
                 session=session,
                 row=row,
@@ -244,3 +233,56 @@ class OutboxDispatcher:
             leaders_chat_id=self._leaders_chat_id,
             now=clock.now(),
         )
+
+
+class OutboxDispatcher(BaseOutboxDispatcher):
+    """Telegram's rows, sent through the bot's Sender."""
+
+    channel: ClassVar[str] = outbox.TELEGRAM
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bot: Bot | Sender,
+        settings: DispatchSettings | None = None,
+        leaders_chat_id: int | None = None,
+    ) -> None:
+        super().__init__(sessions, settings, leaders_chat_id)
+        # The bot process passes the Sender its conversation replies use, so both keep
+        # one order per chat and one flood pause.
+        timeout = self._settings.read_timeout
+        self._sender = bot if isinstance(bot, Sender) else Sender(bot, read_timeout=timeout)
+
+    @property
+    def flood_wait(self) -> float:
+        return self._sender.flood_wait
+
+    def _outgoing(self, row: OutboxMessage) -> Outgoing:
+        if row.chat_id is None:
+            raise ValueError("a Telegram row without a chat id")
+        if row.method == outbox.DELETE_METHOD:
+            # A card about a resident who erased their data (services.privacy).
+            return Outgoing(
+                chat_id=row.chat_id, method=row.method, message_id=row.telegram_message_id or 0
+            )
+        markup = (
+            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._sender.bot)
+            if row.reply_markup
+            else None
+        )
+        return Outgoing(
+            chat_id=row.chat_id,
+            text=row.text,
+            method=row.method,
+            file_id=row.file_id,
+            reply_markup=markup,
+        )
+
+    async def _send(self, row: OutboxMessage) -> Outcome:
+        try:
+            outgoing = self._outgoing(row)
+        except Exception as error:  # a stored keyboard that does not parse: a bug
+            logger.exception("outbox message %s: cannot be built", row.id)
+            return Outcome("failed", error=f"tin nhắn hỏng: {type(error).__name__}")
+        outcome, _ = await self._sender.attempt(outgoing, wait=False)
+        return outcome

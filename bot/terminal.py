@@ -1,6 +1,7 @@
 """Terminal chat: the same conversation core and engine, for a newcomer without a bot token.
 
-Buttons are shown numbered; typing the number presses the button.
+Buttons are shown numbered (laikhe.choices, as on Zalo); typing the number or the title
+presses the button.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import sys
 import uuid
 from collections.abc import Callable
 
-from bot.conversation import Button, Conversation, Reply
+from bot.conversation import Conversation, Reply
+from laikhe.choices import Button, numbered_lines, pick
 
 PROMPT = "Anh/Chị: "
 QUIT_WORDS = {"/quit", "/exit", "/thoat"}
@@ -21,9 +23,8 @@ def render(replies: list[Reply]) -> tuple[str, list[Button]]:
     buttons: list[Button] = []
     for reply in replies:
         lines.append(f"Trợ lý: {reply.text}")
-        for button in reply.buttons:
-            buttons.append(button)
-            lines.append(f"  [{len(buttons)}] {button.title}")
+        lines.extend(numbered_lines(reply.buttons, first=len(buttons) + 1))
+        buttons.extend(reply.buttons)
     return "\n".join(lines), buttons
 
 
@@ -46,8 +47,8 @@ async def run_terminal_chat(
         line = line.strip()
         if line.lower() in QUIT_WORDS:
             break
-        if line.isdigit() and 1 <= int(line) <= len(buttons):
-            pressed = buttons[int(line) - 1]
+        pressed = pick(line, buttons)
+        if pressed is not None:
             write(f"  ➜ {pressed.title}")
             replies = await conversation.handle_payload(sender_id, pressed.payload)
         else:

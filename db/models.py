@@ -349,7 +349,8 @@ class OutboxStatus(str, enum.Enum):
 
 
 class OutboxMessage(Base):
-    """A Telegram message to send, written in the same transaction as the change it reports.
+    """A message to send (Telegram or Zalo), written in the same transaction as the change
+    it reports.
 
     The dispatcher in the bot process claims pending rows (status -> sending, with its
     claim token) before calling Telegram and marks them sent right after, so a message
@@ -361,7 +362,14 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # The channel that sends it (its own dispatcher claims only its rows) and the chat:
+    # a Telegram chat id is a number, a Zalo one a string (`recipient`); exactly one of
+    # the two is set.
+    channel: Mapped[str] = mapped_column(
+        String(16), default="telegram", server_default="telegram", index=True
+    )
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    recipient: Mapped[str | None] = mapped_column(String(64), index=True)
     # sendMessage, sendPhoto or sendDocument; text is the message text or the caption.
     method: Mapped[str] = mapped_column(String(ENUM_LENGTH))
     text: Mapped[str | None] = mapped_column(Text)

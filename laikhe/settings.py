@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None
 
+    # Zalo Bot Platform (zalo/, `python -m zalo`): started beside Telegram when a token is
+    # set. Tests point the base URL at the fake server (testkit/zalo.py). Webhook mode
+    # needs a public HTTPS URL and a secret, which Zalo sends back in a header (8 to 256
+    # characters; ours must be a long random one, as for Telegram).
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_mode: Literal["polling", "webhook"] = "polling"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_listen: str = "127.0.0.1"
+    zalo_webhook_port: int = 8444
+    zalo_webhook_secret: SecretStr | None = None
+
     # The staff back office (web/, `python -m web`). Loopback by default: a reverse proxy
     # with TLS sits in front of it in production. WEB_PUBLIC_URL is the address staff open
     # (the sign-in links point there); unset, it is http://WEB_HOST:WEB_PORT. The key signs
@@ -104,6 +116,11 @@ class Settings(BaseSettings):
             problem = webhook_secret_problem(secret.get_secret_value() if secret else None)
             if problem is not None:
                 raise ValueError(problem)
+        if self.zalo_mode == "webhook":
+            secret = self.zalo_webhook_secret
+            problem = webhook_secret_problem(secret.get_secret_value() if secret else None)
+            if problem is not None:
+                raise ValueError(problem.replace("TELEGRAM_", "ZALO_"))
         return self
 
 

@@ -289,6 +289,11 @@ class Stack:
         self._spawn("web", [str(APP_PYTHON), "-m", "web"], {"WEB_SECRET_KEY": secret_key})
         self.wait_ready(timeout)
 
+    def start_zalo(self) -> None:
+        """The Zalo front end and its outbox dispatcher (`python -m zalo`) in the background;
+        it takes ZALO_BOT_TOKEN and the rest of its settings from the environment."""
+        self._spawn("zalo", [str(APP_PYTHON), "-m", "zalo"], self.client_env())
+
     def restart_engine(self, timeout: float = 180.0) -> None:
         """Stop and start the engine alone (conversations must survive: SQL tracker store)."""
         process = self.processes.pop("engine")
@@ -410,7 +415,8 @@ def prepare_database() -> None:
 
 
 def main() -> None:
-    """`make run`: engine + actions in the background, the bot in the foreground."""
+    """`make run`: engine + actions (+ the back office, + Zalo when ZALO_BOT_TOKEN is set)
+    in the background, the bot (Telegram, or the terminal chat) in the foreground."""
     sys.path.insert(0, str(ROOT))
     from laikhe.settings import get_settings
     from scripts.model import model_path
@@ -445,6 +451,9 @@ def main() -> None:
             key.get_secret_value() if key else secrets.token_urlsafe(32),
         )
         print(f"back office: {settings.web_url} (log in var/logs/web.log)", flush=True)
+        if settings.zalo_bot_token is not None:
+            stack.start_zalo()
+            print(f"Zalo ({settings.zalo_mode}): log in var/logs/zalo.log", flush=True)
         env = stack._env() | stack.client_env()
         subprocess.run([str(APP_PYTHON), "-m", "bot"], cwd=ROOT, env=env, check=False)
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Office, OutboxMessage, Ticket
 from services import lifecycle, outbox
-from services.notifications import resident_chat
+from services.notifications import resident_address
 
 UNKNOWN_ALERT: Final = "outbox_unknown"
 INSPECT_UNKNOWN: Final = "python -m admin outbox list --status unknown"
@@ -40,14 +40,18 @@ async def record_failure(
         await _alert_unknown(session, row, ticket, leaders_chat_id)
     if ticket is None:
         return
-    to_resident = resident_chat(ticket) == row.chat_id
+    address = resident_address(ticket)
+    to_resident = address is not None and (
+        (address.channel, address.chat_id, address.recipient)
+        == (row.channel, row.chat_id, row.recipient)
+    )
     who = "người gửi" if to_resident else f"nhóm {row.chat_id}"
     note = f"Không gửi được tin nhắn #{row.id} ({row.purpose}) cho {who}: {error}"
     lifecycle.apply(session, ticket, lifecycle.Step.NOTE, by=_OUTBOX, now=now, note=note)
     await session.flush()
     if to_resident and not unknown:
         group = await _office_group(session, ticket)
-        if group is not None and group != row.chat_id:
+        if group is not None and (row.channel, row.chat_id) != (outbox.TELEGRAM, group):
             await outbox.enqueue(
                 session=session,
                 chat_id=group,

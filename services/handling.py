@@ -32,7 +32,7 @@ from services.notifications import (
     notify_office,
     notify_resident,
     reopen_button,
-    resident_chat,
+    resident_address,
     satisfaction_keyboard,
 )
 from services.staff import active_staff
@@ -283,7 +283,7 @@ async def answer(
     await session.flush()
     summary = f"Đã trả lời: {_who(staff)}"
     if not notified:
-        summary += " (người gửi ẩn danh hoặc không qua Telegram: chỉ lưu trong lịch sử)"
+        summary += " (người gửi ẩn danh hoặc không qua Telegram, Zalo: chỉ lưu trong lịch sử)"
     if also:
         summary += f"; đã gửi cả {also} người gửi ý kiến trùng"
     return ActionResult(ticket.code, ticket.state, summary, notified)
@@ -587,4 +587,4 @@ async def check_can_act(
 
 
 def has_resident_chat(ticket: Ticket) -> bool:
-    return resident_chat(ticket) is not None
+    return resident_address(ticket) is not None

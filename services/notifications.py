@@ -6,6 +6,7 @@ Texts are plain (no parse mode) so whatever a resident typed is shown literally.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,8 @@ from laikhe.payloads import (
     staff_callback,
     ticket_op,
 )
-from services.outbox import Keyboard, enqueue
+from laikhe.senders import zalo_chat_of
+from services.outbox import TELEGRAM, ZALO, Keyboard, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +119,31 @@ async def notify_office(
     return True
 
 
+@dataclass(frozen=True)
+class ResidentChat:
+    """Where a ticket's sender reads our messages: a Telegram chat id or a Zalo chat."""
+
+    channel: str
+    chat_id: int | None = None
+    recipient: str | None = None
+
+
+def resident_address(ticket: Ticket) -> ResidentChat | None:
+    """The resident's chat on the channel they used, when the ticket may be answered there."""
+    if not ticket.sender_id or ticket.anonymous:
+        return None
+    if ticket.channel == TELEGRAM:
+        chat_id = resident_chat(ticket)
+        return None if chat_id is None else ResidentChat(TELEGRAM, chat_id=chat_id)
+    if ticket.channel == ZALO:
+        recipient = zalo_chat_of(ticket.sender_id)
+        return None if recipient is None else ResidentChat(ZALO, recipient=recipient)
+    return None  # the terminal chat, or a channel that cannot be written to
+
+
 def resident_chat(ticket: Ticket) -> int | None:
     """The resident's Telegram chat, when the ticket may be answered there."""
-    if ticket.channel != "telegram" or not ticket.sender_id or ticket.anonymous:
+    if ticket.channel != TELEGRAM or not ticket.sender_id or ticket.anonymous:
         return None
     try:
         return int(ticket.sender_id)
@@ -135,12 +159,15 @@ async def notify_resident(
     purpose: str = "resident_update",
     keyboard: Keyboard | None = None,
 ) -> bool:
-    chat_id = resident_chat(ticket)
-    if chat_id is None:
+    """Queue a message to the ticket's sender on the channel they used; False if none."""
+    address = resident_address(ticket)
+    if address is None:
         return False
     await enqueue(
         session=session,
-        chat_id=chat_id,
+        channel=address.channel,
+        chat_id=address.chat_id,
+        recipient=address.recipient,
         purpose=purpose,
         text=text,
         keyboard=keyboard,

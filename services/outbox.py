@@ -1,7 +1,8 @@
-"""Transactional outbox: Telegram messages written with the change they report.
+"""Transactional outbox: Telegram and Zalo messages written with the change they report.
 
-Callers add messages in their own transaction (nothing is sent if it rolls back); the
-dispatcher in the bot process claims pending rows, sends them and records the outcome.
+Callers add messages in their own transaction (nothing is sent if it rolls back); each
+channel's dispatcher (Telegram's in the bot process, Zalo's in the Zalo process) claims
+its pending rows, sends them and records the outcome.
 Every function here flushes and leaves the commit to the caller's unit of work, except
 those named `..._and_commit`: the claim, lease and settle steps are the dispatcher's own
 short transactions, committed at once so another dispatcher sees them and SQLite's write
@@ -15,14 +16,22 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import OutboxMessage, OutboxStatus
+from laikhe.choices import Button, with_choices
+from laikhe.chunks import split_text
 from laikhe.payloads import CALLBACK_DATA_MAX_BYTES, fits_a_button
 
 UTC: Final = timezone.utc
+TELEGRAM: Final = "telegram"
+ZALO: Final = "zalo"
+CHANNELS: Final = frozenset({TELEGRAM, ZALO})
+# Zalo's sendMessage takes 1 to 2,000 characters and has no buttons: a longer text is
+# queued as several rows, the keyboard as numbered lines in the last one.
+MAX_ZALO_TEXT_CHARS: Final = 2000
 SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 MAX_TEXT_CHARS: Final = 4096
 MAX_CAPTION_CHARS: Final = 1024
@@ -59,7 +68,7 @@ def _fit(text: str | None, limit: int) -> str | None:
 async def enqueue(
     *,
     session: AsyncSession,
-    chat_id: int,
+    chat_id: int | None = None,
     purpose: str,
     text: str | None = None,
     method: str = "sendMessage",
@@ -68,8 +77,14 @@ async def enqueue(
     ticket_id: int | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    channel: str = TELEGRAM,
+    recipient: str | None = None,
 ) -> OutboxMessage | None:
-    """Add one message to send; None when `dedupe_key` was already enqueued."""
+    """Add one message to send; None when `dedupe_key` was already enqueued.
+
+    Telegram chats are named by `chat_id`, Zalo ones by `recipient` (a string id)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
     if method not in SEND_METHODS:
         raise ValueError(f"unsupported method {method!r}")
     if method == "sendMessage" and not text:
@@ -80,10 +95,20 @@ async def enqueue(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
+    if channel == ZALO:
+        if recipient is None or chat_id is not None or method != "sendMessage" or not text:
+            raise ValueError("a Zalo message is a text to a recipient")
+        return await _enqueue_zalo(
+            session, now, recipient=recipient, text=text, keyboard=keyboard,
+            purpose=purpose, ticket_id=ticket_id, dedupe_key=dedupe_key,
+        )  # fmt: skip
+    if chat_id is None or recipient is not None:
+        raise ValueError("a Telegram message goes to a chat id")
     limit = MAX_TEXT_CHARS if method == "sendMessage" else MAX_CAPTION_CHARS
     return await _add_pending(
         session,
         now,
+        channel=TELEGRAM,
         chat_id=chat_id,
         method=method,
         text=_fit(text, limit),
@@ -93,6 +118,42 @@ async def enqueue(
         ticket_id=ticket_id,
         dedupe_key=dedupe_key,
     )
+
+
+async def _enqueue_zalo(
+    session: AsyncSession,
+    now: datetime | None,
+    *,
+    recipient: str,
+    text: str,
+    keyboard: Keyboard | None,
+    purpose: str,
+    ticket_id: int | None,
+    dedupe_key: str | None,
+) -> OutboxMessage:
+    """The text in rows of at most 2,000 characters, the buttons numbered in the last
+    one; its keyboard is kept too, so the Zalo process reads a typed number back as the
+    button. Rows to one recipient are sent in id order, so the pieces stay in order."""
+    buttons = [Button(title, data) for row in keyboard or [] for title, data in row]
+    pieces = split_text(with_choices(text, buttons), MAX_ZALO_TEXT_CHARS)
+    row: OutboxMessage | None = None
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        row = await _add_pending(
+            session,
+            now,
+            channel=ZALO,
+            recipient=recipient,
+            method="sendMessage",
+            text=piece,
+            reply_markup=keyboard_json(keyboard) if keyboard and last else None,
+            purpose=purpose,
+            ticket_id=ticket_id,
+            # One key per message, on its first row: a second enqueue finds it.
+            dedupe_key=dedupe_key if index == 0 else None,
+        )
+    assert row is not None  # split_text gives at least one piece
+    return row
 
 
 async def _add_pending(session: AsyncSession, now: datetime | None, **fields: Any) -> OutboxMessage:
@@ -111,7 +172,11 @@ async def _add_pending(session: AsyncSession, now: datetime | None, **fields: An
 
 
 async def claim_batch_and_commit(
-    *, session: AsyncSession, limit: int = 20, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    limit: int = 20,
+    now: datetime | None = None,
+    channel: str = TELEGRAM,
 ) -> list[OutboxMessage]:
     """Mark due rows as being sent by this caller (committed) and return them.
 
@@ -124,13 +189,16 @@ async def claim_batch_and_commit(
     candidate = aliased(OutboxMessage)
     earlier = aliased(OutboxMessage)
     waiting_on_earlier = exists().where(
-        earlier.chat_id == candidate.chat_id,
+        earlier.channel == candidate.channel,
+        # NULL = NULL is not true: a Telegram row matches by chat id, a Zalo one by recipient.
+        or_(earlier.chat_id == candidate.chat_id, earlier.recipient == candidate.recipient),
         earlier.id < candidate.id,
         earlier.status.in_(_UNFINISHED),
     )
     due = (
         select(candidate.id)
         .where(
+            candidate.channel == channel,
             candidate.status == OutboxStatus.PENDING,
             candidate.next_attempt_at <= now,
             ~waiting_on_earlier,
@@ -275,7 +343,11 @@ async def renew_claim_and_commit(
 
 
 async def expire_stale_claims_and_commit(
-    *, session: AsyncSession, lease: timedelta, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    lease: timedelta,
+    now: datetime | None = None,
+    channel: str = TELEGRAM,
 ) -> list[OutboxMessage]:
     """Rows left 'sending' by a dispatcher that died mid-request.
 
@@ -286,6 +358,7 @@ async def expire_stale_claims_and_commit(
     """
     cutoff = (now or utcnow()) - lease
     stale = (
+        OutboxMessage.channel == channel,
         OutboxMessage.status == OutboxStatus.SENDING,
         OutboxMessage.claimed_at < cutoff,
     )
@@ -349,6 +422,7 @@ async def enqueue_delete(
     return await _add_pending(
         session,
         now,
+        channel=TELEGRAM,
         chat_id=chat_id,
         method=DELETE_METHOD,
         purpose=purpose,

@@ -37,6 +37,7 @@ from db.models import (
 )
 from laikhe import clock
 from laikhe.contact import platform_of
+from laikhe.senders import zalo_chat_of
 from laikhe.settings import to_sync_url
 from services import outbox
 from services.lifecycle import Actor, Step, apply, may
@@ -184,11 +185,20 @@ async def _erase_outbox(
     resident_chat = (
         int(sender_id) if channel == "telegram" and sender_id.lstrip("-").isdigit() else None
     )
+    zalo_chat = zalo_chat_of(sender_id) if channel == outbox.ZALO else None
     about_sender: list[sa.ColumnElement[bool]] = []
     if ticket_ids:
         about_sender.append(OutboxMessage.ticket_id.in_(ticket_ids))
     if resident_chat is not None:
-        about_sender.append(OutboxMessage.chat_id == resident_chat)
+        about_sender.append(
+            sa.and_(
+                OutboxMessage.channel == outbox.TELEGRAM, OutboxMessage.chat_id == resident_chat
+            )
+        )
+    if zalo_chat is not None:
+        about_sender.append(
+            sa.and_(OutboxMessage.channel == outbox.ZALO, OutboxMessage.recipient == zalo_chat)
+        )
     if not about_sender:
         return _OutboxErasure(0, 0, 0)
     rows = (
@@ -201,13 +211,17 @@ async def _erase_outbox(
     kept = erased = 0
     for row in rows:
         erased += 1
-        if row.chat_id == resident_chat or row.status is OutboxStatus.PENDING:
+        to_sender = (row.channel == outbox.TELEGRAM and row.chat_id == resident_chat) or (
+            row.channel == outbox.ZALO and row.recipient == zalo_chat
+        )
+        if to_sender or row.status is OutboxStatus.PENDING:
             await session.delete(row)
             continue
         if (
             row.status is OutboxStatus.SENT
             and row.method != outbox.DELETE_METHOD
             and row.telegram_message_id is not None
+            and row.chat_id is not None
         ):
             if row.sent_at is not None and row.sent_at > deletable_since:
                 to_delete.append((row.chat_id, row.telegram_message_id))

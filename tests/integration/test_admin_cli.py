@@ -12,10 +12,11 @@ from pathlib import Path
 from admin.database import prepare
 from db.models import TicketKind
 from laikhe.commune import CommuneConfig
-from services import handling
+from services import handling, outbox
 from services.staff import active_staff
 from tests.conftest import COMMUNE_YML, ROOT
 from tests.integration.staff_helpers import (
+    KT_GROUP,
     KT_OFFICER,
     Sessions,
     configure_groups,
@@ -73,8 +74,14 @@ async def test_list_show_export_and_outbox(
     bad = admin(database_url, "tickets", "export", "--from", "2026-03-01", "--to", "2026-01-01")
     assert bad.returncode == 2 and "before" in bad.stderr
 
+    async with sessions() as session:
+        await outbox.enqueue(
+            session=session, channel="zalo", recipient="z77", purpose="answer", text="Đã sửa."
+        )
+        await session.commit()
     pending = admin(database_url, "outbox", "list", "--status", "pending").stdout
     assert pending.count("new_ticket") == 3 and "resident_update" in pending
+    assert f"chat {KT_GROUP}\t" in pending and "answer\tchat zalo:z77\t" in pending
     assert admin(database_url, "outbox", "retry", "1").returncode == 1  # not failed
     assert "commune config loaded: 4 offices" in admin(database_url, "config", "load").stdout
 

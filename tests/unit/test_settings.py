@@ -86,6 +86,24 @@ def test_webhook_mode_accepts_a_long_random_secret_and_polling_needs_none(
     assert Settings(_env_file=None).telegram_webhook_secret is None
 
 
+@pytest.mark.parametrize("secret", [None, "short-secret", "a" * 40, "x" * 300])
+def test_zalo_webhook_mode_refuses_a_missing_short_or_weak_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.setenv("ZALO_MODE", "webhook")
+    if secret is None:
+        monkeypatch.delenv("ZALO_WEBHOOK_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("ZALO_WEBHOOK_SECRET", secret)
+    with pytest.raises(ValueError, match="ZALO_WEBHOOK_SECRET") as refused:
+        Settings(_env_file=None)
+    assert "TELEGRAM_" not in str(refused.value)
+    monkeypatch.setenv("ZALO_WEBHOOK_SECRET", GOOD_SECRET)
+    settings = Settings(_env_file=None)
+    assert settings.zalo_webhook_secret is not None
+    assert settings.zalo_api_base_url == "https://bot-api.zaloplatforms.com"
+
+
 def test_the_commune_time_zone_is_checked_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIMEZONE", raising=False)
     assert Settings(_env_file=None).timezone == ZoneInfo("Asia/Ho_Chi_Minh")

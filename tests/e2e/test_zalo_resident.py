@@ -1,0 +1,195 @@
+"""A resident on Zalo end to end: fake Zalo Bot API -> the real `python -m zalo` -> the
+real engine and action server -> database, and a staff answer back on Zalo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OutboxMessage, OutboxStatus, StaffMember, StaffRole, Ticket
+from db.session import sessionmaker_for, unit_of_work
+from scripts.stack import ROOT, Stack
+from services import handling
+from services.staff import register_staff
+from testkit.zalo import FakeZaloServer
+from tests.e2e.test_resident_flows import code_in, on_database
+
+pytestmark = pytest.mark.e2e
+TOKEN = "2718281828:ZALO-RESIDENT-E2E"
+TIMEOUT = 60.0
+LEADER = 919_191  # a commune leader of this test, who may answer any office's ticket
+
+
+@pytest.fixture(scope="module")
+def zalo() -> Iterator[FakeZaloServer]:
+    server = FakeZaloServer(TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def zalo_process(
+    stack: Stack, zalo: FakeZaloServer, e2e_dir: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ZALO_BOT_TOKEN": TOKEN,
+        "ZALO_API_BASE_URL": zalo.base_url,
+        **stack.client_env(),
+        "DATABASE_URL": stack.database_url,
+        "TRACKER_STORE_URL": stack.tracker_store_url,
+        "OUTBOX_POLL_SECONDS": "0.2",
+        "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
+        "OUTBOX_BACKOFF_MAX_SECONDS": "1",
+    }
+    log = (e2e_dir / "logs" / "zalo.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zalo"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    zalo.wait_for_calls("getUpdates", timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")))
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+class ZaloResident:
+    """One Zalo chat: type something, wait for the reply that contains the expected words;
+    a button is chosen by typing its number, read from the numbered lines on screen."""
+
+    def __init__(self, zalo: FakeZaloServer, chat_id: str) -> None:
+        self.zalo = zalo
+        self.chat_id = chat_id
+        self._turn_start = 0
+
+    def say(self, text: str, expect: str) -> str:
+        seen = len(self.zalo.texts(self.chat_id))
+        self._turn_start = seen
+        self.zalo.say(self.chat_id, text)
+        return self.zalo.wait_for_text(self.chat_id, expect, after=seen, timeout=TIMEOUT)[1]
+
+    def number_of(self, title: str) -> str:
+        """The number the last turn gave the button `title`."""
+        shown = "\n".join(self.zalo.texts(self.chat_id)[self._turn_start :])
+        found = re.search(rf"^  \[(\d+)\] {re.escape(title)}$", shown, re.MULTILINE)
+        assert found is not None, f"no choice {title!r} in:\n{shown}"
+        return found.group(1)
+
+    def choose(self, title: str, expect: str) -> str:
+        return self.say(self.number_of(title), expect)
+
+
+def tickets_of(database_url: str, sender_id: str) -> list[Ticket]:
+    async def work(session: AsyncSession) -> list[Ticket]:
+        rows = await session.scalars(select(Ticket).where(Ticket.sender_id == sender_id))
+        return list(rows.all())
+
+    return on_database(database_url, work)
+
+
+def answer_as_leader(database_url: str, code: str, text: str) -> bool:
+    """What the back office does when staff answer (web/pages.py -> services.handling)."""
+
+    async def run() -> bool:
+        factory = sessionmaker_for(database_url)
+        try:
+            async with unit_of_work(factory) as session:
+                known = await session.scalar(
+                    select(StaffMember.id).where(StaffMember.telegram_user_id == LEADER)
+                )
+                if known is None:
+                    await register_staff(
+                        session=session,
+                        telegram_user_id=LEADER,
+                        full_name="Lãnh đạo Thử",
+                        office_code=None,
+                        role=StaffRole.COMMUNE_LEADER,
+                        can_read_confidential=False,
+                    )
+            async with unit_of_work(factory) as session:
+                result = await handling.answer(
+                    session=session, telegram_user_id=LEADER, code=code, text=text
+                )
+                return result.resident_notified
+        finally:
+            await factory.kw["bind"].dispose()
+
+    return asyncio.run(run())
+
+
+def zalo_rows(database_url: str, recipient: str) -> list[OutboxMessage]:
+    async def work(session: AsyncSession) -> list[OutboxMessage]:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == "zalo", OutboxMessage.recipient == recipient)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows.all())
+
+    return on_database(database_url, work)
+
+
+def test_a_faq_question_without_diacritics_is_answered_on_zalo(
+    zalo: FakeZaloServer, zalo_process: subprocess.Popen[bytes]
+) -> None:
+    resident = ZaloResident(zalo, "zf-1001")
+    reply = resident.say("lam sao dang ky tai khoan vneid muc 2", "giúp ích")
+    assert "VNeID" in "\n".join(zalo.texts("zf-1001"))
+    # The FAQ's vote buttons are numbered choices: no button reaches Zalo.
+    assert "[1] " in reply and "gõ số" in reply
+
+
+def test_a_feedback_ticket_by_numbered_choices_is_answered_back_on_zalo(
+    zalo: FakeZaloServer, zalo_process: subprocess.Popen[bytes], stack: Stack
+) -> None:
+    chat = "zf-2002"
+    resident = ZaloResident(zalo, chat)
+    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
+    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
+    # A title typed without diacritics presses its button too.
+    resident.say("dung", "lĩnh vực")
+    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
+    resident.say("Sóng điện thoại ở xóm Zalo rất yếu, gọi hay bị ngắt", "thôn nào")
+    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    code = code_in_text(resident.choose("Gửi", "Mã:"))
+
+    [ticket] = tickets_of(stack.database_url, f"zalo:{chat}")
+    assert (ticket.code, ticket.channel) == (code, "zalo")
+    # Telegram's chat with the same number would be "2002", never this conversation.
+    assert tickets_of(stack.database_url, "2002") == []
+
+    # Staff answer from the back office; Zalo refuses twice (429, then 500) first.
+    seen = len(zalo.texts(chat))
+    zalo.fail_next("sendMessage", 1, status=429)
+    zalo.fail_next("sendMessage", 1, status=500)
+    assert answer_as_leader(stack.database_url, code, "Nhà mạng đã lắp thêm trạm phát sóng.")
+    _, answer = zalo.wait_for_text(chat, "Nhà mạng đã lắp thêm", after=seen, timeout=TIMEOUT)
+    assert code in answer and "[1] Chưa được giải quyết" in answer
+    time.sleep(2)  # a resend would have come by now (0.2 s polls)
+    assert [t for t in zalo.texts(chat)[seen:] if "Nhà mạng đã lắp thêm" in t] == [answer]
+    [row] = zalo_rows(stack.database_url, chat)
+    assert (row.status, row.attempts, row.chat_id) == (OutboxStatus.SENT, 3, None)
+
+    # The reopen choice is pressed by its number, as a button would be on Telegram.
+    resident.say("1", "vì sao vấn đề")
+
+
+def code_in_text(text: str) -> str:
+    return code_in(_Sent(text))
+
+
+class _Sent:
+    """code_in reads `.text` of a Telegram message."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text

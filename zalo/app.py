@@ -1,0 +1,210 @@
+"""Zalo front end: updates (long polling or webhook) into turns of the conversation core,
+replies back as texts of at most 2,000 characters with the buttons numbered.
+
+Zalo has no buttons: a reply's buttons are numbered on across the turn (laikhe.choices,
+as in the terminal chat) and the resident's next message, when it is a number or a
+button's title, presses that button; any other text goes to the engine as typed, whose
+button steps also read the usual words («có», «không», «bỏ qua»).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Final
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.conversation import ONLY_TEXT, Conversation, Reply
+from bot.sender import DeliveryFailed
+from laikhe.choices import Button, pick, with_choices
+from laikhe.chunks import split_text
+from laikhe.logsafe import pseudonym
+from laikhe.senders import zalo_sender_id
+from services.outbox import MAX_ZALO_TEXT_CHARS
+from zalo.choice_memory import ChoiceMemory
+from zalo.sender import ZaloSender
+
+logger = logging.getLogger(__name__)
+
+TEXT: Final = "message.text.received"
+IMAGE: Final = "message.image.received"
+SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
+
+PHOTO_NOT_YET: Final = (
+    "Hiện trợ lý trên Zalo chưa nhận được ảnh. Anh/Chị vui lòng mô tả bằng chữ; nếu cần "
+    "gửi ảnh, Anh/Chị gửi qua Telegram hoặc mang đến bộ phận một cửa của xã."
+)
+SOMETHING_WENT_WRONG: Final = (
+    "Xin lỗi Anh/Chị, đã có lỗi khi xử lý tin nhắn. Anh/Chị vui lòng thử lại sau ít phút."
+)
+# Redelivered updates (a webhook retried, a poll repeated) are recognised by message id.
+SEEN_MESSAGES: Final = 5_000
+# Turns in progress at once (python-telegram-bot's default bound for Telegram's updates).
+MAX_CONCURRENT_TURNS: Final = 256
+
+
+@dataclass(frozen=True)
+class Incoming:
+    event: str
+    chat_id: str
+    private: bool
+    message_id: str | None
+    text: str | None
+
+
+def read_update(update: dict[str, Any]) -> Incoming | None:
+    """The parts of an update we use; None for one we cannot read (logged, not answered)."""
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    chat = message.get("chat")
+    if not isinstance(chat, dict) or chat.get("id") in (None, ""):
+        return None
+    message_id = message.get("message_id")
+    text = message.get("text")
+    return Incoming(
+        event=str(update.get("event_name") or ""),
+        chat_id=str(chat["id"]),
+        private=str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE",
+        message_id=None if message_id in (None, "") else str(message_id),
+        text=text if isinstance(text, str) else None,
+    )
+
+
+def render(replies: list[Reply]) -> tuple[list[str], tuple[Button, ...]]:
+    """Texts to send (each within Zalo's 2,000 characters) and the turn's buttons in the
+    order they are numbered."""
+    texts: list[str] = []
+    buttons: list[Button] = []
+    for reply in replies:
+        text = with_choices(reply.text, reply.buttons, first=len(buttons) + 1)
+        buttons.extend(reply.buttons)
+        texts.extend(split_text(text, MAX_ZALO_TEXT_CHARS))
+    return texts, tuple(buttons)
+
+
+class ZaloFrontEnd:
+    def __init__(
+        self, conversation: Conversation, sender: ZaloSender, choices: ChoiceMemory
+    ) -> None:
+        self._conversation = conversation
+        self._sender = sender
+        self._choices = choices
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._running = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
+
+    def accept(self, update: dict[str, Any]) -> bool:
+        """Take an update for handling (in the background, in order within its chat);
+        False when it is ignored (unreadable, a group, or already seen)."""
+        incoming = read_update(update)
+        if incoming is None:
+            logger.info("ignored an update without a chat")
+            return False
+        if not incoming.private:
+            return False  # residents talk in private chats; groups are not read
+        if incoming.message_id is not None:
+            key = f"{incoming.chat_id}/{incoming.message_id}"
+            if key in self._seen:
+                logger.info("ignored a redelivered update")
+                return False
+            self._seen[key] = None
+            while len(self._seen) > SEEN_MESSAGES:
+                self._seen.popitem(last=False)
+        # The lock is taken in arrival order: tasks start in creation order and ask for it
+        # before their first await.
+        task = asyncio.create_task(self._in_turn(incoming.chat_id, self._handle(incoming)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _in_turn(self, chat_id: str, work: Awaitable[None]) -> None:
+        lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
+        self._chats[chat_id] = (lock, users + 1)
+        try:
+            async with lock, self._running:
+                await work
+        finally:
+            lock, users = self._chats[chat_id]
+            if users == 1:
+                del self._chats[chat_id]
+            else:
+                self._chats[chat_id] = (lock, users - 1)
+
+    async def _handle(self, incoming: Incoming) -> None:
+        chat_id = incoming.chat_id
+        try:
+            await self._turn(incoming)
+        except Exception:
+            logger.exception("a Zalo update failed for %s", pseudonym(chat_id))
+            await self._say(chat_id, [SOMETHING_WENT_WRONG])
+
+    async def _turn(self, incoming: Incoming) -> None:
+        chat_id = incoming.chat_id
+        sender_id = zalo_sender_id(chat_id)
+        conversation = self._conversation
+        if incoming.event == TEXT and incoming.text is not None:
+            pressed = pick(incoming.text, self._choices.on_screen(chat_id))
+            if pressed is not None:
+                replies = await conversation.handle_payload(sender_id, pressed.payload)
+            else:
+                replies = await conversation.handle_text(sender_id, incoming.text)
+            texts, buttons = render(replies)
+            self._choices.show(chat_id, buttons)
+        else:
+            # A photo or a sticker is no answer: the choices on screen stay.
+            texts = [PHOTO_NOT_YET if incoming.event == IMAGE else ONLY_TEXT]
+        await self._say(chat_id, texts)
+        await conversation.finish_turn(sender_id)
+
+    async def _say(self, chat_id: str, texts: list[str]) -> None:
+        try:
+            await self._sender.deliver(chat_id, texts)
+        except DeliveryFailed as error:
+            logger.warning("a reply to %s was not delivered: %s", pseudonym(chat_id), error)
+
+    async def drain(self, timeout: float = 20.0) -> None:
+        """Let the turns in progress finish (at shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+def webhook_app(
+    front: ZaloFrontEnd,
+    secret: str,
+    path: str,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    """The webhook endpoint: refuses a call without the secret Zalo sends back in
+    X-Bot-Api-Secret-Token (compared in constant time), answers at once and handles the
+    update in the background."""
+    if len(secret) < 8:
+        raise ValueError("the webhook secret is required")
+    expected = secret.encode()
+
+    async def receive(request: Request) -> JSONResponse:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            logger.warning("refused a webhook call without the right secret")
+            return JSONResponse({"ok": False}, status_code=403)
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"ok": False}, status_code=400)
+        # The update itself, or wrapped as getUpdates answers it.
+        update = body.get("result") if isinstance(body, dict) and "result" in body else body
+        if isinstance(update, dict):
+            front.accept(update)
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route(path, receive, methods=["POST"])], lifespan=lifespan)

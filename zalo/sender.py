@@ -1,0 +1,129 @@
+"""The one path by which the Zalo process sends: conversation replies and the outbox.
+
+As bot/sender.py for Telegram: one message at a time per chat in arrival order, retries
+only of what surely was not sent, exponential backoff with jitter. Zalo documents no rate
+limits, so sends are paced below what Telegram allows: at most one message a second per
+chat and ten a second in all (PER_CHAT_INTERVAL, GLOBAL_INTERVAL); a 429 with a
+`retry_after` pauses every send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any, Final
+
+from bot.sender import DeliveryFailed, Outcome, RetryPolicy, backoff
+from zalo.api import ZaloApi, classify
+
+logger = logging.getLogger(__name__)
+
+PER_CHAT_INTERVAL: Final = 1.0
+GLOBAL_INTERVAL: Final = 0.1
+
+
+class ZaloSender:
+    def __init__(
+        self,
+        api: ZaloApi,
+        policy: RetryPolicy | None = None,
+        *,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        global_interval: float = GLOBAL_INTERVAL,
+    ) -> None:
+        self.api = api
+        self.policy = policy or RetryPolicy()
+        self._per_chat = per_chat_interval
+        self._global = global_interval
+        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._last_in_chat: dict[str, float] = {}
+        self._next_global = 0.0
+        self._flood_until = 0.0
+
+    @property
+    def flood_wait(self) -> float:
+        return max(0.0, self._flood_until - time.monotonic())
+
+    def chat_busy(self, chat_id: str) -> bool:
+        return chat_id in self._chats
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, chat_id: str) -> AsyncIterator[None]:
+        lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
+        self._chats[chat_id] = (lock, users + 1)
+        try:
+            async with lock:  # first come, first served
+                yield
+        finally:
+            lock, users = self._chats[chat_id]
+            if users == 1:
+                del self._chats[chat_id]
+            else:
+                self._chats[chat_id] = (lock, users - 1)
+
+    async def _pace(self, chat_id: str) -> None:
+        """Wait for the chat's and the bot's next slot (called in the chat's turn)."""
+        while (wait := self.flood_wait) > 0:  # noqa: ASYNC110 - a 429 may push it further
+            await asyncio.sleep(wait)
+        now = time.monotonic()
+        slot = max(self._next_global, self._last_in_chat.get(chat_id, 0.0) + self._per_chat, now)
+        self._next_global = slot + self._global
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        self._last_in_chat[chat_id] = time.monotonic()
+        if len(self._last_in_chat) > 10_000:  # forget chats quiet for longer than a pause
+            cutoff = time.monotonic() - self._per_chat
+            self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if t > cutoff}
+
+    async def _try(self, chat_id: str, text: str) -> tuple[Outcome, Any]:
+        await self._pace(chat_id)
+        try:
+            result = await self.api.send_message(chat_id, text)
+        except Exception as error:
+            outcome = classify(error)
+        else:
+            return Outcome("sent"), result
+        if outcome.flood:
+            self._flood_until = max(self._flood_until, time.monotonic() + outcome.delay)
+        return outcome, None
+
+    async def attempt(self, chat_id: str, text: str, *, wait: bool = True) -> Outcome:
+        """One try in the chat's turn (the outbox keeps its own retry schedule); with
+        `wait=False` a taken turn or a flood pause gives `busy` at once."""
+        if not wait and (self.chat_busy(chat_id) or self.flood_wait > 0):
+            return Outcome("busy", error="chờ tin trước trong cùng cuộc trò chuyện")
+        async with self._turn(chat_id):
+            outcome, _ = await self._try(chat_id, text)
+            return outcome
+
+    async def deliver(self, chat_id: str, texts: list[str]) -> None:
+        """Send the texts in order now, each retried while surely not sent.
+
+        Raises DeliveryFailed when one cannot be delivered (refused, or still failing
+        after the policy's attempts or time); a text that may have arrived is not resent.
+        """
+        policy = self.policy
+        async with self._turn(chat_id):
+            for text in texts:
+                deadline = time.monotonic() + policy.give_up_after
+                attempts = 0
+                while True:
+                    outcome, _ = await self._try(chat_id, text)
+                    if outcome.kind == "unknown":
+                        logger.warning("a Zalo message may not have arrived, not resent")
+                    if outcome.kind in ("sent", "unknown"):
+                        break
+                    if outcome.kind == "failed":
+                        raise DeliveryFailed(outcome)
+                    attempts += 1
+                    delay = outcome.delay or backoff(
+                        attempts - 1, policy.backoff_base, policy.backoff_max
+                    )
+                    if attempts >= policy.max_attempts or time.monotonic() + delay > deadline:
+                        raise DeliveryFailed(replace(outcome, kind="failed"))
+                    logger.warning("Zalo send retried in %.1fs: %s", delay, outcome.error)
+                    await asyncio.sleep(delay)
