@@ -18,9 +18,10 @@ from starlette.templating import Jinja2Templates
 
 from db.session import sessionmaker_for
 from laikhe import clock
+from laikhe.commune import load_commune_config
 from laikhe.settings import Settings
 from services.web_sessions import SESSION_LIFETIME
-from web import pages
+from web import dashboard, pages
 from web.context import COOKIE, WebContext
 from web.security import SecurityHeaders
 
@@ -46,6 +47,7 @@ def create_app(
         sessions=sessions or sessionmaker_for(settings.database_url),
         templates=Jinja2Templates(directory=HERE / "templates"),
         now=now,
+        commune=load_commune_config(settings.commune_config),
     )
 
     @asynccontextmanager
@@ -64,6 +66,8 @@ def create_app(
             Route("/hang-doi", pages.queue),
             Route("/y-kien/{code}", pages.ticket_page),
             Route("/y-kien/{code}/{action}", pages.ticket_action, methods=["POST"]),
+            Route("/tong-quan", dashboard.overview),
+            Route("/bao-cao", dashboard.report_download),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[

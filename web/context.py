@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from laikhe.commune import CommuneConfig
+
 COOKIE: Final = "laikhe_backoffice"
 
 
@@ -19,6 +21,7 @@ class WebContext:
     sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Templates
     now: Callable[[], datetime]
+    commune: CommuneConfig  # the report's letterhead and signers
 
 
 def web(request: Request) -> WebContext:

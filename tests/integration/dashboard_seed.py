@@ -34,7 +34,7 @@ FAQ votes: vneid_register useful 01/02 and 01/03, unclear 01/04; ehealth_book un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,6 +64,10 @@ class Seed:
     moves: tuple[tuple[TicketState, datetime], ...] = ()
     satisfaction: int | None = None
 
+    @property
+    def content(self) -> str:
+        return CONTENTS.get(self.key, SECRET if self.kind is TicketKind.KHIEU_NAI_TO_CAO else "")
+
 
 P, G, K, Q = TicketKind.PHAN_ANH, TicketKind.GOP_Y, TicketKind.KIEN_NGHI, TicketKind.CAU_HOI
 S = TicketState
@@ -91,6 +95,24 @@ SEEDS = [
          ((S.ANSWERED, at("26/06")), (S.CLOSED, at("27/06"))), satisfaction=3),
     Seed("A4", P, "ha_tang_so", M2, at("30/06")),
 ]  # fmt: skip
+# What residents wrote (made up; no person in it), shown on the queue's screenshots.
+CONTENTS = {
+    "A5": "Xin hỏi xã có lớp hướng dẫn bán hàng trên sàn thương mại điện tử không?",
+    "A1": "Sóng điện thoại ở khu đồng thôn Mẫu 1 rất yếu, gọi hay bị mất tín hiệu.",
+    "A2": "Đề nghị lắp thêm điểm wifi miễn phí ở nhà văn hóa thôn Mẫu 1.",
+    "B1": "Nên có hướng dẫn từng bước nộp hồ sơ trực tuyến cho người lớn tuổi.",
+    "A3": "Kiến nghị hỗ trợ hộ kinh doanh mở tài khoản thanh toán không dùng tiền mặt.",
+    "B2": "Ứng dụng VNeID báo lỗi khi kích hoạt tài khoản mức 2.",
+    "C2": "Trên mạng có tin đồn xã thu phí cài VNeID, tin này không đúng.",
+    "C3": "Góp ý mở thêm lớp kỹ năng số buổi tối cho người đi làm.",
+    "C5": "Lớp Bình dân học vụ số nên có tài liệu in cho người cao tuổi.",
+    "C6": "Đề nghị cho học viên mượn máy tính bảng khi học kỹ năng số.",
+    "B3": "Làm thế nào để đổi số điện thoại đã đăng ký trên VNeID?",
+    "A6": "Cáp quang dọc đường liên thôn bị võng thấp, xe tải dễ vướng.",
+    "B4": "Cổng dịch vụ công nên gửi tin nhắn khi hồ sơ có kết quả.",
+    "C4": "Cảm ơn xã đã mở lớp hướng dẫn dùng điện thoại thông minh.",
+    "A4": "Wifi ở trạm y tế xã chập chờn, khó tra cứu sổ sức khỏe điện tử.",
+}
 FAQ_VOTES = [
     ("vneid_register", True, at("01/02")),
     ("vneid_register", True, at("01/03")),
@@ -100,8 +122,17 @@ FAQ_VOTES = [
 ]
 
 
-async def seed_half_year(sessions: Sessions, commune: CommuneConfig) -> dict[str, str]:
-    """Write SEEDS and FAQ_VOTES; returns key -> ticket code."""
+def weeks_to(today: datetime) -> timedelta:
+    """The whole weeks that bring NOW to `today`'s week or the one before, never after it:
+    seeded with this shift, the table happened lately (same weekdays, same weeks)."""
+    return timedelta(weeks=(today - NOW).days // 7)
+
+
+async def seed_half_year(
+    sessions: Sessions, commune: CommuneConfig, *, shift: timedelta = timedelta(0)
+) -> dict[str, str]:
+    """Write SEEDS and FAQ_VOTES, every date moved by `shift` (the browser test and the
+    screenshots show recent weeks); returns key -> ticket code."""
     policy = TicketPolicy.from_config(commune)
     codes: dict[str, str] = {}
     async with sessions() as session:
@@ -111,29 +142,31 @@ async def seed_half_year(sessions: Sessions, commune: CommuneConfig) -> dict[str
                 policy=policy,
                 ticket=NewTicket(
                     kind=seed.kind,
-                    content=SECRET if seed.kind is TicketKind.KHIEU_NAI_TO_CAO else seed.key,
+                    content=seed.content or seed.key,
                     channel="telegram",
                     sender_id=f"sender-{seed.key}",
                     category_code=seed.category,
                     village_code=seed.village,
                 ),
-                now=seed.created,
+                now=seed.created + shift,
             )
             state = ticket.state
             for to_state, when in seed.moves:
                 ticket.events.append(
-                    TicketEvent(at=when, actor="staff:1", from_state=state, to_state=to_state)
+                    TicketEvent(
+                        at=when + shift, actor="staff:1", from_state=state, to_state=to_state
+                    )
                 )
                 state = to_state
-                ticket.updated_at = when
+                ticket.updated_at = when + shift
                 if to_state is S.ANSWERED:
-                    ticket.answered_at = when
+                    ticket.answered_at = when + shift
                 if to_state is S.CLOSED:
-                    ticket.closed_at = when
+                    ticket.closed_at = when + shift
             ticket.state = state
             ticket.satisfaction = seed.satisfaction
             codes[seed.key] = ticket.code
         for topic, useful, when in FAQ_VOTES:
-            session.add(FaqVote(topic=topic, useful=useful, channel="telegram", at=when))
+            session.add(FaqVote(topic=topic, useful=useful, channel="telegram", at=when + shift))
         await session.commit()
     return codes
