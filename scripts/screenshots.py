@@ -153,6 +153,7 @@ def _save(browser: WebDriver, path: Path, *, full_height: bool = False) -> Path:
 def capture(browser: WebDriver, base: str, ticket_code: str, out: Path) -> list[Path]:
     """Queue, one ticket, overview: the signed-in browser's pictures in `out`."""
     out.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(*DESKTOP)
     browser.get(f"{base}/hang-doi")
     queue = _save(browser, out / "hang-doi.png")
     browser.get(f"{base}/y-kien/{ticket_code}")

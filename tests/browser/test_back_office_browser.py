@@ -1,7 +1,9 @@
 """The back office in a real browser: Debian's Chromium, headless, driven by Selenium
 through Debian's chromedriver, against `python -m web` as a commune runs it (its own
 process, a migrated SQLite database). A staff member opens the sign-in link the bot
-would send, sees the queue, opens a ticket, answers it and sees the history line."""
+would send, sees the queue, opens a ticket, answers it and sees the history line; a
+leader sees the overview's charts of a seeded half-year, and the README's screenshots
+(scripts/screenshots.py) are taken."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -30,10 +34,17 @@ from db.models import OutboxMessage
 from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
 from laikhe.commune import load_commune_config
+from scripts.screenshots import capture, seed, sign_in_link
 from scripts.stack import free_port
 from services.web_sessions import create_sign_in_link
 from tests.conftest import COMMUNE_YML, ROOT
-from tests.integration.staff_helpers import KT_OFFICER, configure_groups, register_default_staff
+from tests.integration.dashboard_seed import NOW, weeks_to
+from tests.integration.staff_helpers import (
+    KT_OFFICER,
+    LEADER,
+    configure_groups,
+    register_default_staff,
+)
 from tests.integration.ticket_helpers import new_ticket
 
 CHROMIUM = "/usr/bin/chromium"
@@ -158,3 +169,34 @@ def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
     # ... and the resident's message waits in the outbox.
     [text] = asyncio.run(_outbox_texts(database_url))
     assert ANSWER in text and code in text
+
+
+def test_a_leader_sees_the_overview_charts_and_the_screenshots_are_taken(
+    web_server: str, browser: WebDriver, database_url: str, tmp_path: Path
+) -> None:
+    codes = asyncio.run(seed(database_url))
+    token = asyncio.run(sign_in_link(database_url, LEADER))
+    wait = WebDriverWait(browser, 10)
+    browser.get(f"{web_server}/dang-nhap/{token}")
+    browser.find_element(By.ID, "sign-in").click()
+    wait.until(ec.url_to_be(f"{web_server}/hang-doi"))
+
+    browser.find_element(By.LINK_TEXT, "Tổng quan").click()
+    wait.until(ec.url_to_be(f"{web_server}/tong-quan"))
+    # The seeded half-year, moved to end this week or last: from its first Monday on.
+    first_monday = (NOW + weeks_to(clock.now())).date() - (NOW.date() - date(2026, 1, 5))
+    browser.get(f"{web_server}/tong-quan?tu={first_monday}&den={clock.today()}")
+    assert browser.find_element(By.ID, "so-y-kien").text == "15"
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 6 and all(chart.size["height"] > 50 for chart in charts)
+    # The bars are coloured by the stylesheet: the CSP lets it reach inline SVG.
+    bar = browser.find_element(By.CSS_SELECTOR, "#bieu-do-tuan rect.k-gop_y")
+    assert bar.value_of_css_property("fill") == "rgb(11, 92, 173)"
+    assert "Phòng Kinh tế" in browser.find_element(By.ID, "bieu-do-dung-han").text
+
+    pictures = capture(browser, web_server, codes["A3"], tmp_path / "shots")
+    assert [p.name for p in pictures] == ["hang-doi.png", "y-kien.png", "tong-quan.png"]
+    for picture in pictures:
+        assert picture.stat().st_size < 300_000
+        with Image.open(picture) as image:
+            assert image.width == 1280
