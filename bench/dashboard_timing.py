@@ -6,6 +6,11 @@ default, or SQLite) migrated and loaded with the commune configuration, N ticket
 over two years with their history (received; most answered, many closed), then the
 commune-wide and one office's figures for the default 26 weeks, 5 runs each. Prints the
 median and the slowest run in milliseconds. A benchmark, not a test.
+
+On 02/12/2026, PostgreSQL 100,000 tickets, a 2-core machine shared with other work (load
+average 4-5): commune-wide, last 26 weeks, median 311 ms (slowest 426 ms); one office
+194 ms (369 ms); commune-wide, the 26 weeks before (state at the cut-off read from the
+history) 336 ms (397 ms).
 """
 
 from __future__ import annotations

@@ -121,10 +121,7 @@ def chromium(size: tuple[int, int] = DESKTOP) -> Iterator[WebDriver]:
         f"--window-size={size[0]},{size[1]}",
     ):
         options.add_argument(argument)
-    # Dates in the date fields as a Vietnamese desktop shows them (dd/mm/yyyy).
-    options.add_experimental_option("prefs", {"intl.accept_languages": "vi-VN,vi"})
-    service = Service(executable_path=CHROMEDRIVER, env={**os.environ, "LANG": "vi_VN.UTF-8"})
-    driver = webdriver.Chrome(service=service, options=options)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:
         yield driver
     finally:
