@@ -72,7 +72,7 @@ async def test_a_leader_sees_the_commune_with_every_office(
     assert row(VP, 4, 2, 2, 0, 2, 1) in html
     assert row("Phòng Văn hóa - Xã hội", 5, 4, 2, 2, 0, 0) in html
     assert "50% (1/2; 1 đang quá hạn)" in html
-    assert "Đơn vị có ý kiến quá hạn: " in html
+    assert f"còn quá hạn (đến hết ngày 01/07/2026): {VP} (1), {KT} (1)." in html
     # Weeks: gop_y, phan_anh, kien_nghi, cau_hoi, thong_tin_sai, khieu_nai_to_cao, total.
     assert row("05/01/2026", 1, 1, 0, 0, 0, 0, 2) in html
     assert row("22/06/2026", 3, 0, 0, 0, 0, 0, 3) in html
@@ -81,6 +81,8 @@ async def test_a_leader_sees_the_commune_with_every_office(
     assert row("Ý kiến được bảo mật (khiếu nại, tố cáo)", 1) in html
     assert row("5 điểm", 1) in html
     assert row("Đăng ký tài khoản VNeID", 2, 1) in html
+    # A screen reader gets each chart's numbers: the SVG is described by its table.
+    assert 'aria-describedby="thon-d thon-bang"' in html and 'id="thon-bang"' in html
     # Counted, never shown; and the page obeys its CSP (no script, no inline style).
     assert SECRET not in html and "sender-" not in html
     assert "<script" not in html and "style=" not in html
