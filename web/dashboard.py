@@ -6,21 +6,24 @@ on the server (web/charts.py): no script, nothing fetched from elsewhere."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Final
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from db.models import StaffMember
-from db.session import unit_of_work
+from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
+from laikhe.commune import CommuneConfig
 from laikhe.labels import KIND_LABELS
 from reports.data import KIND_ORDER
-from reports.periods import PeriodError, half_year_period, parse_iso_date
+from reports.periods import Period, PeriodError, half_year_period, parse_iso_date
 from reports.service import build_report
 from services.access import may_request_report
 from services.dashboard import Dashboard, ScopeError, checked_period, dashboard_figures, scope_of
@@ -213,6 +216,34 @@ def _charts(board: Dashboard) -> list[Chart]:
     return found
 
 
+def _build_report_file(
+    database_url: str, commune: CommuneConfig, period: Period, kind: str, now: datetime
+) -> tuple[bytes, str]:
+    """The commune-wide report for `period` as `kind` (docx or xlsx): its bytes and name.
+    Runs in a worker thread: its own event loop, its own engine, closed at the end."""
+
+    async def build() -> tuple[bytes, str]:
+        sessions = sessionmaker_for(database_url)
+        try:
+            with tempfile.TemporaryDirectory(prefix="bao-cao-") as folder:
+                async with unit_of_work(sessions) as session:
+                    files = await build_report(
+                        session=session,
+                        commune=commune,
+                        start=period.start,
+                        end=period.end,
+                        office_code=None,
+                        out_dir=Path(folder),
+                        now=now,
+                    )
+                path = files.docx if kind == "docx" else files.xlsx
+                return path.read_bytes(), path.name
+        finally:
+            await sessions.kw["bind"].dispose()
+
+    return asyncio.run(build())
+
+
 def _can_download(staff: StaffMember) -> bool:
     # The commune-wide report: services.access's rule for a request without an office.
     office = staff.office.code if staff.office else None
@@ -283,21 +314,16 @@ async def report_download(request: Request) -> Response:
             )
         except PeriodError as error:
             return _message(request, str(error), 400, staff)
-        with tempfile.TemporaryDirectory(prefix="bao-cao-") as folder:
-            # build_report draws the charts and writes the files off the event loop.
-            files = await build_report(
-                session=session,
-                commune=context.commune,
-                start=period.start,
-                end=period.end,
-                office_code=None,
-                out_dir=Path(folder),
-                now=context.now(),
-            )
-            path = files.docx if kind == "docx" else files.xlsx
-            content = path.read_bytes()
+    database_url = context.sessions.kw["bind"].url.render_as_string(hide_password=False)
+    # Reading a half-year of tickets with their history and writing the files is
+    # seconds of CPU (32 s on 24,000 tickets): all of it in a worker thread, with its
+    # own event loop and connection as `python -m reports` has, so the pages of everyone
+    # else keep answering meanwhile.
+    content, name = await run_in_threadpool(
+        _build_report_file, database_url, context.commune, period, kind, context.now()
+    )
     return Response(
         content,
         media_type=FORMATS[kind],
-        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
