@@ -170,6 +170,16 @@ class Dashboard:
     satisfaction: tuple[int, int, int, int, int]  # how many rated 1..5
     faq: tuple[FaqVotes, ...]  # commune-wide only
 
+    @property
+    def handled(self) -> int:
+        return sum(office.handled for office in self.offices)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Over all the offices shown; None when nothing was handled."""
+        handled = self.handled
+        return sum(office.on_time for office in self.offices) / handled if handled else None
+
 
 def _local_date(
     session: AsyncSession, instant: ColumnExpressionArgument[datetime]

@@ -271,7 +271,6 @@ async def overview(request: Request) -> Response:
         board = await dashboard_figures(
             session=session, scope=scope, period=period, now=context.now()
         )
-    handled = sum(o.handled for o in board.offices)
     return _render(
         request,
         "dashboard.html",
@@ -279,10 +278,7 @@ async def overview(request: Request) -> Response:
             "staff": staff,
             "board": board,
             "form": {"tu": period.start.isoformat(), "den": period.end.isoformat()},
-            "handled": handled,
-            "on_time": _percent(
-                sum(o.on_time for o in board.offices) / handled if handled else None
-            ),
+            "on_time": _percent(board.on_time_rate),
             "charts": _charts(board),
             "can_download": _can_download(staff),
             "error": None,

@@ -76,6 +76,7 @@ async def test_commune_wide_figures_match_the_hand_worked_table(
     }
     rates = {o.code: o.on_time_rate for o in board.offices}
     assert rates == {"TTVHTT": 1.0, "VP": 1.0, "KT": 0.5, "VHXH": 0.5}
+    assert (board.handled, board.on_time_rate) == (9, 6 / 9)
     assert [b.count for b in board.open_by_age] == [1, 1, 1, 1, 2]
     assert board.open_overdue_now == 3  # A3, A5, B3
     assert [(b.label, b.count) for b in board.villages] == [
