@@ -278,7 +278,7 @@ def _classify(ticket: Ticket, *, cutoff: datetime, as_of: date) -> _Classified:
     open_overdue = lifecycle.overdue(current, ticket.due_date, as_of)
     on_time: bool | None = None
     if handled_on is not None:
-        on_time = handled_on <= ticket.due_date
+        on_time = lifecycle.handled_on_time(handled_on, ticket.due_date)
     elif open_overdue:
         on_time = False
     return _Classified(

@@ -158,6 +158,12 @@ def overdue(state: TicketState, due_date: date, today: date) -> bool:
     return state in OPEN and due_date < today
 
 
+def handled_on_time(handled_on: date, due_date: date) -> bool:
+    """The report's and the overview page's rule: the first answer or closing (its commune
+    date) came on or before the due date. services/dashboard.py states it in SQL."""
+    return handled_on <= due_date
+
+
 class NotAllowed(Exception):
     """The step is not possible from the ticket's state, or not for this actor."""
 

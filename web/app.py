@@ -23,7 +23,7 @@ from laikhe.settings import Settings
 from services.telegram_files import TelegramFiles
 from services.tickets import TicketPolicy
 from services.web_sessions import SESSION_LIFETIME
-from web import knowledge, pages
+from web import dashboard, knowledge, pages
 from web.context import COOKIE, WebContext
 from web.security import SecurityHeaders
 
@@ -45,12 +45,14 @@ def create_app(
     if not key:
         raise ValueError("WEB_SECRET_KEY is not set")
     owned = sessions is None
+    commune = load_commune_config(settings.commune_config)
     context = WebContext(
         sessions=sessions or sessionmaker_for(settings.database_url),
         templates=Jinja2Templates(directory=HERE / "templates"),
         now=now,
-        policy=TicketPolicy.from_config(load_commune_config(settings.commune_config)),
+        policy=TicketPolicy.from_config(commune),
         files=TelegramFiles.from_settings(settings),
+        commune=commune,
     )
 
     @asynccontextmanager
@@ -80,6 +82,8 @@ def create_app(
             Route("/de-xuat-faq/moi", knowledge.propose_form),
             Route("/de-xuat-faq/{proposal_id:int}/duyet", knowledge.review, methods=["POST"]),
             Route("/cau-hoi-chua-tra-loi", knowledge.unanswered),
+            Route("/tong-quan", dashboard.overview),
+            Route("/bao-cao", dashboard.report_download),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[

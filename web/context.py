@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from laikhe.commune import CommuneConfig
 from services.telegram_files import TelegramFiles
 from services.tickets import TicketPolicy
 
@@ -26,6 +27,7 @@ class WebContext:
     # Telegram (None without a bot token).
     policy: TicketPolicy
     files: TelegramFiles | None
+    commune: CommuneConfig  # the report's letterhead and signers
 
 
 def web(request: Request) -> WebContext:

@@ -2,7 +2,9 @@
 through Debian's chromedriver, against `python -m web` as a commune runs it (its own
 process, a migrated SQLite database, the fake Bot API for the resident's photo). A staff
 member opens the sign-in link the bot would send, sees the queue, opens a ticket with its
-photo, answers it, adds an internal note and sees both in the history."""
+photo, answers it, adds an internal note and sees both in the history; a leader sees the
+overview's charts of a seeded half-year, and the README's screenshots
+(scripts/screenshots.py) are taken."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import asyncio
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -24,13 +28,20 @@ from db.models import AttachmentKind, OutboxMessage
 from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
 from laikhe.commune import load_commune_config
+from scripts.screenshots import capture, seed, sign_in_link
 from scripts.stack import free_port
 from services.resident import add_attachment
 from services.web_sessions import create_sign_in_link
 from testkit.telegram import FakeTelegramServer, make_png
 from tests.browser.conftest import start_web
 from tests.conftest import COMMUNE_YML, ROOT
-from tests.integration.staff_helpers import KT_OFFICER, configure_groups, register_default_staff
+from tests.integration.dashboard_seed import NOW, weeks_to
+from tests.integration.staff_helpers import (
+    KT_OFFICER,
+    LEADER,
+    configure_groups,
+    register_default_staff,
+)
 from tests.integration.ticket_helpers import new_ticket
 
 CONTENT = "Đèn đường ở ngõ 3 thôn Mẫu 2 không sáng đã một tuần"
@@ -155,3 +166,34 @@ def test_sign_in_see_the_queue_open_a_ticket_answer_it_and_see_the_history(
     wait.until(ec.text_to_be_present_in_element((By.ID, "history"), NOTE))
     assert "Ghi chú nội bộ" in browser.find_element(By.CSS_SELECTOR, "#history li.internal").text
     assert len(asyncio.run(_outbox_texts(database_url))) == 1
+
+
+def test_a_leader_sees_the_overview_charts_and_the_screenshots_are_taken(
+    web_server: str, browser: WebDriver, database_url: str, tmp_path: Path
+) -> None:
+    codes = asyncio.run(seed(database_url))
+    token = asyncio.run(sign_in_link(database_url, LEADER))
+    wait = WebDriverWait(browser, 10)
+    browser.get(f"{web_server}/dang-nhap/{token}")
+    browser.find_element(By.ID, "sign-in").click()
+    wait.until(ec.url_to_be(f"{web_server}/hang-doi"))
+
+    browser.find_element(By.LINK_TEXT, "Tổng quan").click()
+    wait.until(ec.url_to_be(f"{web_server}/tong-quan"))
+    # The seeded half-year, moved to end this week or last: from its first Monday on.
+    first_monday = (NOW + weeks_to(clock.now())).date() - (NOW.date() - date(2026, 1, 5))
+    browser.get(f"{web_server}/tong-quan?tu={first_monday}&den={clock.today()}")
+    assert browser.find_element(By.ID, "so-y-kien").text == "15"
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 6 and all(chart.size["height"] > 50 for chart in charts)
+    # The bars are coloured by the stylesheet: the CSP lets it reach inline SVG.
+    bar = browser.find_element(By.CSS_SELECTOR, "#bieu-do-tuan rect.k-gop_y")
+    assert bar.value_of_css_property("fill") == "rgb(11, 92, 173)"
+    assert "Phòng Kinh tế" in browser.find_element(By.ID, "bieu-do-dung-han").text
+
+    pictures = capture(browser, web_server, codes["A3"], tmp_path / "shots")
+    assert [p.name for p in pictures] == ["hang-doi.png", "y-kien.png", "tong-quan.png"]
+    for picture in pictures:
+        assert picture.stat().st_size < 300_000
+        with Image.open(picture) as image:
+            assert image.width == 1280

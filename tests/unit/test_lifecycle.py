@@ -166,3 +166,10 @@ def test_overdue_only_while_open_and_past_due() -> None:
     assert lifecycle.overdue(TicketState.ASSIGNED, yesterday, today)
     assert not lifecycle.overdue(TicketState.ASSIGNED, today, today)
     assert not lifecycle.overdue(TicketState.ANSWERED, yesterday, today)
+
+
+def test_handled_on_time_means_on_or_before_the_due_date() -> None:
+    due = NOW.date()
+    assert lifecycle.handled_on_time(due - timedelta(days=3), due)
+    assert lifecycle.handled_on_time(due, due)
+    assert not lifecycle.handled_on_time(due + timedelta(days=1), due)
