@@ -30,9 +30,13 @@ from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
 from services.lifecycle import Step, overdue, staff_steps
 from services.ticket_queries import (
+    DEFAULT_ORDER,
+    DUE_WITHIN_DAYS,
+    QUEUE_ORDERS,
     STATE_GROUPS,
     QueueFilter,
     filter_categories,
+    filter_villages,
     staff_queue,
     ticket_history,
 )
@@ -58,6 +62,9 @@ STATE_GROUP_LABELS: Final = {
     "da_tra_loi": "Đã trả lời",
     "da_xong": "Đã xong",
 }
+DUE_OPTIONS: Final = {0: "Đến hạn hôm nay", 3: "Đến hạn trong 3 ngày", 7: "Đến hạn trong 7 ngày"}
+ORDER_LABELS: Final = {"moi_nhat": "Mới nhất", "cu_nhat": "Cũ nhất", "han_som": "Hạn gần nhất"}
+MAX_SEARCH_CHARS: Final = 200
 # The forms of the ticket page: path segment -> the lifecycle step it takes.
 ACTIONS: Final = {
     "nhan": Step.TAKE,
@@ -158,16 +165,22 @@ async def sign_out(request: Request) -> Response:
 
 
 def _queue_filter(request: Request) -> QueueFilter:
+    """The filters from the query string; anything not on an allow-list is ignored."""
     params = request.query_params
     kind = params.get("loai")
     page = params.get("trang", "1")
+    due = params.get("han", "")
     return QueueFilter(
         state_group=params.get("trang_thai") if params.get("trang_thai") in STATE_GROUPS else None,
         kind=TicketKind(kind) if kind in {k.value for k in TicketKind} else None,
         category_code=params.get("linh_vuc") or None,
+        village_code=params.get("thon") or None,
         overdue=params.get("qua_han") == "1",
+        due_within=int(due) if due.isdigit() and int(due) in DUE_WITHIN_DAYS else None,
         mine=params.get("cua_toi") == "1",
-        page=int(page) if page.isdigit() else 1,
+        text=params.get("tim", "").strip()[:MAX_SEARCH_CHARS] or None,
+        order=params.get("sap_xep", "") if params.get("sap_xep") in QUEUE_ORDERS else DEFAULT_ORDER,
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
     )
 
 
@@ -185,6 +198,7 @@ async def queue(request: Request) -> Response:
         today = clock.to_local(context.now()).date()
         page = await staff_queue(session=session, staff=staff, where=where, today=today)
         categories = await filter_categories(session=session)
+        villages = await filter_villages(session=session)
     rows = [
         {
             "code": t.code,
@@ -192,6 +206,7 @@ async def queue(request: Request) -> Response:
             "state": STATE_LABELS.get(t.state, t.state),
             "office": t.office.name,
             "category": t.category.name if t.category else "",
+            "village": t.village.name if t.village else "",
             "created": _local(t.created_at),
             "due": format_date(t.due_date),
             "overdue": overdue(t.state, t.due_date, today),
@@ -214,6 +229,9 @@ async def queue(request: Request) -> Response:
             "state_groups": STATE_GROUP_LABELS,
             "kinds": KIND_LABELS,
             "categories": [(c.code, c.name) for c in categories],
+            "villages": [(v.code, v.name) for v in villages],
+            "due_options": DUE_OPTIONS,
+            "orders": ORDER_LABELS,
         },
     )
 
