@@ -84,7 +84,7 @@ def _filtered(query: Select[tuple[Ticket]], where: TicketFilter) -> Select[tuple
         )
     if where.text:
         # Confidential content is never matched: a search must not reveal it.
-        query = query.where(Ticket.confidential.is_(False), ticket_search.holds_words(where.text))
+        query = query.where(Ticket.confidential.is_(False), ticket_search.holds_phrase(where.text))
     return query
 
 

@@ -6,9 +6,9 @@ abbreviations spelled out), so "mat mang" finds "mất mạng" and "Mẫu" finds
 The folded text is kept in Ticket.search_text, written by whoever writes what it
 holds (services.tickets at creation, services.handling on an answer) and cleared with
 the content by erasure and retention (services.privacy.strip_personal_fields): it is
-the resident's text and the answer to it. A query folds the same way and must find
-each of its words; LIKE on a folded column works alike on SQLite and PostgreSQL
-(where a trigram index makes it fast)."""
+the resident's text and the answer to it. A query folds the same way and is found as
+a phrase starting at a word; LIKE on the folded column works alike on SQLite and
+PostgreSQL (where a trigram index makes it fast)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, false
 from db.models import StaffMember, Ticket
 from laikhe.vntext import normalize
 
-# Words beyond this many in one query add nothing but work.
+# A longer query is cut to this many words: more only add work, hardly precision.
 MAX_QUERY_WORDS: Final = 8
 
 
@@ -27,36 +27,41 @@ def folded(text: str) -> str:
     return normalize(text)
 
 
+# The stored text starts with a space and its words are separated by one: a query
+# matches from the start of a word (" mau" finds "mau" and "mẫu", not "cam âu"), and a
+# query of several words matches them in that order ("mat mang", not "mật khẩu ... mang").
 def index_submission(ticket: Ticket) -> None:
     """The search text of a new ticket: its content and the quoted claim."""
-    ticket.search_text = folded(" ".join(part for part in (ticket.content, ticket.claim) if part))
+    parts = (folded(part) for part in (ticket.content, ticket.claim) if part)
+    ticket.search_text = " " + " ".join(part for part in parts if part)
 
 
 def index_answer(ticket: Ticket, body: str) -> None:
     """Add a staff answer: every answer of every cycle stays findable."""
-    ticket.search_text = " ".join(part for part in (ticket.search_text, folded(body)) if part)
+    words = folded(body)
+    if words:
+        ticket.search_text = f"{(ticket.search_text or '').rstrip()} {words}"
 
 
 def forget(ticket: Ticket) -> None:
     ticket.search_text = None
 
 
-def query_words(query: str) -> list[str]:
-    return folded(query).split()[:MAX_QUERY_WORDS]
+def query_phrase(query: str) -> str:
+    return " ".join(folded(query).split()[:MAX_QUERY_WORDS])
 
 
-def _like_escaped(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def holds_words(query: str) -> ColumnElement[bool]:
-    """The search text holds every word of `query` (nothing matches an empty query)."""
-    words = query_words(query)
-    if not words:
+def holds_phrase(query: str) -> ColumnElement[bool]:
+    """The search text holds the words of `query`, in order, the first from a word's
+    start (nothing matches an empty query)."""
+    phrase = query_phrase(query)
+    if not phrase:
         return false()
-    return and_(
-        *(Ticket.search_text.like(f"%{_like_escaped(word)}%", escape="\\") for word in words)
-    )
+    return Ticket.search_text.like(f"% {_like_escaped(phrase)}%", escape="\\")
 
 
 def matches(query: str, staff: StaffMember) -> ColumnElement[bool]:
@@ -64,7 +69,7 @@ def matches(query: str, staff: StaffMember) -> ColumnElement[bool]:
 
     A confidential ticket only matches for a cleared member: otherwise a search would
     tell an uncleared one what a complaint says, one guessed word at a time."""
-    found = holds_words(query)
+    found = holds_phrase(query)
     if staff.can_read_confidential:
         return found
     return and_(Ticket.confidential.is_(False), found)

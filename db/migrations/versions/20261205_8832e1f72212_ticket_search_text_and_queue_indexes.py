@@ -87,11 +87,13 @@ def _backfill() -> None:
             [
                 {
                     "ticket_id": row.id,
-                    "text": " ".join(
-                        normalize(part)
+                    # As services.ticket_search stores it: a space before every word.
+                    "text": "".join(
+                        f" {folded}"
                         for part in (row.content, row.claim, *answers.get(row.id, []))
-                        if part
-                    ),
+                        if part and (folded := normalize(part))
+                    )
+                    or " ",
                 }
                 for row in rows
             ],
