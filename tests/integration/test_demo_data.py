@@ -127,6 +127,11 @@ async def test_a_database_with_real_tickets_is_refused(
     async with unit_of_work(sessions) as session:
         summary = await demo_data.fill(session, commune, count=5, now=NOW, force=True)
     assert summary.tickets == 5
+    # Tickets keep coming after it: ids and codes continue past the demo ones.
+    code = await new_ticket(sessions, commune, sender_id="1002")
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 7
+        assert await session.scalar(select(func.max(Ticket.code))) == code
 
 
 def test_the_command_migrates_and_fills_a_fresh_file(tmp_path: Path) -> None:
