@@ -56,7 +56,8 @@ CASES: tuple[tuple[str, int, dict[str, str]], ...] = (
     ("due within 3 days", LEADER, {"han": "3"}),
     ("search «mat mang» (common)", LEADER, {"tim": "mat mang"}),
     ("search «Bộ chia quang» (answers)", LEADER, {"tim": "Bộ chia quang"}),
-    ("search «vneid» + state", OFFICER, {"tim": "vneid", "trang_thai": "da_xong"}),
+    ("search «cáp quang» + finished (office)", OFFICER,
+     {"tim": "cáp quang", "trang_thai": "da_xong"}),
     ("search, no match", LEADER, {"tim": "khong co tu nay"}),
 )  # fmt: skip
 SEARCH = tuple(case for case in CASES if "tim" in case[2])

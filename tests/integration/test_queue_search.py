@@ -20,7 +20,13 @@ from db.session import unit_of_work
 from laikhe.commune import CommuneConfig
 from services import handling
 from services.privacy import erase_personal_data
-from services.ticket_queries import QueueFilter, TicketFilter, search_tickets, staff_queue
+from services.ticket_queries import (
+    QUEUE_PAGE_SIZE,
+    QueueFilter,
+    TicketFilter,
+    search_tickets,
+    staff_queue,
+)
 from tests.integration.staff_helpers import (
     KT_LEAD_CLEARED,
     KT_OFFICER,
@@ -267,3 +273,39 @@ async def test_the_migration_fills_the_search_text_as_the_services_write_it(
         assert trigram is not None and "gin_trgm_ops" in trigram
     assert "bo chia quang" in filled[tickets["answered"]]
     assert await _found(sessions, KT_OFFICER, QueueFilter(text="Mất mạng")) == [tickets["outage"]]
+
+
+async def test_search_results_page_and_count_like_the_queue(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    await configure_groups(sessions)
+    await register_default_staff(sessions)
+    codes = [
+        await new_ticket(
+            sessions,
+            commune,
+            content=f"Mất mạng lần {i}",
+            at=T0 + timedelta(minutes=i),
+            sender_id=str(3000 + i),
+        )
+        for i in range(QUEUE_PAGE_SIZE + 3)
+    ]
+    await new_ticket(sessions, commune, content="Sóng yếu", sender_id="3999")
+    async with sessions() as session:
+        staff = await _member(session, KT_OFFICER)
+
+        async def page(number: int, order: str = "moi_nhat") -> tuple[list[str], int, int, int]:
+            found = await staff_queue(
+                session=session,
+                staff=staff,
+                where=QueueFilter(text="mat mang", page=number, order=order),
+                today=TODAY,
+            )
+            return [t.code for t in found.tickets], found.total, found.page, found.pages
+
+        newest = codes[::-1]
+        assert await page(1) == (newest[:QUEUE_PAGE_SIZE], len(codes), 1, 2)
+        assert await page(2) == (newest[QUEUE_PAGE_SIZE:], len(codes), 2, 2)
+        assert await page(9) == (newest[QUEUE_PAGE_SIZE:], len(codes), 2, 2)  # the last
+        assert (await page(2, "cu_nhat"))[0] == codes[QUEUE_PAGE_SIZE:]
+        assert await page(1) != await page(1, "cu_nhat")
