@@ -247,12 +247,12 @@ STATE_GROUPS: Final = {"dang_xu_ly": OPEN, "da_tra_loi": ANSWERED, "da_xong": FI
 QUEUE_PAGE_SIZE: Final = 50
 # Open tickets due within this many days from today (0: due today); the allowed values.
 DUE_WITHIN_DAYS: Final = (0, 3, 7)
-# The queue's orders, each ending on the id so that pages never overlap or skip a row;
-# the key comes from a query parameter, so only these are possible.
-QUEUE_ORDERS: Final[dict[str, tuple[ColumnElement[Any], ...]]] = {
-    "moi_nhat": (Ticket.created_at.desc(), Ticket.id.desc()),
-    "cu_nhat": (Ticket.created_at.asc(), Ticket.id.asc()),
-    "han_som": (Ticket.due_date.asc(), Ticket.id.asc()),
+# The queue's orders (column, descending), each ending on the id so that pages never
+# overlap or skip a row; the key comes from a query parameter, so only these are possible.
+QUEUE_ORDERS: Final[dict[str, tuple[tuple[str, bool], ...]]] = {
+    "moi_nhat": (("created_at", True), ("id", True)),
+    "cu_nhat": (("created_at", False), ("id", False)),
+    "han_som": (("due_date", False), ("id", False)),
 }
 DEFAULT_ORDER: Final = "moi_nhat"
 
@@ -323,42 +323,69 @@ async def staff_queue(
     shows their content only to cleared members (services.access.can_read_ticket), and
     a search never matches their text for the others (services.ticket_search)."""
     conditions = queue_conditions(staff, where, today)
-    order = QUEUE_ORDERS.get(where.order, QUEUE_ORDERS[DEFAULT_ORDER])
+    key = where.order if where.order in QUEUE_ORDERS else DEFAULT_ORDER
     page = max(1, where.page)
-
-    def page_of(number: int) -> Select[tuple[Ticket]]:
-        return (
-            select(Ticket)
-            .options(
-                selectinload(Ticket.office),
-                selectinload(Ticket.category),
-                selectinload(Ticket.village),
-            )
-            .where(*conditions)
-            .order_by(*order)
-            .offset((number - 1) * QUEUE_PAGE_SIZE)
-            .limit(QUEUE_PAGE_SIZE)
-        )
-
     if where.text and where.text.strip():
-        # A search reads every row's text whatever the plan: one pass that also counts
-        # (a window count) instead of a count and then a walk of the order's index.
-        found = (await session.execute(page_of(page).add_columns(func.count().over()))).all()
-        if found:
-            total = found[0][1]
-            return QueuePage(
-                [row[0] for row in found], total, page, max(1, -(-total // QUEUE_PAGE_SIZE))
-            )
-        if page == 1:
-            return QueuePage([], 0, 1, 1)
-        # Past the last page (an old link): counted below, and the last page shown.
+        found = await _search_page(session, conditions, key, page)
+        if found is not None:
+            return found
     total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
     page = min(page, pages)
     if total == 0:
         return QueuePage([], 0, 1, 1)
-    rows = await session.scalars(page_of(page))
+    rows = await session.scalars(
+        _with_labels(select(Ticket))
+        .where(*conditions)
+        .order_by(*_ordered(Ticket.__table__.c, key))
+        .offset((page - 1) * QUEUE_PAGE_SIZE)
+        .limit(QUEUE_PAGE_SIZE)
+    )
     return QueuePage(list(rows.all()), total, page, pages)
+
+
+def _with_labels(query: Select[tuple[Ticket]]) -> Select[tuple[Ticket]]:
+    return query.options(
+        selectinload(Ticket.office), selectinload(Ticket.category), selectinload(Ticket.village)
+    )
+
+
+def _ordered(columns: Any, key: str) -> list[ColumnElement[Any]]:
+    return [
+        columns[name].desc() if desc else columns[name].asc() for name, desc in QUEUE_ORDERS[key]
+    ]
+
+
+async def _search_page(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], key: str, page: int
+) -> QueuePage | None:
+    """A search reads every row's text whatever the plan, so it finds the matches once
+    (ids and sort keys, kept apart: MATERIALIZED, or PostgreSQL walks the order's index
+    testing each row instead of using the trigram index), counts and orders just them,
+    then loads the page's 50 tickets. None past the last page: the caller counts."""
+    found = (
+        select(Ticket.id, Ticket.created_at, Ticket.due_date)
+        .where(*conditions)
+        .cte("found")
+        .prefix_with("MATERIALIZED")
+    )
+    rows = (
+        await session.execute(
+            select(found.c.id, func.count().over())
+            .order_by(*_ordered(found.c, key))
+            .offset((page - 1) * QUEUE_PAGE_SIZE)
+            .limit(QUEUE_PAGE_SIZE)
+        )
+    ).all()
+    if not rows:
+        return QueuePage([], 0, 1, 1) if page == 1 else None
+    ids = [row[0] for row in rows]
+    tickets = {
+        t.id: t
+        for t in await session.scalars(_with_labels(select(Ticket)).where(Ticket.id.in_(ids)))
+    }
+    total = rows[0][1]
+    return QueuePage([tickets[i] for i in ids], total, page, max(1, -(-total // QUEUE_PAGE_SIZE)))
 
 
 async def filter_categories(*, session: AsyncSession) -> list[Category]:
