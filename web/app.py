@@ -62,6 +62,7 @@ def create_app(
             Route("/dang-nhap/{token}", pages.sign_in, methods=["POST"]),
             Route("/dang-xuat", pages.sign_out, methods=["POST"]),
             Route("/hang-doi", pages.queue),
+            Route("/hang-doi/tim", pages.queue_search, methods=["POST"]),
             Route("/y-kien/{code}", pages.ticket_page),
             Route("/y-kien/{code}/{action}", pages.ticket_action, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -65,6 +66,11 @@ STATE_GROUP_LABELS: Final = {
 DUE_OPTIONS: Final = {0: "Đến hạn hôm nay", 3: "Đến hạn trong 3 ngày", 7: "Đến hạn trong 7 ngày"}
 ORDER_LABELS: Final = {"moi_nhat": "Mới nhất", "cu_nhat": "Cũ nhất", "han_som": "Hạn gần nhất"}
 MAX_SEARCH_CHARS: Final = 200
+SEARCH_KEY: Final = "tim"
+# The queue's filter parameters (the search form carries them through its redirect).
+QUEUE_PARAMS: Final = frozenset(
+    {"trang_thai", "loai", "linh_vuc", "thon", "han", "qua_han", "cua_toi", "sap_xep"}
+)
 # The forms of the ticket page: path segment -> the lifecycle step it takes.
 ACTIONS: Final = {
     "nhan": Step.TAKE,
@@ -178,10 +184,36 @@ def _queue_filter(request: Request) -> QueueFilter:
         overdue=params.get("qua_han") == "1",
         due_within=int(due) if due.isdigit() and int(due) in DUE_WITHIN_DAYS else None,
         mine=params.get("cua_toi") == "1",
-        text=params.get("tim", "").strip()[:MAX_SEARCH_CHARS] or None,
+        # Search words stay out of the URL (browser history, proxy logs): they may be a
+        # resident's name or phone. The form posts them into the signed session.
+        text=request.session.get(SEARCH_KEY) or None,
         order=params.get("sap_xep", "") if params.get("sap_xep") in QUEUE_ORDERS else DEFAULT_ORDER,
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
     )
+
+
+async def queue_search(request: Request) -> Response:
+    """Set (or, empty, clear) the queue's search words, then show the queue with the
+    filters the form carried."""
+    form = await request.form()
+    if not _csrf_ok(request, form.get("csrf")):
+        return _message(request, CSRF_REFUSED, 403)
+    words = form.get("tim")
+    text = (
+        " ".join(words.split())[:MAX_SEARCH_CHARS]
+        if isinstance(words, str) and not form.get("bo_tim")
+        else ""
+    )
+    if text:
+        request.session[SEARCH_KEY] = text
+    else:
+        request.session.pop(SEARCH_KEY, None)
+    kept = {
+        key: value
+        for key, value in form.items()
+        if key in QUEUE_PARAMS and isinstance(value, str) and value
+    }
+    return RedirectResponse(f"/hang-doi?{urlencode(kept)}" if kept else "/hang-doi", 303)
 
 
 def _local(moment: datetime) -> str:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 from alembic import command
+from httpx import Response
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 from starlette.testclient import TestClient
@@ -38,7 +39,7 @@ from tests.integration.staff_helpers import (
 )
 from tests.integration.test_migrations import _alembic
 from tests.integration.ticket_helpers import T0, load, new_ticket
-from tests.integration.web_helpers import Clock, back_office, sign_in
+from tests.integration.web_helpers import Clock, back_office, csrf_of, sign_in
 
 TODAY = T0.date()
 BEFORE_SEARCH_TEXT = "d9f1b3c5e7a2"
@@ -226,15 +227,33 @@ async def test_the_queue_page_searches_filters_and_ignores_what_is_not_allowed(
     client: TestClient, sessions: Sessions, tickets: dict[str, str]
 ) -> None:
     await sign_in(client, sessions, KT_OFFICER, T0 + timedelta(days=6))
-    page = client.get("/hang-doi", params={"tim": "mat mang"})
-    assert page.status_code == 200
+    csrf = csrf_of(client.get("/hang-doi").text)
+
+    def search(words: str, **form: str) -> Response:
+        return client.post("/hang-doi/tim", data={"csrf": csrf, "tim": words, **form})
+
+    # The words go in a form post, not in the URL: they may be a name or a phone.
+    page = search("mat mang", thon="THON-MAU-2", evil="x")
+    assert page.status_code == 200 and "mat" not in str(page.url)
+    assert str(page.url).endswith("/hang-doi?thon=THON-MAU-2")  # the filters it carried
     assert tickets["outage"] in page.text and tickets["slow"] not in page.text
-    assert "1 ý kiến" in page.text and 'value="mat mang"' in page.text
-    # The complaint's code lists it, without its content.
-    page = client.get("/hang-doi", params={"tim": tickets["complaint"]})
+    assert "1 ý kiến" in page.text and "Đang tìm: «mat mang»" in page.text
+    # The search stays for the session's queue pages, with other filters, until cleared.
+    again = client.get("/hang-doi", params={"sap_xep": "cu_nhat"})
+    assert tickets["outage"] in again.text and tickets["slow"] not in again.text
+    cleared = search("mat mang", bo_tim="1")
+    assert tickets["slow"] in cleared.text and "Đang tìm" not in cleared.text
+    # The complaint's code lists it, without its content; its words find nothing.
+    page = search(tickets["complaint"])
     assert tickets["complaint"] in page.text and "hối lộ" not in page.text
-    page = client.get("/hang-doi", params={"tim": "hoi lo"})
+    page = search("hoi lo")
     assert tickets["complaint"] not in page.text and "Không có ý kiến nào" in page.text
+    assert search("   ").status_code == 200 and "Đang tìm" not in search("").text
+    long = search("x" * 5000)
+    assert long.status_code == 200 and "x" * 201 not in long.text
+    refused = client.post("/hang-doi/tim", data={"csrf": "forged", "tim": "mat mang"})
+    assert refused.status_code == 403
+    search("")
     page = client.get("/hang-doi", params={"thon": "THON-MAU-2", "sap_xep": "cu_nhat"})
     assert tickets["outage"] in page.text and tickets["slow"] not in page.text
     assert '<option value="cu_nhat" selected>' in page.text
@@ -244,10 +263,10 @@ async def test_the_queue_page_searches_filters_and_ignores_what_is_not_allowed(
         {"han": "999"},
         {"han": "-1"},
         {"trang": "9" * 40},
-        {"tim": "x" * 5000},
+        {"tim": "mat mang"},  # a search in the URL is not read
     ):
         response = client.get("/hang-doi", params=params)
-        assert response.status_code == 200, params
+        assert response.status_code == 200 and tickets["slow"] in response.text, params
     newest = client.get("/hang-doi", params={"sap_xep": "content"}).text
     assert newest.index(tickets["answered"]) < newest.index(tickets["outage"])
 
