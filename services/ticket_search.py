@@ -28,7 +28,7 @@ def folded(text: str) -> str:
 
 
 # The stored text starts with a space and its words are separated by one: a query
-# matches from the start of a word (" mau" finds "mau" and "mẫu", not "cam âu"), and a
+# matches from the start of a word ("an" finds "an", "ăn", "án", not "ban", "lan"), and a
 # query of several words matches them in that order ("mat mang", not "mật khẩu ... mang").
 def index_submission(ticket: Ticket) -> None:
     """The search text of a new ticket: its content and the quoted claim."""
