@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report conversation-report report bench clean
+.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report conversation-report report bench bench-back-office demo-data clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat; Zalo too if ZALO_BOT_TOKEN is set)"
@@ -84,6 +84,13 @@ story-test: model
 	$(ENGINE) -m rasa test core --e2e --model "$$($(APP) scripts/model.py path)" \
 		--stories results/story-inputs --fail-on-prediction-errors --out results/stories
 
+# A throwaway database full of demo tickets for the back office (refuses one with real
+# tickets): make demo-data ARGS="--count 5000 --months 12"
+DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/var/demo.db
+demo-data: .venv/app/.synced
+	@mkdir -p var
+	DATABASE_URL=$(DEMO_DATABASE_URL) $(APP) -m admin demo-data $(ARGS)
+
 # The six-monthly report on a migrated database: make report ARGS="--office KT"
 report: migrate
 	$(APP) -m reports --out var/reports $(ARGS)
@@ -103,6 +110,11 @@ conversation-report: setup model
 # layer alone; writes docs/performance.md. Quiet rerun: make bench ARGS="--quiet".
 bench: setup model
 	$(APP) -m bench $(ARGS)
+
+# Benchmark, not a test: the back office queue and search pages on 100,000 demo tickets,
+# SQLite and a temporary PostgreSQL database; numbers go to docs/performance.md by hand.
+bench-back-office: .venv/app/.synced
+	$(APP) -m bench.back_office $(ARGS)
 
 test: setup system-deps lint typecheck validate model story-test
 	$(APP) scripts/alembic_check.py

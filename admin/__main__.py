@@ -13,6 +13,8 @@ python -m admin outbox list [--status failed]
 python -m admin outbox retry 42
 python -m admin faq export [--out f.yml]  # accepted FAQ proposals, to paste into nlu/
 python -m admin retention [--dry-run]       # purge what outlived config/commune.yml retention
+DATABASE_URL=sqlite:///var/demo.db python -m admin demo-data [--count 600] [--months 6]
+                             [--seed 2026] [--force]   # a throwaway database, full
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.database import describe, load_config
+from admin.database import describe, load_config, prepare
 from db.models import OutboxStatus, StaffRole, TicketState
 from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
@@ -42,7 +44,8 @@ from services.ticket_queries import (
     search_tickets,
     ticket_history,
 )
-from services.web_sessions import sign_out_everywhere
+from services.web_sessions import create_sign_in_link, sign_out_everywhere
+from testkit import demo_data
 
 
 class UsageError(Exception):
@@ -117,6 +120,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--dry-run", action="store_true", help="only count, change nothing")
     purge.add_argument("--file", type=Path, help="default: COMMUNE_CONFIG or config/commune.yml")
+
+    demo = groups.add_parser(
+        "demo-data",
+        help="fill a throwaway database with demo tickets (refuses one with real tickets)",
+    )
+    demo.add_argument("--count", type=int, default=600, help="tickets")
+    demo.add_argument("--months", type=int, default=6, help="spread over this many months")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--force", action="store_true", help="even beside real tickets")
     return parser
 
 
@@ -233,6 +245,36 @@ async def _retention(session: AsyncSession, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _demo_data(session: AsyncSession, args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.count < 1 or args.months < 1:
+        raise UsageError("--count and --months must be at least 1")
+    now = clock.now()
+    try:
+        summary = await demo_data.fill(
+            session,
+            load_commune_config(settings.commune_config),
+            count=args.count,
+            months=args.months,
+            seed=args.seed,
+            now=now,
+            force=args.force,
+        )
+    except demo_data.RealDataPresent as refused:
+        raise UsageError(
+            f"{refused}: this is not a throwaway database (DATABASE_URL); --force to add anyway"
+        ) from None
+    states = ", ".join(f"{state} {n}" for state, n in sorted(summary.by_state.items()))
+    print(
+        f"{summary.tickets} demo tickets ({states}), {summary.events} history rows, "
+        f"{summary.faq_votes} FAQ votes, {summary.unanswered_questions} unanswered questions"
+    )
+    leader = summary.staff[0][0]
+    token = await create_sign_in_link(session=session, telegram_user_id=leader, now=now)
+    print(f"back office (python -m web), within 10 minutes: {settings.web_url}/dang-nhap/{token}")
+    return 0
+
+
 HANDLERS = {
     "staff": _staff,
     "tickets": _tickets,
@@ -240,6 +282,7 @@ HANDLERS = {
     "outbox": _outbox,
     "faq": _faq,
     "retention": _retention,
+    "demo-data": _demo_data,
 }
 
 
@@ -256,7 +299,12 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    raise SystemExit(asyncio.run(_run(_parser().parse_args())))
+    args = _parser().parse_args()
+    if args.group == "demo-data":
+        # A fresh file is migrated and configured first (outside the event loop: Alembic
+        # runs its own).
+        print(describe(prepare(get_settings().database_url)))
+    raise SystemExit(asyncio.run(_run(args)))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -142,6 +143,17 @@ class TicketSequence(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # The back office queue: each filter narrows by office (or not, commune-wide) and
+    # each sort order walks one of these, so a page of 50 reads 50 rows, not 100,000.
+    # PostgreSQL also has a trigram index on search_text (migration 8832e1f72212; not
+    # declared here because SQLite has no such index type).
+    __table_args__ = (
+        Index("ix_tickets_office_created", "office_id", "created_at"),
+        Index("ix_tickets_office_due", "office_id", "due_date"),
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_due_date", "due_date"),
+        Index("ix_tickets_village_id", "village_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -192,6 +204,10 @@ class Ticket(Base):
     # Set when staff mark it a duplicate: the earlier open ticket about the same problem,
     # whose answer this ticket's sender is sent too.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # What the back office search matches: content, claim and staff answers, folded
+    # (lower case, no diacritics, đ -> d) by services.ticket_search, so "mat mang" finds
+    # "mất mạng". Personal text: erasure and retention clear it with the content.
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     office: Mapped[Office] = relationship()
     category: Mapped[Category | None] = relationship()

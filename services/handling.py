@@ -25,6 +25,7 @@ from laikhe import clock
 from laikhe.labels import STATE_LABELS, format_date
 from laikhe.logsafe import pseudonym
 from laikhe.validators import clean_text
+from services import ticket_search
 from services.access import can_read_ticket
 from services.calendar import add_working_days
 from services.lifecycle import OPEN, Actor, Step, apply, may
@@ -269,6 +270,7 @@ async def answer(
     if ticket.assigned_staff_id is None:
         ticket.assigned_staff_id = staff.id
     _record(session, ticket, staff, Step.ANSWER, f"Trả lời: {body}", now)
+    ticket_search.index_answer(ticket, body)
     notified = await notify_resident(
         session=session,
         ticket=ticket,

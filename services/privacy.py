@@ -39,7 +39,7 @@ from laikhe import clock
 from laikhe.contact import platform_of
 from laikhe.senders import zalo_chat_of
 from laikhe.settings import to_sync_url
-from services import outbox
+from services import outbox, ticket_search
 from services.lifecycle import Actor, Step, apply, may
 from services.tickets import claim_ticket
 
@@ -85,6 +85,7 @@ def strip_personal_fields(ticket: Ticket, *, content: str) -> None:
     ticket.source = platform_of(ticket.source)
     ticket.claim = None
     ticket.content = content
+    ticket_search.forget(ticket)
     ticket.attachments.clear()
     # Staff answers too: they usually restate the problem and address the sender by
     # name. Who acted and when stays, so response times still count.

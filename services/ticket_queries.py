@@ -6,9 +6,9 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import IO, Final
+from typing import IO, Any, Final
 
-from sqlalchemy import ColumnElement, Select, false, func, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,10 +22,12 @@ from db.models import (
     TicketEvent,
     TicketKind,
     TicketState,
+    Village,
 )
 from laikhe import clock
 from laikhe.cells import csv_cell
 from laikhe.labels import KIND_LABELS, STATE_LABELS, format_date
+from services import ticket_search
 from services.access import COMMUNE_WIDE_ROLES
 from services.lifecycle import ANSWERED, FINAL, OPEN
 from services.tickets import parse_ticket_code
@@ -85,9 +87,7 @@ def _filtered(query: Select[tuple[Ticket]], where: TicketFilter) -> Select[tuple
         )
     if where.text:
         # Confidential content is never matched: a search must not reveal it.
-        query = query.where(
-            Ticket.confidential.is_(False), Ticket.content.ilike(f"%{where.text.strip()}%")
-        )
+        query = query.where(Ticket.confidential.is_(False), ticket_search.holds_phrase(where.text))
     return query
 
 
@@ -250,6 +250,16 @@ def in_scope_of(staff: StaffMember) -> ColumnElement[bool]:
 # The queue's state filter: the lifecycle's groups.
 STATE_GROUPS: Final = {"dang_xu_ly": OPEN, "da_tra_loi": ANSWERED, "da_xong": FINAL}
 QUEUE_PAGE_SIZE: Final = 50
+# Open tickets due within this many days from today (0: due today); the allowed values.
+DUE_WITHIN_DAYS: Final = (0, 3, 7)
+# The queue's orders (column, descending), each ending on the id so that pages never
+# overlap or skip a row; the key comes from a query parameter, so only these are possible.
+QUEUE_ORDERS: Final[dict[str, tuple[tuple[str, bool], ...]]] = {
+    "moi_nhat": (("created_at", True), ("id", True)),
+    "cu_nhat": (("created_at", False), ("id", False)),
+    "han_som": (("due_date", False), ("id", False)),
+}
+DEFAULT_ORDER: Final = "moi_nhat"
 
 
 @dataclass(frozen=True)
@@ -257,8 +267,12 @@ class QueueFilter:
     state_group: str | None = None  # a key of STATE_GROUPS
     kind: TicketKind | None = None
     category_code: str | None = None
+    village_code: str | None = None
     overdue: bool = False  # open and past its due date
+    due_within: int | None = None  # open and due today or in the next N days
     mine: bool = False  # assigned to the member who looks
+    text: str | None = None  # words of the content or answers, or a ticket code
+    order: str = DEFAULT_ORDER  # a key of QUEUE_ORDERS
     page: int = 1
 
 
@@ -270,12 +284,16 @@ class QueuePage:
     pages: int
 
 
-async def staff_queue(
-    *, session: AsyncSession, staff: StaffMember, where: QueueFilter, today: date
-) -> QueuePage:
-    """The tickets `staff` oversees, filtered, newest first, QUEUE_PAGE_SIZE a page.
-    Confidential ones are listed (the office must see it has them); whoever renders them
-    shows their content only to cleared members (services.access.can_read_ticket)."""
+def _text_condition(text: str, staff: StaffMember) -> ColumnElement[bool]:
+    found = ticket_search.matches(text, staff)
+    code = parse_ticket_code(text)
+    # A code is no secret: a confidential ticket is listed by its code without content.
+    return or_(Ticket.code == code, found) if code else found
+
+
+def queue_conditions(
+    staff: StaffMember, where: QueueFilter, today: date
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [in_scope_of(staff)]
     if where.state_group in STATE_GROUPS:
         conditions.append(Ticket.state.in_(STATE_GROUPS[where.state_group]))
@@ -285,26 +303,102 @@ async def staff_queue(
         conditions.append(
             Ticket.category_id.in_(select(Category.id).where(Category.code == where.category_code))
         )
+    if where.village_code:
+        conditions.append(
+            Ticket.village_id.in_(select(Village.id).where(Village.code == where.village_code))
+        )
     if where.overdue:
         conditions.append(Ticket.state.in_(OPEN))
         conditions.append(Ticket.due_date < today)
+    if where.due_within is not None:
+        conditions.append(Ticket.state.in_(OPEN))
+        conditions.append(Ticket.due_date.between(today, today + timedelta(days=where.due_within)))
     if where.mine:
         conditions.append(Ticket.assigned_staff_id == staff.id)
+    if where.text and where.text.strip():
+        conditions.append(_text_condition(where.text, staff))
+    return conditions
+
+
+async def staff_queue(
+    *, session: AsyncSession, staff: StaffMember, where: QueueFilter, today: date
+) -> QueuePage:
+    """The tickets `staff` oversees, filtered, in the chosen order, QUEUE_PAGE_SIZE a page.
+    Confidential ones are listed (the office must see it has them); whoever renders them
+    shows their content only to cleared members (services.access.can_read_ticket), and
+    a search never matches their text for the others (services.ticket_search)."""
+    conditions = queue_conditions(staff, where, today)
+    key = where.order if where.order in QUEUE_ORDERS else DEFAULT_ORDER
+    page = max(1, where.page)
+    if where.text and where.text.strip():
+        found = await _search_page(session, conditions, key, page)
+        if found is not None:
+            return found
     total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
-    page = min(max(1, where.page), pages)
+    page = min(page, pages)
+    if total == 0:
+        return QueuePage([], 0, 1, 1)
     rows = await session.scalars(
-        select(Ticket)
-        .options(selectinload(Ticket.office), selectinload(Ticket.category))
+        _with_labels(select(Ticket))
         .where(*conditions)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .order_by(*_ordered(Ticket.__table__.c, key))
         .offset((page - 1) * QUEUE_PAGE_SIZE)
         .limit(QUEUE_PAGE_SIZE)
     )
     return QueuePage(list(rows.all()), total, page, pages)
 
 
+def _with_labels(query: Select[tuple[Ticket]]) -> Select[tuple[Ticket]]:
+    return query.options(
+        selectinload(Ticket.office), selectinload(Ticket.category), selectinload(Ticket.village)
+    )
+
+
+def _ordered(columns: Any, key: str) -> list[ColumnElement[Any]]:
+    return [
+        columns[name].desc() if desc else columns[name].asc() for name, desc in QUEUE_ORDERS[key]
+    ]
+
+
+async def _search_page(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], key: str, page: int
+) -> QueuePage | None:
+    """A search reads every row's text whatever the plan, so it finds the matches once
+    (ids and sort keys, kept apart: MATERIALIZED, or PostgreSQL walks the order's index
+    testing each row instead of using the trigram index), counts and orders just them,
+    then loads the page's 50 tickets. None past the last page: the caller counts."""
+    found = (
+        select(Ticket.id, Ticket.created_at, Ticket.due_date)
+        .where(*conditions)
+        .cte("found")
+        .prefix_with("MATERIALIZED")
+    )
+    rows = (
+        await session.execute(
+            select(found.c.id, func.count().over())
+            .order_by(*_ordered(found.c, key))
+            .offset((page - 1) * QUEUE_PAGE_SIZE)
+            .limit(QUEUE_PAGE_SIZE)
+        )
+    ).all()
+    if not rows:
+        return QueuePage([], 0, 1, 1) if page == 1 else None
+    ids = [row[0] for row in rows]
+    tickets = {
+        t.id: t
+        for t in await session.scalars(_with_labels(select(Ticket)).where(Ticket.id.in_(ids)))
+    }
+    total = rows[0][1]
+    return QueuePage([tickets[i] for i in ids], total, page, max(1, -(-total // QUEUE_PAGE_SIZE)))
+
+
 async def filter_categories(*, session: AsyncSession) -> list[Category]:
     """Every category, retired ones too: their tickets are still in the queue."""
     rows = await session.scalars(select(Category).order_by(Category.position, Category.id))
+    return list(rows.all())
+
+
+async def filter_villages(*, session: AsyncSession) -> list[Village]:
+    rows = await session.scalars(select(Village).order_by(Village.name, Village.id))
     return list(rows.all())

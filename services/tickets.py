@@ -26,7 +26,7 @@ from db.models import (
 )
 from laikhe import clock
 from laikhe.commune import CommuneConfig
-from services import lifecycle
+from services import lifecycle, ticket_search
 from services.calendar import add_working_days
 from services.notifications import notify_office
 
@@ -335,6 +335,7 @@ async def submit_ticket(
         now=now,
         note="Tiếp nhận qua trợ lý ảo",
     )
+    ticket_search.index_submission(row)
     # Assigned even when empty: the group card reads it right after the flush, and an
     # unloaded collection would need a lazy load, which async sessions refuse.
     row.attachments = [

@@ -69,6 +69,7 @@ def create_app(
             Route("/dang-nhap/{token}", pages.sign_in, methods=["POST"]),
             Route("/dang-xuat", pages.sign_out, methods=["POST"]),
             Route("/hang-doi", pages.queue),
+            Route("/hang-doi/tim", pages.queue_search, methods=["POST"]),
             Route("/y-kien/{code}", pages.ticket_page),
             Route("/y-kien/{code}/anh/{number:int}", pages.ticket_file),
             Route("/y-kien/{code}/{action}", pages.ticket_action, methods=["POST"]),

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -32,10 +33,14 @@ from services.lifecycle import Step, overdue
 from services.telegram_files import FileUnavailable
 from services.ticket_page import DueCount, attachment_ref, read_ticket_page
 from services.ticket_queries import (
+    DEFAULT_ORDER,
+    DUE_WITHIN_DAYS,
     INTERNAL_NOTE_LABEL,
+    QUEUE_ORDERS,
     STATE_GROUPS,
     QueueFilter,
     filter_categories,
+    filter_villages,
     staff_queue,
 )
 from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
@@ -67,6 +72,14 @@ PHOTOS_IN_TELEGRAM: Final = (
 FILE_UNAVAILABLE: Final = (
     "Chưa lấy được ảnh, tệp này từ Telegram. Anh/Chị thử lại sau ít phút hoặc xem trong "
     "nhóm Telegram của đơn vị."
+)
+DUE_OPTIONS: Final = {0: "Đến hạn hôm nay", 3: "Đến hạn trong 3 ngày", 7: "Đến hạn trong 7 ngày"}
+ORDER_LABELS: Final = {"moi_nhat": "Mới nhất", "cu_nhat": "Cũ nhất", "han_som": "Hạn gần nhất"}
+MAX_SEARCH_CHARS: Final = 200
+SEARCH_KEY: Final = "tim"
+# The queue's filter parameters (the search form carries them through its redirect).
+QUEUE_PARAMS: Final = frozenset(
+    {"trang_thai", "loai", "linh_vuc", "thon", "han", "qua_han", "cua_toi", "sap_xep"}
 )
 # The forms of the ticket page: path segment -> the lifecycle step it takes.
 ACTIONS: Final = {
@@ -170,17 +183,49 @@ async def sign_out(request: Request) -> Response:
 
 
 def _queue_filter(request: Request) -> QueueFilter:
+    """The filters from the query string; anything not on an allow-list is ignored."""
     params = request.query_params
     kind = params.get("loai")
     page = params.get("trang", "1")
+    due = params.get("han", "")
     return QueueFilter(
         state_group=params.get("trang_thai") if params.get("trang_thai") in STATE_GROUPS else None,
         kind=TicketKind(kind) if kind in {k.value for k in TicketKind} else None,
         category_code=params.get("linh_vuc") or None,
+        village_code=params.get("thon") or None,
         overdue=params.get("qua_han") == "1",
+        due_within=int(due) if due.isdigit() and int(due) in DUE_WITHIN_DAYS else None,
         mine=params.get("cua_toi") == "1",
-        page=int(page) if page.isdigit() else 1,
+        # Search words stay out of the URL (browser history, proxy logs): they may be a
+        # resident's name or phone. The form posts them into the signed session.
+        text=request.session.get(SEARCH_KEY) or None,
+        order=params.get("sap_xep", "") if params.get("sap_xep") in QUEUE_ORDERS else DEFAULT_ORDER,
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
     )
+
+
+async def queue_search(request: Request) -> Response:
+    """Set (or, empty, clear) the queue's search words, then show the queue with the
+    filters the form carried."""
+    form = await request.form()
+    if not _csrf_ok(request, form.get("csrf")):
+        return _message(request, CSRF_REFUSED, 403)
+    words = form.get("tim")
+    text = (
+        " ".join(words.split())[:MAX_SEARCH_CHARS]
+        if isinstance(words, str) and not form.get("bo_tim")
+        else ""
+    )
+    if text:
+        request.session[SEARCH_KEY] = text
+    else:
+        request.session.pop(SEARCH_KEY, None)
+    kept = {
+        key: value
+        for key, value in form.items()
+        if key in QUEUE_PARAMS and isinstance(value, str) and value
+    }
+    return RedirectResponse(f"/hang-doi?{urlencode(kept)}" if kept else "/hang-doi", 303)
 
 
 def _local(moment: datetime) -> str:
@@ -197,6 +242,7 @@ async def queue(request: Request) -> Response:
         today = clock.to_local(context.now()).date()
         page = await staff_queue(session=session, staff=staff, where=where, today=today)
         categories = await filter_categories(session=session)
+        villages = await filter_villages(session=session)
     rows = [
         {
             "code": t.code,
@@ -204,6 +250,7 @@ async def queue(request: Request) -> Response:
             "state": STATE_LABELS.get(t.state, t.state),
             "office": t.office.name,
             "category": t.category.name if t.category else "",
+            "village": t.village.name if t.village else "",
             "created": _local(t.created_at),
             "due": format_date(t.due_date),
             "overdue": overdue(t.state, t.due_date, today),
@@ -226,6 +273,9 @@ async def queue(request: Request) -> Response:
             "state_groups": STATE_GROUP_LABELS,
             "kinds": KIND_LABELS,
             "categories": [(c.code, c.name) for c in categories],
+            "villages": [(v.code, v.name) for v in villages],
+            "due_options": DUE_OPTIONS,
+            "orders": ORDER_LABELS,
         },
     )
 

@@ -3,9 +3,9 @@ against the fake Bot API, the web process (`python -m web`), one migrated SQLite
 database, and Debian's Chromium driven by Selenium.
 
 An officer asks the bot for a sign-in link with /dangnhap, opens it, filters the queue,
-answers a ticket, and the resident's Telegram chat receives the answer; an officer of
-another office is refused the ticket; a complaint shows no content to an uncleared
-officer but does to a cleared one."""
+searches it without diacritics, answers a ticket, and the resident's Telegram chat
+receives the answer; an officer of another office is refused the ticket; a complaint
+shows no content to an uncleared officer but does to a cleared one."""
 
 from __future__ import annotations
 
@@ -159,12 +159,19 @@ def test_sign_in_from_the_bot_filter_answer_and_the_resident_receives_it(
     assert "(Nội dung bảo mật)" in queue
 
     Select(browser.find_element(By.NAME, "loai")).select_by_visible_text("Kiến nghị")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form[action='/hang-doi'] button[type=submit]").click()
     wait.until(ec.url_contains("loai=kien_nghi"))
     queue = browser.find_element(By.CSS_SELECTOR, "table.queue").text
     assert codes["lamp"] in queue and codes["wifi"] not in queue
 
+    # Searched as residents type it, without diacritics; the words stay out of the URL.
     browser.get(f"{base}/hang-doi")
+    browser.find_element(By.NAME, "tim").send_keys("mat ket noi")
+    browser.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+    wait.until(ec.text_to_be_present_in_element((By.CLASS_NAME, "searching"), "mat ket noi"))
+    queue = browser.find_element(By.CSS_SELECTOR, "table.queue").text
+    assert codes["wifi"] in queue and codes["lamp"] not in queue
+    assert "mat" not in browser.current_url
     browser.find_element(By.LINK_TEXT, codes["wifi"]).click()
     wait.until(ec.url_to_be(f"{base}/y-kien/{codes['wifi']}"))
     browser.find_element(By.ID, "answer").send_keys(ANSWER)

@@ -256,6 +256,7 @@ async def test_apply_removes_just_what_outlived_its_period(
         assert ticket.sender_id is None
         assert (ticket.contact_name, ticket.contact_phone, ticket.contact_email) == (None,) * 3
         assert ticket.content == retention.EXPIRED_CONTENT
+        assert ticket.search_text is None  # the back office search finds nothing of it
         assert ticket.anonymised_at is not None
         # What the six-monthly report counts stays: code, kind, state, category,
         # village, dates.
@@ -278,7 +279,7 @@ async def test_apply_removes_just_what_outlived_its_period(
     for code, name in ((seeded.kept_closed, "Lê Văn Cường"), (seeded.kept_open, "Phạm Thị Dung")):
         ticket, events = await load(sessions, code)
         assert (ticket.sender_id, ticket.contact_name, ticket.anonymised_at) == ("1001", name, None)
-        assert ticket.content != retention.EXPIRED_CONTENT
+        assert ticket.content != retention.EXPIRED_CONTENT and ticket.search_text
         assert all(e.actor != retention.RETENTION_ACTOR for e in events)
 
     after = await _snapshot(sessions)
