@@ -283,10 +283,15 @@ class Stack:
         self._spawn("balancer", [HAPROXY, "-db", "-f", str(config)])
 
     def start_web(self, url: str, secret_key: str, timeout: float = 30.0) -> None:
-        """The staff back office (`python -m web`) on WEB_HOST:WEB_PORT of the settings;
-        the key reaches it through the environment only."""
+        """The web process (`python -m web`: the back office and the website's chat window,
+        which talks to the engine) on WEB_HOST:WEB_PORT of the settings; the key reaches it
+        through the environment only."""
         self.web_url = url
-        self._spawn("web", [str(APP_PYTHON), "-m", "web"], {"WEB_SECRET_KEY": secret_key})
+        self._spawn(
+            "web",
+            [str(APP_PYTHON), "-m", "web"],
+            {**self.client_env(), "WEB_SECRET_KEY": secret_key},
+        )
         self.wait_ready(timeout)
 
     def start_zalo(self) -> None:
