@@ -121,7 +121,8 @@ class WidgetContext:
     per_session: RateLimiter = field(default_factory=lambda: RateLimiter(*SESSION_LIMIT))
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(*ADDRESS_LIMIT))
     # One turn at a time per session: a double click must not interleave two turns.
-    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # The lock and how many requests use it, so it goes when the last one is done.
+    locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
 
     @property
     def signer(self) -> TimestampSigner:
@@ -260,7 +261,8 @@ async def post_message(request: Request) -> Response:
     if message is None:
         return _error(BAD_REQUEST, 400)
     sender_id = web_sender_id(session_id)
-    lock = context.locks.setdefault(sender_id, asyncio.Lock())
+    lock, users = context.locks.get(sender_id) or (asyncio.Lock(), 0)
+    context.locks[sender_id] = (lock, users + 1)
     try:
         async with lock:
             return await _turn(request, context, sender_id, *message)
@@ -268,8 +270,11 @@ async def post_message(request: Request) -> Response:
         logger.exception("a widget turn failed for %s", pseudonym(sender_id))
         return _error(SOMETHING_WENT_WRONG, 500)
     finally:
-        if not lock.locked():
-            context.locks.pop(sender_id, None)
+        lock, users = context.locks[sender_id]
+        if users == 1:
+            del context.locks[sender_id]
+        else:
+            context.locks[sender_id] = (lock, users - 1)
 
 
 async def _turn(

@@ -25,6 +25,7 @@ from laikhe.commune import CommuneConfig
 from laikhe.settings import Settings
 from services import web_chat
 from services.handling import answer
+from services.privacy import erase_personal_data
 from tests.integration.staff_helpers import (
     KT_OFFICER,
     Sessions,
@@ -319,3 +320,27 @@ async def test_the_root_is_the_demo_page_and_staff_find_their_way_at_quan_ly(
     assert "script-src" not in staff.headers["content-security-policy"]
     script = client.get("/static/widget.js")
     assert script.status_code == 200 and "innerHTML" not in script.text
+
+
+async def test_erasing_a_web_resident_s_data_takes_their_outbox_rows_and_history(
+    client: TestClient, sessions: Sessions, commune: CommuneConfig
+) -> None:
+    await configure_groups(sessions)
+    await register_default_staff(sessions)
+    csrf = start(client)
+    say(client, csrf, {"text": "wifi hỏng"})
+    async with sessions() as session:
+        sender = (await session.scalars(select(WebChatMessage.sender_id))).first()
+    assert sender is not None
+    code = await new_ticket(sessions, commune, channel="web", sender_id=sender)
+    async with unit_of_work(sessions) as session:
+        await answer(session=session, telegram_user_id=KT_OFFICER, code=code, text="Xong.", now=T0)
+    client.get(API)  # delivered: the row is sent, its copy in the history
+    async with unit_of_work(sessions) as session:
+        report = await erase_personal_data(session=session, channel="web", sender_id=sender)
+        assert await web_chat.erase(session=session, sender_id=sender) == 3
+    assert report.tickets == 1
+    async with sessions() as session:
+        left = await session.scalar(select(func.count()).where(OutboxMessage.channel == "web"))
+    assert left == 0 and await count_lines(sessions) == 0
+    assert client.get(API).json()["messages"] == []

@@ -17,7 +17,7 @@
     log: "Các tin nhắn",
     input: "Nội dung tin nhắn",
     send: "Gửi",
-    hint: "Anh/Chị gõ câu hỏi rồi bấm «Gửi». Có thể gõ không dấu.",
+    hint: "Anh/Chị gõ câu hỏi rồi bấm «Gửi», có thể gõ không dấu. Khung này chưa nhận ảnh.",
     waiting: "Trợ lý đang trả lời…",
     offline: "Không kết nối được với trợ lý. Anh/Chị kiểm tra mạng rồi gửi lại; nội dung vẫn còn trong ô nhập.",
     tooLong: "Tin nhắn dài quá " + MAX_CHARS + " ký tự. Anh/Chị rút gọn giúp.",
