@@ -49,6 +49,10 @@ logger = logging.getLogger(__name__)
 
 COOKIE: Final = "laikhe_widget"
 CSRF_HEADER: Final = "X-CSRF-Token"
+# The same signed session, for a portal on another site where the browser does not send
+# our cookie (third-party cookies blocked, or plain HTTP where it cannot be
+# SameSite=None): the widget keeps it in the portal's localStorage and sends it here.
+SESSION_HEADER: Final = "X-Widget-Session"
 # A resident may come back weeks later for the office's answer.
 SESSION_SECONDS: Final = 90 * 24 * 3600
 # A message is at most 2,000 characters; 4 bytes each (emoji) plus JSON is under 16 KB.
@@ -144,14 +148,17 @@ def _error(text: str, status: int, **headers: str) -> JSONResponse:
 
 
 def _session_id(request: Request, context: WidgetContext) -> str | None:
-    cookie = request.cookies.get(COOKIE)
-    if not cookie:
-        return None
-    try:
-        value = context.signer.unsign(cookie, max_age=SESSION_SECONDS).decode()
-    except (BadSignature, UnicodeDecodeError):
-        return None
-    return value if 16 <= len(value) <= 43 else None
+    """The session of the cookie, else of the header; None when neither is valid."""
+    for signed in (request.cookies.get(COOKIE), request.headers.get(SESSION_HEADER)):
+        if not signed:
+            continue
+        try:
+            value = context.signer.unsign(signed, max_age=SESSION_SECONDS).decode()
+        except (BadSignature, UnicodeDecodeError):
+            continue
+        if 16 <= len(value) <= 43:
+            return value
+    return None
 
 
 def _origin_allowed(request: Request, context: WidgetContext, *, required: bool) -> bool:
@@ -198,18 +205,21 @@ async def messages(request: Request) -> Response:
             lines = await web_chat.history(
                 session=session, sender_id=sender_id, after=_after(request)
             )
-    response = JSONResponse({"csrf": context.csrf_token(session_id), "messages": _lines(lines)})
+    signed = context.signer.sign(session_id).decode()
+    response = JSONResponse(
+        {"csrf": context.csrf_token(session_id), "session": signed, "messages": _lines(lines)}
+    )
     if new:
-        _set_cookie(response, context, session_id)
+        _set_cookie(response, context, signed)
     return response
 
 
-def _set_cookie(response: Response, context: WidgetContext, session_id: str) -> None:
+def _set_cookie(response: Response, context: WidgetContext, signed: str) -> None:
     # A portal on another site reads it as a third-party cookie: SameSite=None and
     # Secure (HTTPS only), partitioned per portal where the browser supports it.
     response.set_cookie(
         COOKIE,
-        context.signer.sign(session_id).decode(),
+        signed,
         max_age=SESSION_SECONDS,
         path="/widget",
         httponly=True,
@@ -332,7 +342,7 @@ def widget_app(context: WidgetContext) -> Starlette:
                 CORSMiddleware,
                 allow_origins=sorted(context.allowed_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", CSRF_HEADER],
+                allow_headers=["Content-Type", CSRF_HEADER, SESSION_HEADER],
                 allow_credentials=True,
                 max_age=600,
             )

@@ -12,10 +12,13 @@ WIDGET_SCREENSHOTS=docs/screenshots also writes the README's screenshots there.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar
 
@@ -70,8 +73,40 @@ def stack(widget_dir: Path) -> Iterator[Stack]:
     running.stop()
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def site(stack: Stack, widget_dir: Path) -> Iterator[str]:
+def web_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def portal(widget_dir: Path, web_port: int) -> Iterator[str]:
+    """Another site's page with the one script tag: "localhost" is not the same site as
+    the web process's "127.0.0.1", so the browser treats our cookie as third-party."""
+    folder = widget_dir / "portal"
+    folder.mkdir()
+    (folder / "index.html").write_text(
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        "<title>Cổng thông tin (thử)</title></head><body><h1>Cổng thông tin</h1>"
+        f'<script src="http://127.0.0.1:{web_port}/static/widget.js" defer></script>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(stack: Stack, widget_dir: Path, web_port: int, portal: str) -> Iterator[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -79,7 +114,8 @@ def site(stack: Stack, widget_dir: Path) -> Iterator[str]:
         "DATABASE_URL": stack.database_url,
         "TRACKER_STORE_URL": stack.tracker_store_url,
         "WEB_HOST": "127.0.0.1",
-        "WEB_PORT": str(free_port()),
+        "WEB_PORT": str(web_port),
+        "WIDGET_ALLOWED_ORIGINS": portal,
         "WEB_SECRET_KEY": secrets.token_urlsafe(32),
     }
     env.pop("WEB_PUBLIC_URL", None)
@@ -251,3 +287,19 @@ def test_a_resident_asks_sends_a_ticket_and_reads_the_answer_after_a_reload(
     # Escape closes the window and gives the focus back to the launcher.
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
     assert browser.switch_to.active_element.get_attribute("class") == "lk-launcher"
+
+
+def test_a_portal_on_another_site_embeds_the_window_and_keeps_the_conversation(
+    site: str, portal: str, browser: WebDriver
+) -> None:
+    browser.get(portal + "/")
+    window = Window(browser)
+    window.open()
+    window.say("thu tuc dang ky khai sinh", "giúp ích")
+    asked = len(window.replies())
+    browser.refresh()
+    window.open()
+    # The same conversation after a reload, though the browser sent no cookie across sites.
+    WebDriverWait(browser, TIMEOUT).until(lambda _: len(window.replies()) >= asked)
+    mine = browser.find_elements(By.CSS_SELECTOR, ".lk-log .lk-me .lk-text")
+    assert [m.text for m in mine] == ["thu tuc dang ky khai sinh"]

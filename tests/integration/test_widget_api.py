@@ -46,6 +46,9 @@ from web.widget import (
     TOO_LARGE,
     RateLimiter,
 )
+from web.widget import (
+    SESSION_HEADER as SESSION,
+)
 
 OWN = "http://testserver"
 PORTAL = "https://cong-thong-tin.example"
@@ -344,3 +347,34 @@ async def test_erasing_a_web_resident_s_data_takes_their_outbox_rows_and_history
         left = await session.scalar(select(func.count()).where(OutboxMessage.channel == "web"))
     assert left == 0 and await count_lines(sessions) == 0
     assert client.get(API).json()["messages"] == []
+
+
+async def test_a_portal_that_gets_no_cookie_sends_the_signed_session_in_a_header(
+    client: TestClient, engine: ScriptedEngine
+) -> None:
+    opened = client.get(API, headers={"Origin": PORTAL}).json()
+    signed, csrf = opened["session"], opened["csrf"]
+    client.cookies.clear()  # the browser kept no third-party cookie
+    headers = {"Origin": PORTAL, "X-CSRF-Token": csrf}
+    said = client.post(API, json={"text": "xin chào"}, headers=headers)
+    assert said.status_code == 401  # neither cookie nor header: no session
+    said = client.post(API, json={"text": "xin chào"}, headers={**headers, SESSION: signed})
+    assert said.status_code == 200, said.text
+    client.cookies.clear()
+    again = client.get(API, headers={"Origin": PORTAL, SESSION: signed}).json()
+    assert [m["text"] for m in again["messages"]] == ["xin chào", "Đã nhận: xin chào"]
+    assert again["session"] == signed
+    # A header is signed like the cookie: a changed one is no session.
+    forged = signed[:-2] + ("AA" if not signed.endswith("AA") else "BB")
+    refused = client.post(API, json={"text": "x"}, headers={**headers, SESSION: forged})
+    assert refused.status_code == 401 and refused.json()["error"] == SESSION_EXPIRED
+    preflight = client.options(
+        API,
+        headers={
+            "Origin": PORTAL,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-csrf-token,x-widget-session",
+        },
+    )
+    assert preflight.status_code == 200
+    assert len(engine.calls) == 1

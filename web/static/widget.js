@@ -91,6 +91,22 @@
   root.appendChild(launcher);
   document.body.appendChild(root);
 
+  // The session also lives in this page's storage: on a portal of another site the
+  // browser may not send our cookie (third-party cookies blocked).
+  var STORE = "lk-widget-session";
+  function stored() {
+    try { return window.localStorage.getItem(STORE); } catch (e) { return null; }
+  }
+  function store(value) {
+    try { window.localStorage.setItem(STORE, value); } catch (e) { /* private mode */ }
+  }
+  function headers(extra) {
+    var all = extra || {};
+    var session = stored();
+    if (session) { all["X-Widget-Session"] = session; }
+    return all;
+  }
+
   var csrf = null;
   var lastId = 0;
   var busy = false;
@@ -141,13 +157,14 @@
   }
 
   function fetchNew() {
-    return fetch(api + "?after=" + lastId, { credentials: "include" })
+    return fetch(api + "?after=" + lastId, { credentials: "include", headers: headers() })
       .then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
       })
       .then(function (result) {
         if (!result.ok) { throw new Error(result.data.error || "error"); }
         csrf = result.data.csrf;
+        store(result.data.session);
         if (!loaded && !result.data.messages.length) { addNotice(TEXT.welcome); }
         loaded = true;
         show(result.data.messages);
@@ -170,7 +187,7 @@
       return fetch(api + "?after=" + lastId, {
         method: "POST",
         credentials: "include",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf || "" },
+        headers: headers({ "Content-Type": "application/json", "X-CSRF-Token": csrf || "" }),
         body: JSON.stringify(body)
       });
     }).then(function (response) {
