@@ -448,14 +448,16 @@ def main() -> None:
         raise
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     try:
-        # The back office beside the bot. Without WEB_SECRET_KEY a key is made for this run
-        # (web sessions then end when the stack stops).
+        # The back office and the website's chat window beside the bot. Without
+        # WEB_SECRET_KEY a key is made for this run (web sessions, the residents' widget
+        # sessions too, then end when the stack stops).
         key = settings.web_secret_key
         stack.start_web(
             f"http://{settings.web_host}:{settings.web_port}",
             key.get_secret_value() if key else secrets.token_urlsafe(32),
         )
-        print(f"back office: {settings.web_url} (log in var/logs/web.log)", flush=True)
+        print(f"back office: {settings.web_url}/quan-ly (log in var/logs/web.log)", flush=True)
+        print(f"website chat window (demo page): {settings.web_url}/", flush=True)
         if settings.zalo_bot_token is not None:
             stack.start_zalo()
             print(f"Zalo ({settings.zalo_mode}): log in var/logs/zalo.log", flush=True)

@@ -245,6 +245,10 @@ def test_a_resident_asks_sends_a_ticket_and_reads_the_answer_after_a_reload(
     mine = browser.find_elements(By.CSS_SELECTOR, ".lk-log .lk-me")
     assert mine[-1].find_element(By.CSS_SELECTOR, ".lk-text").text == "Hữu ích"
     assert not browser.find_elements(By.XPATH, "//button[normalize-space()='Hữu ích']")
+    # The pressed button is gone; the keyboard's focus is back in the message box.
+    WebDriverWait(browser, 10).until(
+        lambda b: b.switch_to.active_element.get_attribute("id") == "lk-input"
+    )
 
     # A feedback ticket by buttons and text.
     window.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")

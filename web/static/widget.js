@@ -207,6 +207,8 @@
       addNotice(TEXT.offline);
     }).then(function () {
       setBusy(false);
+      // A pressed button is gone once answered: keep the keyboard in the window.
+      if (!panel.hidden && !panel.contains(document.activeElement)) { input.focus(); }
     });
   }
 
