@@ -62,6 +62,8 @@ MAX_BODY_BYTES: Final = 16 * 1024
 # sessions. Kept in this process (one web process serves the widget; docs/channels.md).
 SESSION_LIMIT: Final = (12, 60.0)
 ADDRESS_LIMIT: Final = (60, 60.0)
+# Fetches: an open window polls every 10 s; a few tabs of a few people per address.
+READ_LIMIT: Final = (120, 60.0)
 
 SESSION_EXPIRED: Final = (
     "Phiên trò chuyện đã hết hạn hoặc không còn hiệu lực. Anh/Chị vui lòng gửi lại tin nhắn."
@@ -124,6 +126,7 @@ class WidgetContext:
     https: bool
     per_session: RateLimiter = field(default_factory=lambda: RateLimiter(*SESSION_LIMIT))
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(*ADDRESS_LIMIT))
+    reads: RateLimiter = field(default_factory=lambda: RateLimiter(*READ_LIMIT))
     # One turn at a time per session: a double click must not interleave two turns.
     # The lock and how many requests use it, so it goes when the last one is done.
     locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
@@ -170,6 +173,11 @@ def _origin_allowed(request: Request, context: WidgetContext, *, required: bool)
     return origin.lower() in context.allowed_origins
 
 
+def _address(request: Request) -> str:
+    """The TCP peer: behind a reverse proxy, the proxy (docs/channels.md)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _lines(lines: list[web_chat.ChatLine]) -> list[dict[str, Any]]:
     return [
         {
@@ -193,6 +201,8 @@ async def messages(request: Request) -> Response:
     context = _context(request)
     if not _origin_allowed(request, context, required=False):
         return _error(ORIGIN_REFUSED, 403)
+    if not context.reads.allow(_address(request)):
+        return _error(RATE_LIMITED, 429, **{"Retry-After": "60"})
     session_id = _session_id(request, context)
     new = session_id is None
     if session_id is None:
@@ -258,7 +268,7 @@ async def post_message(request: Request) -> Response:
     sent = request.headers.get(CSRF_HEADER, "")
     if not hmac.compare_digest(sent.encode(), context.csrf_token(session_id).encode()):
         return _error(CSRF_REFUSED, 403)
-    address = request.client.host if request.client else "unknown"
+    address = _address(request)
     if not context.per_address.allow(address) or not context.per_session.allow(session_id):
         return _error(RATE_LIMITED, 429, **{"Retry-After": "60"})
     declared = request.headers.get("content-length", "")

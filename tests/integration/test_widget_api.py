@@ -41,6 +41,7 @@ from web.widget import (
     NOT_OUR_BUTTON,
     ORIGIN_REFUSED,
     RATE_LIMITED,
+    READ_LIMIT,
     SESSION_EXPIRED,
     SESSION_LIMIT,
     TOO_LARGE,
@@ -251,6 +252,14 @@ async def test_a_session_may_send_only_so_many_messages_a_minute(
     assert refused.status_code == 429 and refused.json()["error"] == RATE_LIMITED
     assert refused.headers["retry-after"] == "60"
     assert len(engine.calls) == limit
+
+
+async def test_fetches_are_limited_per_address(client: TestClient) -> None:
+    limit, _ = READ_LIMIT
+    for _ in range(limit):
+        assert client.get(API).status_code == 200
+    refused = client.get(API)
+    assert refused.status_code == 429 and refused.json()["error"] == RATE_LIMITED
 
 
 def test_the_rate_limiter_forgets_events_older_than_its_window() -> None:
