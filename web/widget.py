@@ -254,6 +254,16 @@ def _read_message(body: bytes) -> tuple[str, str] | None:
     return None
 
 
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` (a chunked body names no length)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def _pressed(payload: str, offered: tuple[Button, ...]) -> Button | None:
     return next((button for button in offered if button.payload == payload), None)
 
@@ -274,8 +284,8 @@ async def post_message(request: Request) -> Response:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return _error(TOO_LARGE, 413)
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
+    body = await _body_within(request, MAX_BODY_BYTES)
+    if body is None:
         return _error(TOO_LARGE, 413)
     message = _read_message(body)
     if message is None:

@@ -202,6 +202,13 @@ async def test_size_limits_and_bad_bodies_get_a_vietnamese_answer_and_keep_nothi
         headers={"Origin": OWN, "X-CSRF-Token": csrf, "Content-Type": "application/json"},
     )
     assert huge.status_code == 413 and huge.json()["error"] == TOO_LARGE
+    chunked = client.post(  # no Content-Length: the body is counted as it comes
+        API,
+        content=iter([b'{"text": "', b"a" * 10_000, b"a" * 10_000, b'"}']),
+        headers={"Origin": OWN, "X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
+    assert "content-length" not in chunked.request.headers
+    assert chunked.status_code == 413 and chunked.json()["error"] == TOO_LARGE
     for body in (b"not json", b"[1, 2]", b'{"text": 5}', b"\xff\xfe"):
         bad = client.post(API, content=body, headers={"Origin": OWN, "X-CSRF-Token": csrf})
         assert bad.status_code == 400 and "gõ lại" in bad.json()["error"], body
