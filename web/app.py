@@ -54,6 +54,7 @@ def create_app(
         sessions=sessions or sessionmaker_for(settings.database_url),
         templates=Jinja2Templates(directory=HERE / "templates"),
         now=now,
+        public_url=settings.web_url,
     )
 
     owns_engine = engine is None

@@ -19,6 +19,9 @@ class WebContext:
     sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Templates
     now: Callable[[], datetime]
+    # Where the web process is reached from outside (WEB_PUBLIC_URL): the demo page's
+    # script tag names it, as a portal would.
+    public_url: str = ""
 
 
 def web(request: Request) -> WebContext:

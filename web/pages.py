@@ -131,7 +131,10 @@ async def home(request: Request) -> Response:
         staff = await _staff(request, session)
     if staff is not None:
         return RedirectResponse("/hang-doi", status_code=303)
-    response = web(request).templates.TemplateResponse(request, "demo.html", {})
+    context = web(request)
+    response = context.templates.TemplateResponse(
+        request, "demo.html", {"script": f"{context.public_url}/static/widget.js"}
+    )
     response.headers["Content-Security-Policy"] = DEMO_CSP
     return response
 

@@ -334,6 +334,8 @@ async def test_the_root_is_the_demo_page_and_staff_find_their_way_at_quan_ly(
     policy = demo.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert 'href="/quan-ly"' in demo.text
+    # The tag a portal pastes names the public address (WEB_PUBLIC_URL).
+    assert '&lt;script src="http://testserver/static/widget.js" defer&gt;' in demo.text
     staff = client.get("/quan-ly")
     assert staff.status_code == 200 and SIGNED_OUT in staff.text
     assert "script-src" not in staff.headers["content-security-policy"]
