@@ -406,6 +406,28 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class WebChatMessage(Base):
+    """One message of a web chat (the commune website's widget), so a resident who comes
+    back on the same device sees the conversation and the office's answers.
+
+    `sender_id` is the widget session's ("web:<id>", laikhe.senders). An answer or notice
+    from the outbox is copied here when the widget fetches it; `outbox_id` is unique, so
+    a row is delivered once however many fetches race.
+    """
+
+    __tablename__ = "web_chat_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(64), index=True)
+    from_resident: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str] = mapped_column(Text)
+    # The buttons the message offered: a JSON list of [title, payload].
+    buttons: Mapped[str | None] = mapped_column(Text)
+    # No foreign key: the outbox row may be erased or pruned while the history stays.
+    outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 __all__ = [
     "AttachmentKind",
     "Base",
@@ -428,5 +450,6 @@ __all__ = [
     "TicketState",
     "UnansweredQuestion",
     "Village",
+    "WebChatMessage",
     "WebSignInLink",
 ]

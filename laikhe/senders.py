@@ -2,7 +2,8 @@
 
 The engine keeps one conversation per sender id, and tickets and consents store it:
 Telegram's is the chat id as it always was ("123456789"), Zalo's is prefixed
-("zalo:<chat id>"), so the two channels never share a conversation, a ticket list or a
+("zalo:<chat id>"), and so is a website widget session's ("web:<session id>"), so the
+channels never share a conversation, a ticket list or a
 consent even where their numbers happen to be equal.
 """
 
@@ -23,3 +24,18 @@ def zalo_chat_of(sender_id: str) -> str | None:
         return None
     chat = sender_id.removeprefix(ZALO_PREFIX)
     return chat or None
+
+
+WEB_PREFIX: Final = "web:"
+
+
+def web_sender_id(session_id: str) -> str:
+    return f"{WEB_PREFIX}{session_id}"
+
+
+def web_session_of(sender_id: str) -> str | None:
+    """The widget session id in a sender id, None when it is not a web one."""
+    if not sender_id.startswith(WEB_PREFIX):
+        return None
+    session = sender_id.removeprefix(WEB_PREFIX)
+    return session or None

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     web_port: int = 8080
     web_public_url: str | None = None
     web_secret_key: SecretStr | None = None
+    # The commune website's chat window (web/widget.py): the portal origins allowed to
+    # embed it, comma-separated ("https://laikhe.gov.vn,https://www.laikhe.gov.vn").
+    # Our own address (WEB_PUBLIC_URL) is always allowed: the demo page is there.
+    widget_allowed_origins: str = ""
 
     # The commune's time zone (laikhe/clock.py): an IANA name, refused at start if unknown.
     timezone: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -101,6 +105,10 @@ class Settings(BaseSettings):
     def web_url(self) -> str:
         """Where staff open the back office (no trailing slash)."""
         return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
+
+    @property
+    def widget_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.widget_allowed_origins.split(",") if origin]
 
     @field_validator("database_url")
     @classmethod

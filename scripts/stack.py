@@ -283,10 +283,15 @@ class Stack:
         self._spawn("balancer", [HAPROXY, "-db", "-f", str(config)])
 
     def start_web(self, url: str, secret_key: str, timeout: float = 30.0) -> None:
-        """The staff back office (`python -m web`) on WEB_HOST:WEB_PORT of the settings;
-        the key reaches it through the environment only."""
+        """The web process (`python -m web`: the back office and the website's chat window,
+        which talks to the engine) on WEB_HOST:WEB_PORT of the settings; the key reaches it
+        through the environment only."""
         self.web_url = url
-        self._spawn("web", [str(APP_PYTHON), "-m", "web"], {"WEB_SECRET_KEY": secret_key})
+        self._spawn(
+            "web",
+            [str(APP_PYTHON), "-m", "web"],
+            {**self.client_env(), "WEB_SECRET_KEY": secret_key},
+        )
         self.wait_ready(timeout)
 
     def start_zalo(self) -> None:
@@ -443,14 +448,16 @@ def main() -> None:
         raise
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     try:
-        # The back office beside the bot. Without WEB_SECRET_KEY a key is made for this run
-        # (web sessions then end when the stack stops).
+        # The back office and the website's chat window beside the bot. Without
+        # WEB_SECRET_KEY a key is made for this run (web sessions, the residents' widget
+        # sessions too, then end when the stack stops).
         key = settings.web_secret_key
         stack.start_web(
             f"http://{settings.web_host}:{settings.web_port}",
             key.get_secret_value() if key else secrets.token_urlsafe(32),
         )
-        print(f"back office: {settings.web_url} (log in var/logs/web.log)", flush=True)
+        print(f"back office: {settings.web_url}/quan-ly (log in var/logs/web.log)", flush=True)
+        print(f"website chat window (demo page): {settings.web_url}/", flush=True)
         if settings.zalo_bot_token is not None:
             stack.start_zalo()
             print(f"Zalo ({settings.zalo_mode}): log in var/logs/zalo.log", flush=True)

@@ -23,8 +23,8 @@ from laikhe.payloads import (
     staff_callback,
     ticket_op,
 )
-from laikhe.senders import zalo_chat_of
-from services.outbox import TELEGRAM, ZALO, Keyboard, enqueue
+from laikhe.senders import web_session_of, zalo_chat_of
+from services.outbox import TELEGRAM, WEB, ZALO, Keyboard, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ async def notify_office(
 
 @dataclass(frozen=True)
 class ResidentChat:
-    """Where a ticket's sender reads our messages: a Telegram chat id or a Zalo chat."""
+    """Where a ticket's sender reads our messages: a Telegram chat id, a Zalo chat or a
+    widget session."""
 
     channel: str
     chat_id: int | None = None
@@ -138,6 +139,9 @@ def resident_address(ticket: Ticket) -> ResidentChat | None:
     if ticket.channel == ZALO:
         recipient = zalo_chat_of(ticket.sender_id)
         return None if recipient is None else ResidentChat(ZALO, recipient=recipient)
+    if ticket.channel == WEB:
+        session = web_session_of(ticket.sender_id)
+        return None if session is None else ResidentChat(WEB, recipient=session)
     return None  # the terminal chat, or a channel that cannot be written to
 
 

@@ -28,7 +28,10 @@ from laikhe.payloads import CALLBACK_DATA_MAX_BYTES, fits_a_button
 UTC: Final = timezone.utc
 TELEGRAM: Final = "telegram"
 ZALO: Final = "zalo"
-CHANNELS: Final = frozenset({TELEGRAM, ZALO})
+# The website widget: its rows are not pushed but handed over when the resident's widget
+# fetches its messages (services/web_chat.deliver_pending).
+WEB: Final = "web"
+CHANNELS: Final = frozenset({TELEGRAM, ZALO, WEB})
 # Zalo's sendMessage takes 1 to 2,000 characters and has no buttons: a longer text is
 # queued as several rows, the keyboard as numbered lines in the last one.
 MAX_ZALO_TEXT_CHARS: Final = 2000
@@ -95,6 +98,14 @@ async def enqueue(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
+    if channel == WEB:
+        if recipient is None or chat_id is not None or method != "sendMessage" or not text:
+            raise ValueError("a web message is a text to a widget session")
+        return await _add_pending(
+            session, now, channel=WEB, recipient=recipient, method="sendMessage",
+            text=text, reply_markup=keyboard_json(keyboard) if keyboard else None,
+            purpose=purpose, ticket_id=ticket_id, dedupe_key=dedupe_key,
+        )  # fmt: skip
     if channel == ZALO:
         if recipient is None or chat_id is not None or method != "sendMessage" or not text:
             raise ValueError("a Zalo message is a text to a recipient")

@@ -37,7 +37,7 @@ from db.models import (
 )
 from laikhe import clock
 from laikhe.contact import platform_of
-from laikhe.senders import zalo_chat_of
+from laikhe.senders import web_session_of, zalo_chat_of
 from laikhe.settings import to_sync_url
 from services import outbox, ticket_search
 from services.lifecycle import Actor, Step, apply, may
@@ -187,6 +187,7 @@ async def _erase_outbox(
         int(sender_id) if channel == "telegram" and sender_id.lstrip("-").isdigit() else None
     )
     zalo_chat = zalo_chat_of(sender_id) if channel == outbox.ZALO else None
+    web_session = web_session_of(sender_id) if channel == outbox.WEB else None
     about_sender: list[sa.ColumnElement[bool]] = []
     if ticket_ids:
         about_sender.append(OutboxMessage.ticket_id.in_(ticket_ids))
@@ -200,6 +201,10 @@ async def _erase_outbox(
         about_sender.append(
             sa.and_(OutboxMessage.channel == outbox.ZALO, OutboxMessage.recipient == zalo_chat)
         )
+    if web_session is not None:
+        about_sender.append(
+            sa.and_(OutboxMessage.channel == outbox.WEB, OutboxMessage.recipient == web_session)
+        )
     if not about_sender:
         return _OutboxErasure(0, 0, 0)
     rows = (
@@ -212,8 +217,10 @@ async def _erase_outbox(
     kept = erased = 0
     for row in rows:
         erased += 1
-        to_sender = (row.channel == outbox.TELEGRAM and row.chat_id == resident_chat) or (
-            row.channel == outbox.ZALO and row.recipient == zalo_chat
+        to_sender = (
+            (row.channel == outbox.TELEGRAM and row.chat_id == resident_chat)
+            or (row.channel == outbox.ZALO and row.recipient == zalo_chat)
+            or (row.channel == outbox.WEB and row.recipient == web_session)
         )
         if to_sender or row.status is OutboxStatus.PENDING:
             await session.delete(row)

@@ -3,7 +3,8 @@
 Each day the bot (or `python -m admin retention`) removes what has outlived its period
 in config/commune.yml (`retention:`):
 
-- the engine's conversation: Rasa tracker store events older than `conversation_days`;
+- the engine's conversation: Rasa tracker store events older than `conversation_days`,
+  and the website chat window's copy of it (`web_chat_messages`) after as long;
 - the text, photo and buttons of Telegram messages sent or failed more than
   `outbox_text_days` ago (the delivery record stays: when, which chat, which ticket);
 - finished tickets (not being handled) whose last step is more than `ticket_months`
@@ -38,6 +39,7 @@ from db.models import (
     Ticket,
     TicketEvent,
     UnansweredQuestion,
+    WebChatMessage,
 )
 from db.session import unit_of_work
 from laikhe import clock
@@ -236,10 +238,14 @@ async def plan(
     """What `apply` would remove at `now`, counted; changes nothing."""
     cutoffs = Cutoffs.at(now, config)
     expired = _expired_tickets(cutoffs.tickets).subquery()
+    web_lines = await session.scalar(
+        select(func.count(WebChatMessage.id)).where(WebChatMessage.at < cutoffs.conversation)
+    )
     return RetentionReport(
         conversation_events=await _tracker_events(
             tracker_store_url, cutoffs.conversation, purge=False
-        ),
+        )
+        + (web_lines or 0),
         outbox_messages=await session.scalar(
             select(func.count(OutboxMessage.id)).where(*_expired_outbox(cutoffs.outbox))
         )
@@ -311,9 +317,17 @@ async def apply(
     )
     questions_count = len(questions.all())
     links_count = await web_sessions.purge_spent_links(session=session, now=now)
+    web_lines = await session.execute(
+        delete(WebChatMessage)
+        .where(WebChatMessage.at < cutoffs.conversation)
+        .returning(WebChatMessage.id)
+    )
+    web_count = len(web_lines.all())
     await session.flush()
 
-    conversation = await _tracker_events(tracker_store_url, cutoffs.conversation, purge=True)
+    conversation = web_count + await _tracker_events(
+        tracker_store_url, cutoffs.conversation, purge=True
+    )
     old_logs = await asyncio.to_thread(_old_log_files, _log_directory(config, root), cutoffs.logs)
     removed_logs = 0
     for path in old_logs:

@@ -1,5 +1,6 @@
-"""Composition root of the back office: settings, the session factory, templates, routes.
-Nothing else happens here; the pages are in web/pages.py, the rules in services/."""
+"""Composition root of the web process: settings, the session factory, templates, routes
+of the back office (web/pages.py) and of the website's chat window (web/widget.py, which
+talks to the engine). Nothing else happens here; the rules are in services/."""
 
 from __future__ import annotations
 
@@ -16,16 +17,22 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from db.session import sessionmaker_for
+from bot.conversation import Conversation
+from bot.engine_client import EngineClient
+from bot.wiring import eraser_for
+from db.session import sessionmaker_for, unit_of_work
 from laikhe import clock
 from laikhe.commune import load_commune_config
 from laikhe.settings import Settings
+from services import web_chat
+from services.outbox import WEB
 from services.telegram_files import TelegramFiles
 from services.tickets import TicketPolicy
 from services.web_sessions import SESSION_LIFETIME
 from web import dashboard, knowledge, pages
 from web.context import COOKIE, WebContext
 from web.security import SecurityHeaders
+from web.widget import WidgetContext, allowed_origins, widget_app
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,9 +43,10 @@ def create_app(
     sessions: async_sessionmaker[AsyncSession] | None = None,
     secret_key: str | None = None,
     now: Callable[[], datetime] = clock.now,
+    engine: EngineClient | None = None,
 ) -> Starlette:
-    """The back office app. The secret key signs the session cookie: WEB_SECRET_KEY, or
-    the tests' own (`secret_key`)."""
+    """The web app. The secret key signs the session cookies: WEB_SECRET_KEY, or the
+    tests' own (`secret_key`). The widget's turns go to `engine` (RASA_URL by default)."""
     key = secret_key or (
         settings.web_secret_key.get_secret_value() if settings.web_secret_key else None
     )
@@ -53,11 +61,39 @@ def create_app(
         policy=TicketPolicy.from_config(commune),
         files=TelegramFiles.from_settings(settings),
         commune=commune,
+        public_url=settings.web_url,
+    )
+
+    owns_engine = engine is None
+    if engine is None:
+        secret = settings.internal_secret
+        engine = EngineClient(
+            settings.rasa_url,
+            settings.rasa_timeout_seconds,
+            secret=secret.get_secret_value() if secret else None,
+        )
+    sessions_ = context.sessions
+
+    async def erase(sender_id: str) -> int:
+        """«Xóa dữ liệu của tôi» from the widget: its history, then the conversation."""
+        async with unit_of_work(sessions_) as session:
+            await web_chat.erase(session=session, sender_id=sender_id)
+        return await eraser_for(sessions_, settings.tracker_store_url, sender_id)
+
+    widget = WidgetContext(
+        sessions=sessions_,
+        conversation=Conversation(engine, WEB, erase),
+        secret_key=key,
+        allowed_origins=allowed_origins(settings.widget_origins, settings.web_url),
+        now=now,
+        https=settings.web_url.startswith("https://"),
     )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        if owns_engine:
+            await engine.aclose()
         if owned:  # the engine this app made: its connections close with it
             await context.sessions.kw["bind"].dispose()
 
@@ -65,6 +101,7 @@ def create_app(
         lifespan=lifespan,
         routes=[
             Route("/", pages.home),
+            Route("/quan-ly", pages.staff_home),
             Route("/dang-nhap/{token}", pages.sign_in_page, methods=["GET"]),
             Route("/dang-nhap/{token}", pages.sign_in, methods=["POST"]),
             Route("/dang-xuat", pages.sign_out, methods=["POST"]),
@@ -85,6 +122,7 @@ def create_app(
             Route("/cau-hoi-chua-tra-loi", knowledge.unanswered),
             Route("/tong-quan", dashboard.overview),
             Route("/bao-cao", dashboard.report_download),
+            Mount("/widget", widget_app(widget)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[

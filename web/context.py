@@ -28,6 +28,9 @@ class WebContext:
     policy: TicketPolicy
     files: TelegramFiles | None
     commune: CommuneConfig  # the report's letterhead and signers
+    # Where the web process is reached from outside (WEB_PUBLIC_URL): the demo page's
+    # script tag names it, as a portal would.
+    public_url: str = ""
 
 
 def web(request: Request) -> WebContext:

@@ -142,7 +142,30 @@ def _csrf_ok(request: Request, sent: object) -> bool:
     )
 
 
+# The demo page runs our own script (the chat window) and calls our own API; nothing else.
+DEMO_CSP: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
 async def home(request: Request) -> Response:
+    """Staff signed in go to their queue; anyone else sees the website's chat window as a
+    portal page embeds it (the demo), with a link for staff."""
+    async with unit_of_work(web(request).sessions) as session:
+        staff = await _staff(request, session)
+    if staff is not None:
+        return RedirectResponse("/hang-doi", status_code=303)
+    context = web(request)
+    response = context.templates.TemplateResponse(
+        request, "demo.html", {"script": f"{context.public_url}/static/widget.js"}
+    )
+    response.headers["Content-Security-Policy"] = DEMO_CSP
+    return response
+
+
+async def staff_home(request: Request) -> Response:
+    """The back office's entry for staff: the queue, or how to get a sign-in link."""
     async with unit_of_work(web(request).sessions) as session:
         staff = await _staff(request, session)
     if staff is not None:

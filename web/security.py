@@ -1,6 +1,7 @@
 """Response headers every page carries: a strict Content-Security-Policy (our own CSS, no
-scripts at all, no framing) and the usual hardening headers. Pages show residents'
-personal data, so nothing is cached and no referrer leaves the site."""
+scripts at all, no framing; only the chat window's demo page allows our own script) and
+the usual hardening headers. Pages show residents' personal data, so nothing is cached
+and no referrer leaves the site."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
+                    if name == "Content-Security-Policy" and name in headers:
+                        continue  # a page that runs our script sets its own (the demo)
                     headers[name] = value
                 if not static and "cache-control" not in headers:
                     # A page may say more (a photo: "private, no-store"), never less.

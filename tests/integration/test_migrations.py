@@ -45,6 +45,7 @@ EXPECTED_TABLES = {
     "ticket_sequences",
     "tickets",
     "villages",
+    "web_chat_messages",
     "web_sign_in_links",
 }
 

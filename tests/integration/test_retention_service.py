@@ -28,6 +28,7 @@ from db.models import (
     TicketKind,
     TicketState,
     UnansweredQuestion,
+    WebChatMessage,
     WebSignInLink,
 )
 from laikhe.clock import commune_zone
@@ -536,3 +537,25 @@ async def test_two_bot_processes_purging_at_once_anonymise_once(
         await second.commit()
     _, events = await load(sessions, code)
     assert [e.actor for e in events].count(retention.RETENTION_ACTOR) == 1
+
+
+async def test_the_website_chat_windows_history_goes_after_the_conversation_period(
+    sessions: Sessions,
+) -> None:
+    cutoff = NOW - timedelta(days=90)
+    async with sessions() as session:
+        for at, text in ((cutoff - MARGIN, "cũ"), (cutoff + MARGIN, "mới")):
+            session.add(
+                WebChatMessage(
+                    sender_id="web:abcdefghijklmnop", from_resident=True, text=text, at=at
+                )
+            )
+        await session.commit()
+    config = _config(None)
+    async with sessions() as session:
+        assert (await retention.plan(session, NOW, config)).conversation_events == 1
+        assert (await retention.apply(session, NOW, config)).conversation_events == 1
+        await session.commit()
+    async with sessions() as session:
+        left = (await session.scalars(select(WebChatMessage.text))).all()
+    assert left == ["mới"]

@@ -102,7 +102,8 @@ async def test_a_zalo_message_needs_a_recipient_and_text(sessions: Sessions) -> 
             {"channel": "zalo", "chat_id": 77, "text": "x"},
             {"channel": "zalo", "recipient": "77", "method": "sendPhoto", "file_id": "f"},
             {"channel": "telegram", "recipient": "77", "text": "x"},
-            {"channel": "web", "recipient": "77", "text": "x"},
+            {"channel": "sms", "recipient": "77", "text": "x"},  # no such channel
+            {"channel": "web", "chat_id": 77, "text": "x"},  # a widget session is a string
         ):
             try:
                 await outbox.enqueue(session=session, purpose="t", **wrong)  # type: ignore[arg-type]
