@@ -1,6 +1,7 @@
 """Staff command-line tool.
 
-python -m admin staff add --telegram-id 123 --name "Nguyễn Văn A" --office KT --role officer
+python -m admin staff add --telegram-id 123 --name "Nguyễn Văn A" --office KT --role officer \
+    [--zalo <Zalo user id>]
 python -m admin staff remove --telegram-id 123
 python -m admin staff list
 python -m admin staff signout-all --telegram-id 123
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--office", help="office code (not needed for commune leaders)")
     add.add_argument("--role", choices=[r.value for r in StaffRole], default="officer")
     add.add_argument("--confidential", action="store_true", help="may read complaints")
+    add.add_argument("--zalo", help="Zalo user id, to act by commands in Zalo")
     remove = staff.add_parser("remove")
     remove.add_argument("--telegram-id", type=int, required=True)
     staff.add_parser("list")
@@ -129,6 +131,7 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
             office_code=args.office,
             role=StaffRole(args.role),
             can_read_confidential=args.confidential,
+            zalo_user_id=args.zalo,
         )
         print(f"registered: {member.full_name} ({member.role.value})")
     elif args.command == "remove":
@@ -143,7 +146,8 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
         for m in await list_staff(session=session):
             office = m.office.code if m.office else "-"
             state = "active" if m.active else "removed"
-            print(f"{m.telegram_user_id}\t{m.full_name}\t{office}\t{m.role.value}\t{state}")
+            zalo = m.zalo_user_id or "-"
+            print(f"{m.telegram_user_id}\t{zalo}\t{m.full_name}\t{office}\t{m.role.value}\t{state}")
     return 0
 
 

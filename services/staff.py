@@ -23,8 +23,10 @@ async def register_staff(
     office_code: str | None,
     role: StaffRole,
     can_read_confidential: bool = False,
+    zalo_user_id: str | None = None,
 ) -> StaffMember:
-    """Register (or update) a staff member by Telegram user id."""
+    """Register (or update) a staff member by Telegram user id; with `zalo_user_id`, the
+    member also acts from Zalo (None leaves a registered Zalo id as it is)."""
     office = None
     if office_code is not None:
         office = await session.scalar(select(Office).where(Office.code == office_code.upper()))
@@ -35,9 +37,20 @@ async def register_staff(
     member = await session.scalar(
         select(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
     )
+    if zalo_user_id is not None:
+        zalo_user_id = zalo_user_id.strip()
+        if not zalo_user_id or len(zalo_user_id) > 64:
+            raise StaffError("a Zalo user id is 1 to 64 characters")
+        holder = await session.scalar(
+            select(StaffMember).where(StaffMember.zalo_user_id == zalo_user_id)
+        )
+        if holder is not None and holder.telegram_user_id != telegram_user_id:
+            raise StaffError("this Zalo user id belongs to another staff member")
     if member is None:
         member = StaffMember(telegram_user_id=telegram_user_id)
         session.add(member)
+    if zalo_user_id is not None:
+        member.zalo_user_id = zalo_user_id
     member.full_name = full_name
     member.office_id = office.id if office else None
     member.role = role
@@ -64,6 +77,15 @@ async def active_staff(*, session: AsyncSession, telegram_user_id: int) -> Staff
         select(StaffMember)
         .options(selectinload(StaffMember.office))
         .where(StaffMember.telegram_user_id == telegram_user_id, StaffMember.active.is_(True))
+    )
+    return member
+
+
+async def active_zalo_staff(*, session: AsyncSession, zalo_user_id: str) -> StaffMember | None:
+    member: StaffMember | None = await session.scalar(
+        select(StaffMember)
+        .options(selectinload(StaffMember.office))
+        .where(StaffMember.zalo_user_id == zalo_user_id, StaffMember.active.is_(True))
     )
     return member
 
