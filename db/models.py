@@ -103,8 +103,9 @@ class StaffMember(Base):
     __tablename__ = "staff_members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    # Staff who act from Zalo (commands in the office's Zalo group or privately).
+    # Staff act from Telegram, from Zalo (commands in an office's Zalo group or
+    # privately), or both: at least one of the two ids is set.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     zalo_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))

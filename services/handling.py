@@ -115,7 +115,11 @@ async def authorize(
 
     No row lock here: the operation claims the row (`_claim`) once its checks pass."""
     staff = await _acting(session, telegram_user_id, staff_member)
-    who = pseudonym(staff_member.telegram_user_id if staff_member else telegram_user_id)
+    who = pseudonym(
+        (staff_member.telegram_user_id or staff_member.zalo_user_id)
+        if staff_member
+        else telegram_user_id
+    )
     canonical = parse_ticket_code(code) or code.strip()
     if staff is None:
         logger.warning(

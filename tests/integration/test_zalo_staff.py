@@ -36,6 +36,7 @@ from tests.integration.staff_helpers import (
     Sessions,
     register_default_staff,
 )
+from tests.integration.test_admin_cli import admin
 from tests.integration.ticket_helpers import new_ticket
 from zalo.staff_desk import StaffDesk
 
@@ -257,3 +258,36 @@ async def test_config_names_a_zalo_group_and_staff_ids_stay_unique(
                 session=session, telegram_user_id=VP_OFFICER, full_name="B", office_code="VP",
                 role=StaffRole.OFFICER, zalo_user_id="z-same",
             )  # fmt: skip
+
+
+async def test_a_member_known_by_zalo_only_registered_and_removed_by_the_cli(
+    sessions: Sessions, commune: CommuneConfig, database_url: str
+) -> None:
+    await register_default_staff(sessions)
+    added = admin(
+        database_url, "staff", "add", "--zalo", "z-only", "--name", "Vũ Thị Zalo", "--office", "KT"
+    )
+    assert added.returncode == 0, added.stderr
+    assert (
+        "\tz-only\tVũ Thị Zalo\tKT\tofficer\tactive" in admin(database_url, "staff", "list").stdout
+    )
+    nobody = admin(database_url, "staff", "add", "--name", "Ai đó", "--office", "KT")
+    assert nobody.returncode != 0 and "Telegram or a Zalo user id" in nobody.stderr
+
+    code = await new_ticket(sessions, commune, channel="zalo", sender_id=f"zalo:{RESIDENT}")
+    zalo_desk = StaffDesk(sessions, TicketPolicy.from_config(commune), WEB)
+    [taken] = await zalo_desk.handle("z-only", f"/nhan {code}", private=False)
+    assert taken == f"Ý kiến {code}: Đã nhận xử lý: Vũ Thị Zalo"
+    async with sessions() as session:
+        member = await session.scalar(
+            select(StaffMember).where(StaffMember.zalo_user_id == "z-only")
+        )
+    assert member is not None and member.telegram_user_id is None
+    # The history names the member by number, never by the Zalo id.
+    assert ("Nhận xử lý: Vũ Thị Zalo", f"staff:#{member.id} Vũ Thị Zalo") in await _history(
+        sessions, code
+    )
+
+    removed = admin(database_url, "staff", "remove", "--zalo", "z-only")
+    assert removed.returncode == 0, removed.stderr
+    assert await zalo_desk.handle("z-only", f"/dong {code}", private=False) == [NOT_STAFF]
