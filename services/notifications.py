@@ -34,6 +34,12 @@ CONFIDENTIAL_NOTE: Final = (
     "«Xem riêng» hoặc nhắn riêng cho trợ lý «/xem {code}» để đọc."
 )
 
+# No «Xem riêng» button on Zalo; what is typed in a group is read by the whole group.
+ZALO_CONFIDENTIAL_NOTE: Final = (
+    "Đây là đơn khiếu nại, tố cáo: nội dung được bảo mật. Cán bộ được phân quyền nhắn "
+    "riêng cho trợ lý «/xem {code}» để đọc, và nhắn riêng lệnh trả lời, từ chối."
+)
+
 
 def staff_keyboard(ticket: Ticket) -> Keyboard:
     code = ticket.code
@@ -106,13 +112,12 @@ async def post_to_group(
     )
 
 
-def staff_summary(
-    ticket: Ticket, *, heading: str = "Ý kiến mới", photos_follow: bool = True
-) -> str:
+def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới", on_zalo: bool = False) -> str:
     """The office group's card for a ticket; confidential ones show only the code."""
     lines = [f"📌 {heading}: {ticket.code}"]
     if ticket.confidential:
-        lines.append(CONFIDENTIAL_NOTE.format(code=ticket.code))
+        note = ZALO_CONFIDENTIAL_NOTE if on_zalo else CONFIDENTIAL_NOTE
+        lines.append(note.format(code=ticket.code))
         lines.append(f"Hạn xử lý: {format_date(ticket.due_date)}")
         return "\n".join(lines)
     lines.append(f"Loại: {KIND_LABELS.get(ticket.kind, ticket.kind)}")
@@ -131,7 +136,8 @@ def staff_summary(
         lines.append(f"Thông tin bị phản ánh là sai: {ticket.claim}")
     photos = len(ticket.attachments)
     if photos:
-        where = "gửi ngay sau tin này" if photos_follow else "xem trong trang quản lý ý kiến"
+        # Telegram file ids cannot be sent to a Zalo group.
+        where = "xem trong trang quản lý ý kiến" if on_zalo else "gửi ngay sau tin này"
         lines.append(f"Tệp, ảnh kèm theo: {photos} ({where})")
     if ticket.anonymous:
         lines.append("Người gửi: ẩn danh (không trả lời trực tiếp được)")
@@ -157,7 +163,7 @@ async def notify_office(
         )
         return False
     if group.channel == ZALO:
-        card = staff_summary(ticket, heading=heading, photos_follow=False)
+        card = staff_summary(ticket, heading=heading, on_zalo=True)
         await post_to_group(
             session=session,
             group=group,

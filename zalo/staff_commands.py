@@ -1,7 +1,8 @@
 """Staff commands typed in Zalo (no buttons there): parsed here, without any I/O.
 
 `/nhan <mã>`, `/traloi <mã> <nội dung>`, `/chuyen <mã> <đơn vị>`, `/tuchoi <mã> <lý do>`,
-`/dong <mã>`, `/xem <mã>`, `/dangnhap`. Command names are read with or without
+`/dong <mã>`, `/xem <mã>`, `/dangnhap`, and `/id` (the writer's own Zalo user id, by
+which the administrator registers staff). Command names are read with or without
 diacritics and in any case («/Nhận»); codes as services.tickets.parse_ticket_code reads
 them; an office by its code or its name, with or without diacritics.
 """
@@ -16,7 +17,7 @@ from typing import Final, Literal
 from laikhe.vntext import fold_diacritics
 from services.tickets import parse_ticket_code
 
-Op = Literal["take", "answer", "forward", "reject", "close", "view", "sign_in"]
+Op = Literal["take", "answer", "forward", "reject", "close", "view", "sign_in", "my_id"]
 
 NAMES: Final[dict[str, Op]] = {
     "nhan": "take",
@@ -26,6 +27,7 @@ NAMES: Final[dict[str, Op]] = {
     "dong": "close",
     "xem": "view",
     "dangnhap": "sign_in",
+    "id": "my_id",
 }
 USAGE: Final[dict[Op, str]] = {
     "take": "/nhan <mã ý kiến>",
@@ -35,6 +37,7 @@ USAGE: Final[dict[Op, str]] = {
     "close": "/dong <mã ý kiến>",
     "view": "/xem <mã ý kiến> (nhắn riêng cho trợ lý)",
     "sign_in": "/dangnhap (nhắn riêng cho trợ lý)",
+    "my_id": "/id (nhắn riêng: mã Zalo của Anh/Chị, để được đăng ký cán bộ)",
 }
 HELP: Final = "Các lệnh cho cán bộ:\n" + "\n".join(USAGE.values())
 # «/chuyen <mã> ngoài xã»: out of the commune's competence (services.handling.forward).
@@ -77,7 +80,7 @@ def parse(text: str) -> Command | Problem | None:
     op = NAMES.get(_name(word))
     if op is None:
         return Problem(f"Trợ lý không hiểu lệnh «/{word[:30]}».\n{HELP}")
-    if op == "sign_in":
+    if op in ("sign_in", "my_id"):
         return Command(op, None, "")
     usage = f"Cú pháp: {USAGE[op]}"
     first, _, after = rest.partition(" ")

@@ -31,6 +31,11 @@ PRIVATE_ONLY_VIEW: Final = "Anh/Chị nhắn riêng cho trợ lý «/xem {code}�
 PRIVATE_ONLY_SIGN_IN: Final = (
     "Đường dẫn đăng nhập chỉ gửi trong chat riêng. Anh/Chị nhắn «/dangnhap» riêng cho trợ lý."
 )
+PRIVATE_ONLY_ID: Final = "Anh/Chị nhắn riêng «/id» cho trợ lý."
+YOUR_ID: Final = (
+    "Mã người dùng Zalo của Anh/Chị: {user_id}\n"
+    "Cán bộ của xã gửi mã này cho người quản trị hệ thống để được đăng ký."
+)
 NO_BACK_OFFICE: Final = "Trang quản lý ý kiến chưa được mở cho xã."
 LINK_TEXT: Final = (
     "Đường dẫn đăng nhập trang quản lý ý kiến (dùng một lần, trong {minutes} phút):\n"
@@ -61,6 +66,9 @@ class StaffDesk:
             return []
         if isinstance(parsed, Problem):
             return [parsed.message]
+        if parsed.op == "my_id":
+            # Only to the person themselves: a group would learn every member's id.
+            return [YOUR_ID.format(user_id=user_id) if private and user_id else PRIVATE_ONLY_ID]
         if parsed.op == "view" and not private:
             # Details (and contacts) only in a private chat, never in a group.
             return [PRIVATE_ONLY_VIEW.format(code=parsed.code)]

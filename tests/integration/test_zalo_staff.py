@@ -194,6 +194,8 @@ async def test_view_is_private_and_respects_confidentiality(
     card = next(row for row in await _rows(sessions) if row.purpose == "new_ticket"
                 and secret in (row.text or ""))  # fmt: skip
     assert "Tố cáo" not in (card.text or "")
+    assert f"nhắn riêng cho trợ lý «/xem {secret}»" in (card.text or "")
+    assert "Xem riêng" not in (card.text or "")  # Telegram's button, not on Zalo
 
 
 async def test_forward_by_office_name_reject_and_usage(
@@ -219,6 +221,13 @@ async def test_forward_by_office_name_reject_and_usage(
     assert ("Từ chối: trùng nội dung", f"staff:{VP_OFFICER} Lê Thị Văn") in await _history(
         sessions, code
     )
+
+
+async def test_own_zalo_id_privately_only(desk: StaffDesk) -> None:
+    [mine] = await desk.handle("someone-7", "/id", private=True)
+    assert "Mã người dùng Zalo của Anh/Chị: someone-7" in mine
+    [in_group] = await desk.handle("someone-7", "/id", private=False)
+    assert "someone-7" not in in_group and "nhắn riêng" in in_group
 
 
 async def test_sign_in_link_privately_only(sessions: Sessions, desk: StaffDesk) -> None:

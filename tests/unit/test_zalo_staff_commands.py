@@ -51,6 +51,7 @@ def test_reject_and_forward_take_the_rest() -> None:
 
 def test_sign_in_needs_no_code() -> None:
     assert parse("/dangnhap") == Command("sign_in", None, "")
+    assert parse("/ID") == Command("my_id", None, "")
     assert parse("/đăng_nhập") != Command("sign_in", None, "")  # not a known spelling
 
 
