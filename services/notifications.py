@@ -172,10 +172,9 @@ async def notify_office(
             ticket_id=ticket.id,
         )
         return True
-    assert office.staff_chat_id is not None  # a Telegram group
     await enqueue(
         session=session,
-        chat_id=office.staff_chat_id,
+        chat_id=group.chat_id,
         purpose="new_ticket",
         text=staff_summary(ticket, heading=heading),
         keyboard=staff_keyboard(ticket),
@@ -188,7 +187,7 @@ async def notify_office(
         photo = attachment.kind is AttachmentKind.PHOTO
         await enqueue(
             session=session,
-            chat_id=office.staff_chat_id,
+            chat_id=group.chat_id,
             purpose="new_ticket_file",
             method="sendPhoto" if photo else "sendDocument",
             file_id=attachment.telegram_file_id,
