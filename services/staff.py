@@ -53,11 +53,15 @@ async def register_staff(
         member = await session.scalar(
             select(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
         )
-        if holder is not None and holder is not member:
+        if member is None and holder is not None and holder.telegram_user_id is None:
+            member = holder  # known by Zalo only so far: now by Telegram too
+        elif holder is not None and holder is not member:
             raise StaffError("this Zalo user id belongs to another staff member")
     if member is None:
         member = StaffMember(telegram_user_id=telegram_user_id)
         session.add(member)
+    if telegram_user_id is not None:
+        member.telegram_user_id = telegram_user_id
     if zalo_user_id is not None:
         member.zalo_user_id = zalo_user_id
     member.full_name = full_name

@@ -297,6 +297,15 @@ async def test_a_member_known_by_zalo_only_registered_and_removed_by_the_cli(
         sessions, code
     )
 
+    # Later known by Telegram too: the same member, its history kept.
+    both = admin(
+        database_url, "staff", "add", "--telegram-id", "7777", "--zalo", "z-only",
+        "--name", "Vũ Thị Zalo", "--office", "KT",
+    )  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    async with sessions() as session:
+        again = await session.scalar(select(StaffMember).where(StaffMember.id == member.id))
+    assert again is not None and again.telegram_user_id == 7777
     removed = admin(database_url, "staff", "remove", "--zalo", "z-only")
     assert removed.returncode == 0, removed.stderr
     assert await zalo_desk.handle("z-only", f"/dong {code}", private=False) == [NOT_STAFF]
