@@ -1,7 +1,9 @@
 """Staff command-line tool.
 
-python -m admin staff add --telegram-id 123 --name "Nguyễn Văn A" --office KT --role officer
-python -m admin staff remove --telegram-id 123
+python -m admin staff add --telegram-id 123 --name "Nguyễn Văn A" --office KT --role officer \
+    [--zalo <Zalo user id>]
+python -m admin staff add --zalo <Zalo user id> --name "Lê Thị B" --office KT   (Zalo only)
+python -m admin staff remove --telegram-id 123      (or --zalo <Zalo user id>)
 python -m admin staff list
 python -m admin staff signout-all --telegram-id 123
 python -m admin tickets list [--office KT] [--state new] [--from 2026-01-01] [--to ...]
@@ -65,14 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     staff = groups.add_parser("staff", help="register, remove and list staff").add_subparsers(
         dest="command", required=True
     )
-    add = staff.add_parser("add")
-    add.add_argument("--telegram-id", type=int, required=True)
+    add = staff.add_parser("add", help="by Telegram user id, Zalo user id (--zalo), or both")
+    add.add_argument("--telegram-id", type=int)
     add.add_argument("--name", required=True)
     add.add_argument("--office", help="office code (not needed for commune leaders)")
     add.add_argument("--role", choices=[r.value for r in StaffRole], default="officer")
     add.add_argument("--confidential", action="store_true", help="may read complaints")
+    add.add_argument("--zalo", help="Zalo user id, to act by commands in Zalo")
     remove = staff.add_parser("remove")
-    remove.add_argument("--telegram-id", type=int, required=True)
+    who = remove.add_mutually_exclusive_group(required=True)
+    who.add_argument("--telegram-id", type=int)
+    who.add_argument("--zalo", help="Zalo user id")
     staff.add_parser("list")
     signout = staff.add_parser("signout-all", help="end every back office session of a member")
     signout.add_argument("--telegram-id", type=int, required=True)
@@ -141,10 +146,13 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
             office_code=args.office,
             role=StaffRole(args.role),
             can_read_confidential=args.confidential,
+            zalo_user_id=args.zalo,
         )
         print(f"registered: {member.full_name} ({member.role.value})")
     elif args.command == "remove":
-        removed = await remove_staff(session=session, telegram_user_id=args.telegram_id)
+        removed = await remove_staff(
+            session=session, telegram_user_id=args.telegram_id, zalo_user_id=args.zalo
+        )
         print("removed" if removed else "no such active staff member")
         return 0 if removed else 1
     elif args.command == "signout-all":
@@ -155,7 +163,8 @@ async def _staff(session: AsyncSession, args: argparse.Namespace) -> int:
         for m in await list_staff(session=session):
             office = m.office.code if m.office else "-"
             state = "active" if m.active else "removed"
-            print(f"{m.telegram_user_id}\t{m.full_name}\t{office}\t{m.role.value}\t{state}")
+            zalo = m.zalo_user_id or "-"
+            print(f"{m.telegram_user_id}\t{zalo}\t{m.full_name}\t{office}\t{m.role.value}\t{state}")
     return 0
 
 

@@ -69,6 +69,8 @@ class Office(Base):
     name: Mapped[str] = mapped_column(String(200))
     is_intake: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # An office may keep its group on Zalo instead of Telegram (cards without buttons).
+    zalo_group_id: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(300))
     opening_hours: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -102,7 +104,10 @@ class StaffMember(Base):
     __tablename__ = "staff_members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # Staff act from Telegram, from Zalo (commands in an office's Zalo group or
+    # privately), or both: at least one of the two ids is set.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole), default=StaffRole.OFFICER)

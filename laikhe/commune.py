@@ -24,8 +24,18 @@ class OfficeConfig(_Strict):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{0,31}$")
     name: str
     intake: bool = False
+    # The office's staff group: a Telegram chat id, or (instead) a Zalo group id.
     staff_chat_id: int | None = None
+    zalo_group_id: str | None = Field(default=None, min_length=1, max_length=64)
     contact: OfficeContact = OfficeContact()
+
+    @model_validator(mode="after")
+    def _one_group(self) -> OfficeConfig:
+        if self.staff_chat_id is not None and self.zalo_group_id is not None:
+            raise ValueError(
+                f"office {self.code}: staff_chat_id (Telegram) or zalo_group_id, not both"
+            )
+        return self
 
 
 class VillageConfig(_Strict):

@@ -32,6 +32,7 @@ async def apply_commune_config(*, session: AsyncSession, config: CommuneConfig) 
         office.name = item.name
         office.is_intake = item.intake
         office.staff_chat_id = item.staff_chat_id
+        office.zalo_group_id = item.zalo_group_id
         office.address = item.contact.address
         office.opening_hours = item.contact.opening_hours
         office.phone = item.contact.phone

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Office, OutboxMessage, Ticket
 from services import lifecycle, outbox
-from services.notifications import resident_address
+from services.notifications import OfficeGroup, office_group, post_to_group, resident_address
 
 UNKNOWN_ALERT: Final = "outbox_unknown"
 INSPECT_UNKNOWN: Final = "python -m admin outbox list --status unknown"
@@ -45,25 +45,29 @@ async def record_failure(
         (address.channel, address.chat_id, address.recipient)
         == (row.channel, row.chat_id, row.recipient)
     )
-    who = "người gửi" if to_resident else f"nhóm {row.chat_id}"
+    who = "người gửi" if to_resident else f"nhóm {row.chat_id or row.recipient}"
     note = f"Không gửi được tin nhắn #{row.id} ({row.purpose}) cho {who}: {error}"
     lifecycle.apply(session, ticket, lifecycle.Step.NOTE, by=_OUTBOX, now=now, note=note)
     await session.flush()
     if to_resident and not unknown:
         group = await _office_group(session, ticket)
-        if group is not None and (row.channel, row.chat_id) != (outbox.TELEGRAM, group):
-            await outbox.enqueue(
+        if group is not None and (group.channel, group.chat_id, group.recipient) != (
+            row.channel,
+            row.chat_id,
+            row.recipient,
+        ):
+            await post_to_group(
                 session=session,
-                chat_id=group,
+                group=group,
                 purpose="delivery_failed",
                 text=f"⚠ {note}",
                 ticket_id=ticket.id,
             )
 
 
-async def _office_group(session: AsyncSession, ticket: Ticket) -> int | None:
+async def _office_group(session: AsyncSession, ticket: Ticket) -> OfficeGroup | None:
     office = await session.get(Office, ticket.office_id)
-    return office.staff_chat_id if office is not None else None
+    return office_group(office) if office is not None else None
 
 
 async def _alert_unknown(
@@ -80,12 +84,14 @@ async def _alert_unknown(
         f"nên hệ thống không tự gửi lại. Cán bộ quản trị kiểm tra bằng lệnh: "
         f"{INSPECT_UNKNOWN}"
     )
-    chats = [await _office_group(session, ticket) if ticket is not None else None]
-    chats.append(leaders_chat_id)
-    for chat in dict.fromkeys(c for c in chats if c is not None):
-        await outbox.enqueue(
+    groups = [await _office_group(session, ticket) if ticket is not None else None]
+    if leaders_chat_id is not None:
+        groups.append(OfficeGroup(outbox.TELEGRAM, chat_id=leaders_chat_id))
+    for group in dict.fromkeys(g for g in groups if g is not None):
+        chat = group.chat_id if group.chat_id is not None else group.recipient
+        await post_to_group(
             session=session,
-            chat_id=chat,
+            group=group,
             purpose=UNKNOWN_ALERT,
             text=text,
             ticket_id=ticket.id if ticket is not None else None,

@@ -20,6 +20,7 @@ from laikhe import clock
 from laikhe.labels import STATE_LABELS, format_date
 from services.calendar import HolidayOverrides, add_working_days, is_working_day
 from services.lifecycle import OPEN
+from services.notifications import office_group, post_to_group
 from services.outbox import enqueue
 
 # Before the office day starts (07:00-07:30 in commune offices).
@@ -85,13 +86,14 @@ async def queue_daily_digest(
     offices = (await session.scalars(select(Office).order_by(Office.id))).all()
     for office in offices:
         mine = by_office.get(office.id, [])
-        if office.staff_chat_id is None or not mine:
+        group = office_group(office)
+        if group is None or not mine:
             continue
         overdue = [t for t in mine if t.due_date < today]
         due_soon = [t for t in mine if t.due_date >= today]
-        row = await enqueue(
+        row = await post_to_group(
             session=session,
-            chat_id=office.staff_chat_id,
+            group=group,
             purpose="digest",
             text=_text(f"🗓 Việc cần xử lý ngày {format_date(today)}", overdue, due_soon, today),
             dedupe_key=f"digest:{office.code}:{today.isoformat()}",

@@ -36,7 +36,7 @@ from services.notifications import (
     resident_address,
     satisfaction_keyboard,
 )
-from services.staff import active_staff
+from services.staff import active_staff, active_zalo_staff
 from services.tickets import TicketPolicy, claim_or_recheck, parse_ticket_code
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,18 @@ async def _acting(
     return await active_staff(session=session, telegram_user_id=telegram_user_id)
 
 
+async def zalo_staff(*, session: AsyncSession, zalo_user_id: str, action: str) -> StaffMember:
+    """The active member with this Zalo user id, or Refused (and a log line); the caller
+    then acts as staff_member=, under the same rules as the bot and the back office."""
+    staff = await active_zalo_staff(session=session, zalo_user_id=zalo_user_id)
+    if staff is None:
+        logger.warning(
+            "refused %s: Zalo user %s is not registered staff", action, pseudonym(zalo_user_id)
+        )
+        raise Refused(NOT_STAFF)
+    return staff
+
+
 async def authorize(
     *,
     session: AsyncSession,
@@ -104,7 +116,11 @@ async def authorize(
 
     No row lock here: the operation claims the row (`_claim`) once its checks pass."""
     staff = await _acting(session, telegram_user_id, staff_member)
-    who = pseudonym(staff_member.telegram_user_id if staff_member else telegram_user_id)
+    who = pseudonym(
+        (staff_member.telegram_user_id or staff_member.zalo_user_id)
+        if staff_member
+        else telegram_user_id
+    )
     canonical = parse_ticket_code(code) or code.strip()
     if staff is None:
         logger.warning(

@@ -61,7 +61,9 @@ class Actor:
 
     @classmethod
     def staff(cls, member: StaffMember) -> Actor:
-        return cls(ActorKind.STAFF, f"staff:{member.telegram_user_id} {member.full_name}"[:80])
+        # A member known by Zalo only is named by the member number, not the Zalo id.
+        who = member.telegram_user_id if member.telegram_user_id is not None else f"#{member.id}"
+        return cls(ActorKind.STAFF, f"staff:{who} {member.full_name}"[:80])
 
     @classmethod
     def system(cls, name: str) -> Actor:

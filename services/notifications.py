@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AttachmentKind, Office, Ticket, TicketAttachment
+from db.models import AttachmentKind, Office, OutboxMessage, Ticket, TicketAttachment
 from laikhe.labels import KIND_LABELS, format_date
 from laikhe.payloads import (
     ANSWER,
@@ -33,6 +34,12 @@ CONFIDENTIAL_NOTE: Final = (
     "«Xem riêng» hoặc nhắn riêng cho trợ lý «/xem {code}» để đọc."
 )
 
+# No «Xem riêng» button on Zalo; what is typed in a group is read by the whole group.
+ZALO_CONFIDENTIAL_NOTE: Final = (
+    "Đây là đơn khiếu nại, tố cáo: nội dung được bảo mật. Cán bộ được phân quyền nhắn "
+    "riêng cho trợ lý «/xem {code}» để đọc, và nhắn riêng lệnh trả lời, từ chối."
+)
+
 
 def staff_keyboard(ticket: Ticket) -> Keyboard:
     code = ticket.code
@@ -49,11 +56,68 @@ def staff_keyboard(ticket: Ticket) -> Keyboard:
     return rows
 
 
-def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới") -> str:
+@dataclass(frozen=True)
+class OfficeGroup:
+    """An office's staff group: a Telegram chat (chat_id) or a Zalo group (recipient)."""
+
+    channel: str
+    chat_id: int | None = None
+    recipient: str | None = None
+
+
+def office_group(office: Office) -> OfficeGroup | None:
+    if office.zalo_group_id is not None:
+        return OfficeGroup(ZALO, recipient=office.zalo_group_id)
+    if office.staff_chat_id is not None:
+        return OfficeGroup(TELEGRAM, chat_id=office.staff_chat_id)
+    return None
+
+
+def zalo_commands(code: str) -> str:
+    """What a Zalo card shows instead of buttons (Zalo has none): the commands to type."""
+    return (
+        "Thao tác (gõ trong nhóm hoặc nhắn riêng cho trợ lý):\n"
+        f"/nhan {code}\n"
+        f"/traloi {code} <nội dung trả lời>\n"
+        f"/chuyen {code} <mã hoặc tên đơn vị>\n"
+        f"/tuchoi {code} <lý do>\n"
+        f"/dong {code}\n"
+        f"/xem {code} (chỉ nhắn riêng)"
+    )
+
+
+async def post_to_group(
+    *,
+    session: AsyncSession,
+    group: OfficeGroup,
+    purpose: str,
+    text: str,
+    keyboard: Keyboard | None = None,
+    ticket_id: int | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue a text for an office group on its channel; a Zalo group gets no buttons."""
+    return await enqueue(
+        session=session,
+        channel=group.channel,
+        chat_id=group.chat_id,
+        recipient=group.recipient,
+        purpose=purpose,
+        text=text,
+        keyboard=keyboard if group.channel == TELEGRAM else None,
+        ticket_id=ticket_id,
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
+def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới", on_zalo: bool = False) -> str:
     """The office group's card for a ticket; confidential ones show only the code."""
     lines = [f"📌 {heading}: {ticket.code}"]
     if ticket.confidential:
-        lines.append(CONFIDENTIAL_NOTE.format(code=ticket.code))
+        note = ZALO_CONFIDENTIAL_NOTE if on_zalo else CONFIDENTIAL_NOTE
+        lines.append(note.format(code=ticket.code))
         lines.append(f"Hạn xử lý: {format_date(ticket.due_date)}")
         return "\n".join(lines)
     lines.append(f"Loại: {KIND_LABELS.get(ticket.kind, ticket.kind)}")
@@ -72,7 +136,9 @@ def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới") -> str:
         lines.append(f"Thông tin bị phản ánh là sai: {ticket.claim}")
     photos = len(ticket.attachments)
     if photos:
-        lines.append(f"Tệp, ảnh kèm theo: {photos} (gửi ngay sau tin này)")
+        # Telegram file ids cannot be sent to a Zalo group.
+        where = "xem trong trang quản lý ý kiến" if on_zalo else "gửi ngay sau tin này"
+        lines.append(f"Tệp, ảnh kèm theo: {photos} ({where})")
     if ticket.anonymous:
         lines.append("Người gửi: ẩn danh (không trả lời trực tiếp được)")
     return "\n".join(lines)
@@ -86,17 +152,29 @@ async def notify_office(
     heading: str = "Ý kiến mới",
     attachments: list[TicketAttachment] | None = None,
 ) -> bool:
-    """Queue the ticket card (and its photos) for the office group; False if no group."""
-    if office.staff_chat_id is None:
+    """Queue the ticket card (and its photos) for the office group; False if no group.
+    A Zalo group gets the card with the commands to type (no buttons, no Telegram files)."""
+    group = office_group(office)
+    if group is None:
         logger.warning(
-            "office %s has no staff_chat_id: ticket %s not posted to a group",
+            "office %s has no staff group: ticket %s not posted to a group",
             office.code,
             ticket.code,
         )
         return False
+    if group.channel == ZALO:
+        card = staff_summary(ticket, heading=heading, on_zalo=True)
+        await post_to_group(
+            session=session,
+            group=group,
+            purpose="new_ticket",
+            text=f"{card}\n\n{zalo_commands(ticket.code)}",
+            ticket_id=ticket.id,
+        )
+        return True
     await enqueue(
         session=session,
-        chat_id=office.staff_chat_id,
+        chat_id=group.chat_id,
         purpose="new_ticket",
         text=staff_summary(ticket, heading=heading),
         keyboard=staff_keyboard(ticket),
@@ -109,7 +187,7 @@ async def notify_office(
         photo = attachment.kind is AttachmentKind.PHOTO
         await enqueue(
             session=session,
-            chat_id=office.staff_chat_id,
+            chat_id=group.chat_id,
             purpose="new_ticket_file",
             method="sendPhoto" if photo else "sendDocument",
             file_id=attachment.telegram_file_id,
@@ -196,14 +274,18 @@ async def notify_office_of_resident_change(
 ) -> bool:
     """For the resident-side services (reopen, added information, withdrawal): one line in
     the office group, in the caller's transaction. Confidential tickets: code only."""
-    if office.staff_chat_id is None:
+    group = office_group(office)
+    if group is None:
         return False
     detail = "" if ticket.confidential else f": {what}"
-    await enqueue(
+    text = f"🔔 Ý kiến {ticket.code}{detail}"
+    if group.channel == ZALO:
+        text += f"\n\n{zalo_commands(ticket.code)}"
+    await post_to_group(
         session=session,
-        chat_id=office.staff_chat_id,
+        group=group,
         purpose="resident_change",
-        text=f"🔔 Ý kiến {ticket.code}{detail}",
+        text=text,
         keyboard=staff_keyboard(ticket),
         ticket_id=ticket.id,
     )

@@ -67,11 +67,21 @@ def _hash(token: str) -> str:
 
 
 async def create_sign_in_link(
-    *, session: AsyncSession, telegram_user_id: int, now: datetime
+    *,
+    session: AsyncSession,
+    telegram_user_id: int | None = None,
+    staff_member: StaffMember | None = None,
+    now: datetime,
 ) -> str:
     """A new one-time token for this staff member (the caller builds the URL), or
-    SignInRefused: not active staff, or too many links in the last hour."""
-    staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
+    SignInRefused: not active staff, or too many links in the last hour. The Telegram bot
+    names the member by user id; the Zalo process passes the member it found."""
+    if staff_member is not None:
+        staff = staff_member if staff_member.active else None
+    elif telegram_user_id is not None:
+        staff = await active_staff(session=session, telegram_user_id=telegram_user_id)
+    else:
+        raise TypeError("a sign-in link needs telegram_user_id or staff_member")
     if staff is None:
         raise SignInRefused(NOT_STAFF)
     await session.execute(

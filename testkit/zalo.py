@@ -274,6 +274,14 @@ class FakeZaloServer:
         self._push(update)
         return update
 
+    def say_in_group(self, group_id: str, user_id: str, text: str) -> dict[str, Any]:
+        """A member of a group (an office's staff) writes in it."""
+        update = self.update(group_id, "message.text.received", text=text)
+        update["message"]["chat"]["chat_type"] = "GROUP"
+        update["message"]["from"]["id"] = user_id
+        self._push(update)
+        return update
+
     def send_photo(self, chat_id: str, url: str, caption: str = "") -> dict[str, Any]:
         update = self.update(chat_id, "message.image.received", photo=url, caption=caption)
         self._push(update)

@@ -29,11 +29,13 @@ from laikhe import logsafe
 from laikhe.commune import load_commune_config
 from laikhe.settings import Settings, get_settings
 from services.outbox import ZALO
+from services.tickets import TicketPolicy
 from zalo.api import ZaloApi, ZaloApiError
 from zalo.app import ZaloFrontEnd, webhook_app
 from zalo.choice_memory import ChoiceMemory
 from zalo.dispatcher import ZaloOutboxDispatcher
 from zalo.sender import ZaloSender
+from zalo.staff_desk import StaffDesk
 
 logger = logging.getLogger("zalo")
 
@@ -58,7 +60,6 @@ class ZaloProcess:
         self.api = ZaloApi(token.get_secret_value(), settings.zalo_api_base_url)
         sender = ZaloSender(self.api)
         choices = ChoiceMemory()
-        self.front = ZaloFrontEnd(Conversation(self.engine, ZALO, eraser), sender, choices)
         commune = load_commune_config(settings.commune_config)
         self.dispatcher = ZaloOutboxDispatcher(
             sessions,
@@ -67,6 +68,13 @@ class ZaloProcess:
             DispatchSettings.from_env(os.environ),
             leaders_chat_id=commune.commune.leaders_chat_id,
         )
+        desk = StaffDesk(
+            sessions,
+            TicketPolicy.from_config(commune),
+            settings.web_url,
+            committed=self.dispatcher.wake,
+        )
+        self.front = ZaloFrontEnd(Conversation(self.engine, ZALO, eraser), sender, choices, desk)
 
     async def close(self) -> None:
         await self.dispatcher.stop()

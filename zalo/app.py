@@ -32,6 +32,8 @@ from laikhe.senders import zalo_sender_id
 from services.outbox import MAX_ZALO_TEXT_CHARS
 from zalo.choice_memory import ChoiceMemory
 from zalo.sender import ZaloSender
+from zalo.staff_commands import is_staff_command
+from zalo.staff_desk import StaffDesk
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class Incoming:
     private: bool
     message_id: str | None
     text: str | None
+    user_id: str | None = None  # who wrote (in a group, not the chat)
 
 
 def read_update(update: dict[str, Any]) -> Incoming | None:
@@ -71,12 +74,15 @@ def read_update(update: dict[str, Any]) -> Incoming | None:
         return None
     message_id = message.get("message_id")
     text = message.get("text")
+    sender = message.get("from")
+    user_id = sender.get("id") if isinstance(sender, dict) else None
     return Incoming(
         event=str(update.get("event_name") or ""),
         chat_id=str(chat["id"]),
         private=str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE",
         message_id=None if message_id in (None, "") else str(message_id),
         text=text if isinstance(text, str) else None,
+        user_id=None if user_id in (None, "") else str(user_id),
     )
 
 
@@ -94,9 +100,14 @@ def render(replies: list[Reply]) -> tuple[list[str], tuple[Button, ...]]:
 
 class ZaloFrontEnd:
     def __init__(
-        self, conversation: Conversation, sender: ZaloSender, choices: ChoiceMemory
+        self,
+        conversation: Conversation,
+        sender: ZaloSender,
+        choices: ChoiceMemory,
+        desk: StaffDesk | None = None,
     ) -> None:
         self._conversation = conversation
+        self._desk = desk
         self._sender = sender
         self._choices = choices
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -111,8 +122,8 @@ class ZaloFrontEnd:
         if incoming is None:
             logger.info("ignored an update without a chat")
             return False
-        if not incoming.private:
-            return False  # residents talk in private chats; groups are not read
+        if not incoming.private and not self._for_desk(incoming):
+            return False  # in an office group only staff commands are read
         if incoming.message_id is not None:
             key = f"{incoming.chat_id}/{incoming.message_id}"
             if key in self._seen:
@@ -127,6 +138,14 @@ class ZaloFrontEnd:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
+
+    def _for_desk(self, incoming: Incoming) -> bool:
+        """A staff command: any «/…» in a group; in a private chat a known staff command
+        (a resident who types one is refused by the desk, not sent to the engine)."""
+        text = incoming.text
+        if self._desk is None or incoming.event != TEXT or text is None:
+            return False
+        return text.lstrip().startswith("/") if not incoming.private else is_staff_command(text)
 
     async def _in_turn(self, chat_id: str, work: Awaitable[None]) -> None:
         lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
@@ -153,6 +172,12 @@ class ZaloFrontEnd:
         chat_id = incoming.chat_id
         sender_id = zalo_sender_id(chat_id)
         conversation = self._conversation
+        if self._desk is not None and self._for_desk(incoming) and incoming.text is not None:
+            answers = await self._desk.handle(
+                incoming.user_id or "", incoming.text, private=incoming.private
+            )
+            await self._say(chat_id, answers)
+            return
         if incoming.event == TEXT and incoming.text is not None:
             pressed = pick(incoming.text, self._choices.on_screen(chat_id))
             if pressed is not None:
