@@ -516,7 +516,12 @@ async def fill(
         await connection.execute(insert(UnansweredQuestion), part)
     await session.flush()
     staff_list = sorted(
-        {(m.telegram_user_id, m.full_name) for members in places.staff.values() for m in members}
+        {
+            (m.telegram_user_id, m.full_name)
+            for members in places.staff.values()
+            for m in members
+            if m.telegram_user_id is not None  # demo staff all have one
+        }
     )
     return DemoSummary(
         tickets=len(tickets),

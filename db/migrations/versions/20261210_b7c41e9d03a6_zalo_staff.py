@@ -5,7 +5,7 @@ An office's group is a Telegram chat (`staff_chat_id`, a number) or a Zalo group
 and may have no Telegram user id.
 
 Revision ID: b7c41e9d03a6
-Revises: 5e2b9c4a7d13
+Revises: 7b1e5d3a9c42
 Create Date: 2026-12-08 14:30:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7c41e9d03a6"
-down_revision: str | None = "5e2b9c4a7d13"
+down_revision: str | None = "7b1e5d3a9c42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
