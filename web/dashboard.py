@@ -29,10 +29,10 @@ from services.access import may_request_report
 from services.dashboard import Dashboard, ScopeError, checked_period, dashboard_figures, scope_of
 from web import charts
 from web.charts import Chart, Column, Row, Segment
+from web.common import SIGNED_OUT, current_staff, message, render
 from web.context import web
 
 # The pages' shared helpers: one sign-in check and one way to render for every page.
-from web.pages import SIGNED_OUT, _message, _render, _staff
 
 logger = logging.getLogger(__name__)
 
@@ -254,24 +254,24 @@ async def overview(request: Request) -> Response:
     context = web(request)
     today = clock.to_local(context.now()).date()
     async with unit_of_work(context.sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         try:
             scope = scope_of(staff)
         except ScopeError:
-            return _message(request, NO_SCOPE, 403, staff)
+            return message(request, NO_SCOPE, 403, staff)
         form = {k: request.query_params.get(k, "") for k in ("tu", "den")}
         try:
             start, end = _dates(request)
             period = checked_period(start, end, today=today)
         except PeriodError as error:
             page = {"staff": staff, "error": str(error), "form": form, "board": None}
-            return _render(request, "dashboard.html", page, 400)
+            return render(request, "dashboard.html", page, 400)
         board = await dashboard_figures(
             session=session, scope=scope, period=period, now=context.now()
         )
-    return _render(
+    return render(
         request,
         "dashboard.html",
         {
@@ -289,17 +289,17 @@ async def overview(request: Request) -> Response:
 async def report_download(request: Request) -> Response:
     context = web(request)
     async with unit_of_work(context.sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         if not _can_download(staff):
             # Who asked stays out of the log (personal data); the role is enough to see
             # whether the rule or the page is wrong.
             logger.warning("report download refused for role %s", staff.role.value)
-            return _message(request, REPORT_REFUSED, 403, staff)
+            return message(request, REPORT_REFUSED, 403, staff)
         kind = request.query_params.get("dinh_dang", "docx")
         if kind not in FORMATS:
-            return _message(request, BAD_FORMAT, 400, staff)
+            return message(request, BAD_FORMAT, 400, staff)
         try:
             start, end = _dates(request)
             today = clock.to_local(context.now()).date()
@@ -309,7 +309,7 @@ async def report_download(request: Request) -> Response:
                 else checked_period(start, end, today=today)
             )
         except PeriodError as error:
-            return _message(request, str(error), 400, staff)
+            return message(request, str(error), 400, staff)
     database_url = context.sessions.kw["bind"].url.render_as_string(hide_password=False)
     # Reading a half-year of tickets with their history and writing the files is
     # seconds of CPU (32 s on 24,000 tickets): all of it in a worker thread, with its

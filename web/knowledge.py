@@ -20,8 +20,8 @@ from services.faq_proposals import STATUS_LABELS, Draft, ProposalError
 from services.handling import StaffActionError
 from services.saved_answers import SavedAnswerError
 from services.unanswered import unanswered_groups
+from web.common import CSRF_REFUSED, SIGNED_OUT, csrf_ok, current_staff, local_time, message, render
 from web.context import web
-from web.pages import CSRF_REFUSED, SIGNED_OUT, _csrf_ok, _local, _message, _render, _staff
 
 SAVED: Final = "/mau-tra-loi"
 PROPOSALS: Final = "/de-xuat-faq"
@@ -48,17 +48,17 @@ async def _saved_page(
     request: Request, status_code: int = 200, draft: dict[str, str] | None = None
 ) -> Response:
     async with unit_of_work(web(request).sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         if staff.office_id is None:
-            return _message(request, saved_answers.NO_OFFICE, 200, staff)
+            return message(request, saved_answers.NO_OFFICE, 200, staff)
         rows = await saved_answers.list_saved_answers(session=session, staff=staff)
         items = [
-            {"id": s.id, "title": s.title, "text": s.text, "updated": _local(s.updated_at)}
+            {"id": s.id, "title": s.title, "text": s.text, "updated": local_time(s.updated_at)}
             for s in rows
         ]
-    return _render(
+    return render(
         request,
         "saved_answers.html",
         {"staff": staff, "items": items, "draft": draft or {}, "limits": saved_answers},
@@ -72,14 +72,14 @@ async def saved_list(request: Request) -> Response:
 
 async def saved_add(request: Request) -> Response:
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     title, text = _text(form, "tieu_de"), _text(form, "noi_dung")
     try:
         async with unit_of_work(web(request).sessions) as session:
-            staff = await _staff(request, session)
+            staff = await current_staff(request, session)
             if staff is None:
-                return _message(request, SIGNED_OUT, 401)
+                return message(request, SIGNED_OUT, 401)
             saved = await saved_answers.add_saved_answer(
                 session=session, staff=staff, title=title, text=text, now=web(request).now()
             )
@@ -95,15 +95,15 @@ async def saved_change(request: Request) -> Response:
     """Edit (…/sua) or delete (…/xoa) one saved answer of the member's office."""
     answer_id, action = request.path_params["answer_id"], request.path_params["action"]
     if action not in ("sua", "xoa"):
-        return _message(request, saved_answers.NOT_FOUND, 404)
+        return message(request, saved_answers.NOT_FOUND, 404)
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     try:
         async with unit_of_work(web(request).sessions) as session:
-            staff = await _staff(request, session)
+            staff = await current_staff(request, session)
             if staff is None:
-                return _message(request, SIGNED_OUT, 401)
+                return message(request, SIGNED_OUT, 401)
             if action == "xoa":
                 title = await saved_answers.delete_saved_answer(
                     session=session, staff=staff, answer_id=answer_id
@@ -139,22 +139,22 @@ def _proposal_view(proposal: FaqProposal) -> dict[str, Any]:
         "pending": proposal.status is ProposalStatus.PROPOSED,
         "office": proposal.office.name if proposal.office else "Cấp xã",
         "by": proposal.proposed_by.full_name,
-        "created": _local(proposal.created_at),
+        "created": local_time(proposal.created_at),
         "reviewer": proposal.reviewed_by.full_name if proposal.reviewed_by else "",
-        "reviewed": _local(proposal.reviewed_at) if proposal.reviewed_at else "",
+        "reviewed": local_time(proposal.reviewed_at) if proposal.reviewed_at else "",
         "note": proposal.review_note or "",
     }
 
 
 async def proposals_list(request: Request) -> Response:
     async with unit_of_work(web(request).sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         found = await faq_proposals.list_proposals(session=session, staff=staff)
         rows = [_proposal_view(p) for p in found]
         yaml_text = faq_proposals.accepted_yaml(found)
-    return _render(
+    return render(
         request,
         "faq_proposals.html",
         {
@@ -170,7 +170,7 @@ async def proposals_list(request: Request) -> Response:
 def _propose_form(
     request: Request, staff: StaffMember, draft: Draft, status_code: int = 200
 ) -> Response:
-    return _render(
+    return render(
         request,
         "faq_propose.html",
         {"staff": staff, "draft": draft, "limits": faq_proposals},
@@ -183,9 +183,9 @@ async def propose_form(request: Request) -> Response:
     (?y_kien=<code>), contact details already masked."""
     params = request.query_params
     async with unit_of_work(web(request).sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         try:
             if params.get("mau", "").isdigit():
                 draft = await faq_proposals.draft_from_saved_answer(
@@ -198,19 +198,19 @@ async def propose_form(request: Request) -> Response:
             else:
                 draft = Draft(question="", answer="")
         except (SavedAnswerError, ProposalError, StaffActionError) as error:
-            return _message(request, error.message, 403, staff)
+            return message(request, error.message, 403, staff)
     return _propose_form(request, staff, draft)
 
 
 async def propose(request: Request) -> Response:
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     question, answer = _text(form, "cau_hoi"), _text(form, "tra_loi")
     async with unit_of_work(web(request).sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         try:
             _, masked = await faq_proposals.propose(
                 session=session,
@@ -229,18 +229,18 @@ async def propose(request: Request) -> Response:
 
 async def review(request: Request) -> Response:
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     decision = _text(form, "quyet_dinh")
     if decision not in ("chap_nhan", "tu_choi"):
-        return _message(request, "Anh/Chị chọn «Chấp nhận» hoặc «Không chấp nhận» giúp.", 400)
+        return message(request, "Anh/Chị chọn «Chấp nhận» hoặc «Không chấp nhận» giúp.", 400)
     try:
         async with unit_of_work(web(request).sessions) as session:
-            staff = await _staff(request, session)
+            staff = await current_staff(request, session)
             if staff is None:
-                return _message(request, SIGNED_OUT, 401)
+                return message(request, SIGNED_OUT, 401)
             if not faq_proposals.may_review(staff):
-                return _message(request, faq_proposals.ONLY_LEADERS, 403, staff)
+                return message(request, faq_proposals.ONLY_LEADERS, 403, staff)
             done = await faq_proposals.review(
                 session=session,
                 staff=staff,
@@ -271,21 +271,21 @@ async def unanswered(request: Request) -> Response:
         start = today - timedelta(days=int(period) - 1)
         since = datetime.combine(start, time(0), tzinfo=clock.commune_zone())
     async with unit_of_work(context.sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         groups = await unanswered_groups(session=session, since=since)
     rows = [
         {
             "example": g.example,
             "count": g.count,
             "wordings": len(g.wordings),
-            "first": _local(g.first_seen),
-            "last": _local(g.last_seen),
+            "first": local_time(g.first_seen),
+            "last": local_time(g.last_seen),
         }
         for g in groups[:SHOWN_GROUPS]
     ]
-    return _render(
+    return render(
         request,
         "unanswered.html",
         {

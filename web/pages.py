@@ -8,12 +8,10 @@ again on every request (services.web_sessions.staff_of_session), so a removal or
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,21 +41,17 @@ from services.ticket_queries import (
     filter_villages,
     staff_queue,
 )
-from services.web_sessions import WebSession, redeem_sign_in_link, staff_of_session
+from services.web_sessions import redeem_sign_in_link
 from web.answer_picker import answer_form_extras
+from web.common import CSRF_REFUSED, SIGNED_OUT, csrf_ok, current_staff, local_time, message, render
 from web.context import WebContext, web
 
 logger = logging.getLogger(__name__)
 
-SIGNED_OUT: Final = (
-    "Anh/Chị chưa đăng nhập hoặc phiên làm việc đã hết hạn. Anh/Chị nhắn «/dangnhap» cho "
-    "trợ lý trong chat riêng trên Telegram để nhận đường dẫn đăng nhập mới."
-)
 LINK_INVALID: Final = (
     "Đường dẫn đăng nhập này đã được dùng hoặc đã hết hạn (mỗi đường dẫn dùng một lần, "
     "trong 10 phút). Anh/Chị nhắn «/dangnhap» cho trợ lý để nhận đường dẫn mới."
 )
-CSRF_REFUSED: Final = "Biểu mẫu đã hết hiệu lực. Anh/Chị tải lại trang rồi thao tác lại giúp."
 NOT_FOUND: Final = "Không tìm thấy trang hoặc ý kiến Anh/Chị cần."
 SERVER_ERROR: Final = "Xin lỗi, đã có lỗi hệ thống. Anh/Chị vui lòng thử lại sau ít phút."
 CONFIDENTIAL_HIDDEN: Final = "(Nội dung bảo mật)"
@@ -93,55 +87,6 @@ ACTIONS: Final = {
 }
 
 
-def _render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    values = {"flash": request.session.pop("flash", None), "csrf": request.session.get("csrf")}
-    values.update(context)
-    return web(request).templates.TemplateResponse(
-        request, template, values, status_code=status_code
-    )
-
-
-def _message(
-    request: Request, text: str, status_code: int, staff: StaffMember | None = None
-) -> Response:
-    return _render(request, "message.html", {"message": text, "staff": staff}, status_code)
-
-
-def _web_session(request: Request) -> WebSession | None:
-    data = request.session
-    try:
-        return WebSession(
-            staff_id=int(data["staff"]),
-            version=int(data["v"]),
-            opened_at=datetime.fromisoformat(str(data["at"])),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-async def _staff(request: Request, session: AsyncSession) -> StaffMember | None:
-    found = _web_session(request)
-    staff = (
-        await staff_of_session(session=session, web_session=found, now=web(request).now())
-        if found is not None
-        else None
-    )
-    if staff is None and request.session:
-        request.session.clear()
-    return staff
-
-
-def _csrf_ok(request: Request, sent: object) -> bool:
-    expected = request.session.get("csrf")
-    return (
-        isinstance(expected, str)
-        and isinstance(sent, str)
-        and hmac.compare_digest(expected.encode(), sent.encode())
-    )
-
-
 # The demo page runs our own script (the chat window) and calls our own API; nothing else.
 DEMO_CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -153,7 +98,7 @@ async def home(request: Request) -> Response:
     """Staff signed in go to their queue; anyone else sees the website's chat window as a
     portal page embeds it (the demo), with a link for staff."""
     async with unit_of_work(web(request).sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
     if staff is not None:
         return RedirectResponse("/hang-doi", status_code=303)
     context = web(request)
@@ -167,16 +112,16 @@ async def home(request: Request) -> Response:
 async def staff_home(request: Request) -> Response:
     """The back office's entry for staff: the queue, or how to get a sign-in link."""
     async with unit_of_work(web(request).sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
     if staff is not None:
         return RedirectResponse("/hang-doi", status_code=303)
-    return _message(request, SIGNED_OUT, 200)
+    return message(request, SIGNED_OUT, 200)
 
 
 async def sign_in_page(request: Request) -> Response:
     """A button, not the sign-in itself: link previews and prefetching open a link
     without anyone clicking, and must not use it up."""
-    return _render(request, "sign_in.html", {"token": request.path_params["token"]})
+    return render(request, "sign_in.html", {"token": request.path_params["token"]})
 
 
 async def sign_in(request: Request) -> Response:
@@ -187,7 +132,7 @@ async def sign_in(request: Request) -> Response:
         )
     request.session.clear()
     if opened is None:
-        return _message(request, LINK_INVALID, 400)
+        return message(request, LINK_INVALID, 400)
     request.session.update(
         staff=opened.staff_id,
         v=opened.version,
@@ -199,8 +144,8 @@ async def sign_in(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -231,8 +176,8 @@ async def queue_search(request: Request) -> Response:
     """Set (or, empty, clear) the queue's search words, then show the queue with the
     filters the form carried."""
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     words = form.get("tim")
     text = (
         " ".join(words.split())[:MAX_SEARCH_CHARS]
@@ -251,17 +196,13 @@ async def queue_search(request: Request) -> Response:
     return RedirectResponse(f"/hang-doi?{urlencode(kept)}" if kept else "/hang-doi", 303)
 
 
-def _local(moment: datetime) -> str:
-    return f"{clock.to_local(moment):%d/%m/%Y %H:%M}"
-
-
 async def queue(request: Request) -> Response:
     context = web(request)
     where = _queue_filter(request)
     async with unit_of_work(context.sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         today = clock.to_local(context.now()).date()
         page = await staff_queue(session=session, staff=staff, where=where, today=today)
         categories = await filter_categories(session=session)
@@ -274,7 +215,7 @@ async def queue(request: Request) -> Response:
             "office": t.office.name,
             "category": t.category.name if t.category else "",
             "village": t.village.name if t.village else "",
-            "created": _local(t.created_at),
+            "created": local_time(t.created_at),
             "due": format_date(t.due_date),
             "overdue": overdue(t.state, t.due_date, today),
             "mine": t.assigned_staff_id == staff.id,
@@ -284,7 +225,7 @@ async def queue(request: Request) -> Response:
         for t in page.tickets
     ]
     query = {k: v for k, v in request.query_params.items() if k != "trang"}
-    return _render(
+    return render(
         request,
         "queue.html",
         {
@@ -329,16 +270,16 @@ async def ticket_page(request: Request) -> Response:
     context = web(request)
     code = request.path_params["code"]
     async with unit_of_work(context.sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         today = clock.to_local(context.now()).date()
         try:
             found = await read_ticket_page(session=session, staff=staff, code=code, today=today)
         except Refused as refused:
-            return _message(request, refused.message, 403, staff)
+            return message(request, refused.message, 403, staff)
         except StaffActionError:
-            return _message(request, NOT_FOUND, 404, staff)
+            return message(request, NOT_FOUND, 404, staff)
         ticket = found.history.ticket
         cleared = staff.can_read_confidential
         contact = [
@@ -348,7 +289,7 @@ async def ticket_page(request: Request) -> Response:
         ]
         events = [
             {
-                "at": _local(event.at),
+                "at": local_time(event.at),
                 "actor": _actor(event.actor),
                 "from": STATE_LABELS.get(event.from_state, "") if event.from_state else "",
                 "to": STATE_LABELS.get(event.to_state, event.to_state),
@@ -372,13 +313,13 @@ async def ticket_page(request: Request) -> Response:
                 for n, a in enumerate(ticket.attachments, start=1)
             ],
             "contact": contact,
-            "created": _local(ticket.created_at),
+            "created": local_time(ticket.created_at),
             "due": format_date(ticket.due_date),
             "due_count": _due_text(found.due),
             "overdue": overdue(ticket.state, ticket.due_date, today),
         }
         duplicates = [
-            {"code": t.code, "content": _preview(t), "created": _local(t.created_at)}
+            {"code": t.code, "content": _preview(t), "created": local_time(t.created_at)}
             for t in found.duplicates
         ]
         picker = await answer_form_extras(
@@ -386,7 +327,7 @@ async def ticket_page(request: Request) -> Response:
         )
     # «Chọn» on a likely duplicate reloads the page with it in the form (no scripts).
     chosen = request.query_params.get("ma_goc")
-    return _render(
+    return render(
         request,
         "ticket.html",
         {
@@ -410,24 +351,24 @@ async def ticket_file(request: Request) -> Response:
     context = web(request)
     code, number = request.path_params["code"], request.path_params["number"]
     async with unit_of_work(context.sessions) as session:
-        staff = await _staff(request, session)
+        staff = await current_staff(request, session)
         if staff is None:
-            return _message(request, SIGNED_OUT, 401)
+            return message(request, SIGNED_OUT, 401)
         try:
             found = await attachment_ref(session=session, staff=staff, code=code, number=number)
         except Refused as refused:
-            return _message(request, refused.message, 403, staff)
+            return message(request, refused.message, 403, staff)
         except StaffActionError:
             found = None
         if found is None:
-            return _message(request, NOT_FOUND, 404, staff)
+            return message(request, NOT_FOUND, 404, staff)
     if context.files is None:
-        return _message(request, PHOTOS_IN_TELEGRAM, 404, staff)
+        return message(request, PHOTOS_IN_TELEGRAM, 404, staff)
     try:
         fetched = await context.files.fetch(found.telegram_file_id)
     except FileUnavailable as error:
         logger.warning("file %s of %s not read from Telegram: %s", number, found.ticket_code, error)
-        return _message(request, FILE_UNAVAILABLE, 502, staff)
+        return message(request, FILE_UNAVAILABLE, 502, staff)
     headers = {"Cache-Control": "private, no-store"}
     if not fetched.is_image:
         # Not shown by the browser whatever it holds: saved as a file.
@@ -545,19 +486,19 @@ async def ticket_action(request: Request) -> Response:
     code, action = request.path_params["code"], request.path_params["action"]
     operation = OPERATIONS.get(action)
     if operation is None:
-        return _message(request, NOT_FOUND, 404)
+        return message(request, NOT_FOUND, 404)
     form = await request.form()
-    if not _csrf_ok(request, form.get("csrf")):
-        return _message(request, CSRF_REFUSED, 403)
+    if not csrf_ok(request, form.get("csrf")):
+        return message(request, CSRF_REFUSED, 403)
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     try:
         async with unit_of_work(context.sessions) as session:
-            staff = await _staff(request, session)
+            staff = await current_staff(request, session)
             if staff is None:
-                return _message(request, SIGNED_OUT, 401)
+                return message(request, SIGNED_OUT, 401)
             result = await operation(session, staff, code, fields, context)
     except Refused as refused:
-        return _message(request, refused.message, 403)
+        return message(request, refused.message, 403)
     except StaffActionError as error:
         request.session["flash"] = {"error": True, "text": error.message}
     else:
@@ -570,9 +511,9 @@ async def ticket_action(request: Request) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     logger.error("page failed", exc_info=exc)
-    return _render(request, "message.html", {"message": SERVER_ERROR, "staff": None}, 500)
+    return render(request, "message.html", {"message": SERVER_ERROR, "staff": None}, 500)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
-    return _render(request, "message.html", {"message": NOT_FOUND, "staff": None}, status)
+    return render(request, "message.html", {"message": NOT_FOUND, "staff": None}, status)

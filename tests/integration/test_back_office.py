@@ -29,7 +29,8 @@ from tests.integration.staff_helpers import (
 )
 from tests.integration.ticket_helpers import T0, load, new_ticket
 from tests.integration.web_helpers import Clock, back_office, csrf_of, sign_in, sign_in_token
-from web.pages import CSRF_REFUSED, LINK_INVALID, SIGNED_OUT
+from web.common import CSRF_REFUSED, SIGNED_OUT
+from web.pages import LINK_INVALID
 
 RESIDENT = 1001
 KT_CONTENT = "Wifi ở nhà văn hóa thôn Mẫu 1 bị hỏng mấy hôm nay"

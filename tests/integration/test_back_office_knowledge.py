@@ -33,7 +33,7 @@ from tests.integration.staff_helpers import (
 from tests.integration.test_admin_cli import admin
 from tests.integration.ticket_helpers import T0, new_ticket
 from tests.integration.web_helpers import Clock, back_office, csrf_of, sign_in
-from web.pages import CSRF_REFUSED, SIGNED_OUT
+from web.common import CSRF_REFUSED, SIGNED_OUT
 
 WIFI_ANSWER = "Xã đã cử kỹ thuật viên sửa wifi nhà văn hóa, Anh/Chị kiểm tra lại giúp."
 HOURS_ANSWER = "Bộ phận một cửa làm việc từ thứ Hai đến thứ Sáu, sáng 7h30, chiều 13h30."

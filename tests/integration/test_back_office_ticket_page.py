@@ -39,7 +39,8 @@ from tests.integration.staff_helpers import (
 from tests.integration.ticket_helpers import T0, load, move, new_ticket
 from tests.integration.web_helpers import SECRET_KEY, Clock, back_office, csrf_of, sign_in
 from web.app import create_app
-from web.pages import CSRF_REFUSED, PHOTOS_IN_TELEGRAM
+from web.common import CSRF_REFUSED
+from web.pages import PHOTOS_IN_TELEGRAM
 
 RESIDENT = 1001
 KT_CONTENT = "Wifi ở nhà văn hóa thôn Mẫu 1 bị hỏng mấy hôm nay"

@@ -24,8 +24,8 @@ from tests.integration.staff_helpers import (
     register_default_staff,
 )
 from tests.integration.web_helpers import Clock, back_office, sign_in
+from web.common import SIGNED_OUT
 from web.dashboard import REPORT_REFUSED
-from web.pages import SIGNED_OUT
 
 KT = "Phòng Kinh tế"
 VP = "Văn phòng HĐND và UBND xã"

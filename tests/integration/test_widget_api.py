@@ -35,7 +35,7 @@ from tests.integration.staff_helpers import (
 from tests.integration.ticket_helpers import T0, new_ticket
 from tests.integration.web_helpers import SECRET_KEY, Clock
 from web.app import create_app
-from web.pages import SIGNED_OUT
+from web.common import SIGNED_OUT
 from web.widget import (
     CSRF_REFUSED,
     NOT_OUR_BUTTON,
