@@ -73,6 +73,9 @@ class _PhraseLike(ColumnElement[bool]):
     the FTS5 table. It is chosen when compiling, where the dialect is known."""
 
     type = Boolean()
+    # Both spellings are comparisons: without this, SQLite (no boolean type) would get
+    # "... IN (...) = 1", which SQLite cannot answer through the rowid, only by a scan.
+    _is_implicitly_boolean = True
     inherit_cache = True
     # What the statement cache keys on (SQLAlchemy's declared type is a list).
     _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012
