@@ -12,17 +12,17 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from db.models import Ticket
+from db.models import Ticket, TicketState
 from db.session import unit_of_work
 from laikhe.commune import CommuneConfig
-from services import ticket_search
+from services import retention, ticket_search
 from services.privacy import erase_personal_data
 from services.ticket_queries import QueueFilter
 from testkit import demo_data
 from tests.integration.staff_helpers import KT_LEAD_CLEARED, KT_OFFICER, Sessions
 from tests.integration.test_migrations import _alembic
 from tests.integration.test_queue_search import _found, tickets  # noqa: F401 - a fixture
-from tests.integration.ticket_helpers import T0
+from tests.integration.ticket_helpers import T0, move, new_ticket
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 BEFORE_FTS = "8832e1f72212"
@@ -87,6 +87,21 @@ async def test_erasure_takes_the_words_out_of_the_index(
     assert await _found(sessions, KT_LEAD_CLEARED, QueueFilter(text="song dien thoai")) == []
     # The others stay found.
     assert await _indexed(sessions, "mat mang") == [await _ids(sessions, tickets["outage"])]
+
+
+async def test_retention_takes_the_words_out_of_the_index(
+    sessions: Sessions, commune: CommuneConfig
+) -> None:
+    code = await new_ticket(sessions, commune, content="Đèn đường ở ngõ Chùa hỏng từ hôm qua")
+    await move(sessions, code, TicketState.CLOSED, T0 + timedelta(days=1))
+    ticket_id = await _ids(sessions, code)
+    assert await _indexed(sessions, "den duong o ngo chua") == [ticket_id]
+    async with unit_of_work(sessions) as session:
+        # No log directory: the purge must not touch this checkout's log files.
+        periods = commune.retention.model_copy(update={"log_directory": None})
+        report = await retention.apply(session, T0 + timedelta(days=3 * 366), periods)
+    assert report.tickets == 1
+    assert await _indexed(sessions, "den duong o ngo chua") == []
 
 
 async def test_the_demo_data_bulk_insert_is_indexed(
