@@ -151,7 +151,8 @@ class Ticket(Base):
     # The back office queue: each filter narrows by office (or not, commune-wide) and
     # each sort order walks one of these, so a page of 50 reads 50 rows, not 100,000.
     # PostgreSQL also has a trigram index on search_text (migration 8832e1f72212; not
-    # declared here because SQLite has no such index type).
+    # declared here because SQLite has no such index type); SQLite has an FTS5 trigram
+    # table for it and covering indexes for the overview page instead (398111ce9fc4).
     __table_args__ = (
         Index("ix_tickets_office_created", "office_id", "created_at"),
         Index("ix_tickets_office_due", "office_id", "due_date"),

@@ -20,12 +20,25 @@ target_metadata = Base.metadata
 # Indexes only PostgreSQL has, made by a migration but not declared on the models (SQLite
 # has no such index type): autogenerate must not take them for drift.
 POSTGRESQL_ONLY_INDEXES = frozenset({"ix_tickets_search_text_trgm"})
+# Likewise SQLite's FTS5 search index (migration 398111ce9fc4): the virtual table and the
+# shadow tables FTS5 keeps it in (ticket_search_fts_data, _idx, _docsize, _config).
+SQLITE_FTS_TABLE = "ticket_search_fts"
+# And SQLite's covering indexes for the overview page (same migration).
+SQLITE_ONLY_INDEXES = frozenset(
+    {"ix_tickets_dashboard_created", "ix_tickets_dashboard_state", "ix_ticket_events_state_at"}
+)
 
 
 def _include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    return not (type_ == "index" and reflected and name in POSTGRESQL_ONLY_INDEXES)
+    if not reflected or name is None:
+        return True
+    if type_ == "index":
+        return name not in POSTGRESQL_ONLY_INDEXES | SQLITE_ONLY_INDEXES
+    if type_ == "table":
+        return not (name == SQLITE_FTS_TABLE or name.startswith(f"{SQLITE_FTS_TABLE}_"))
+    return True
 
 
 def _database_url() -> str:
