@@ -19,7 +19,7 @@ A later migration that rebuilds `tickets` in batch mode (DROP TABLE + rename) dr
 these triggers with it: it must recreate them (TRIGGERS below) and 'rebuild' the index.
 
 Revision ID: 398111ce9fc4
-Revises: 8832e1f72212
+Revises: b7c41e9d03a6
 Create Date: 2026-12-09 10:00:00
 """
 
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "398111ce9fc4"
-down_revision: str | None = "8832e1f72212"
+down_revision: str | None = "b7c41e9d03a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
