@@ -1,6 +1,8 @@
 """`make bench`: the whole path under N simulated residents, and each layer alone.
 
-fake Bot API server -> bot process (python -m bot) -> Rasa engine -> action server -> DB.
+fake Bot API server -> bot process (python -m bot) -> Rasa engine -> action server -> DB,
+and beside it the fake Zalo server -> `python -m zalo` and HTTP -> the web chat window
+(`python -m web`), with the same residents (bench/channels.py; `--channels`, `--quick`).
 Results: printed, written to var/bench/<time>.json, and (unless --no-write) into the
 generated block of docs/performance.md. The machine is shared: every run records the
 load average, and the numbers are contended ones.
