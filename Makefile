@@ -107,7 +107,9 @@ conversation-report: setup model
 	$(APP) scripts/conversation_report.py $(ARGS)
 
 # Benchmark, not a test: the whole path under 1, 10 and 50 simulated residents, and each
-# layer alone; writes docs/performance.md. Quiet rerun: make bench ARGS="--quiet".
+# layer alone; Telegram, Zalo and the web chat window side by side; writes
+# docs/performance.md. Quiet rerun: make bench ARGS="--quiet"; one channel, quickly:
+# make bench ARGS="--channels zalo --quick".
 bench: setup model
 	$(APP) -m bench $(ARGS)
 

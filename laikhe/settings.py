@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     # embed it, comma-separated ("https://laikhe.gov.vn,https://www.laikhe.gov.vn").
     # Our own address (WEB_PUBLIC_URL) is always allowed: the demo page is there.
     widget_allowed_origins: str = ""
+    # Messages a widget session / one client address may post per minute (web/widget.py
+    # explains the defaults). Raised only for a load test from one address (bench).
+    widget_session_limit_per_minute: int = 12
+    widget_address_limit_per_minute: int = 60
+    widget_read_limit_per_minute: int = 120
 
     # The commune's time zone (laikhe/clock.py): an IANA name, refused at start if unknown.
     timezone: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")

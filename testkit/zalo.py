@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -72,6 +73,7 @@ class FakeZaloServer:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
+        self._listeners: list[Callable[[Sent, float], None]] = []
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -203,6 +205,8 @@ class FakeZaloServer:
         sent = Sent(chat_id, text, f"m{next(self._ids)}")
         with self._lock:
             self._state.sent.append(sent)
+            for listener in self._listeners:
+                listener(sent, time.time())
             self._lock.notify_all()
         return {"message_id": sent.message_id, "date": int(time.time() * 1000)}
 
@@ -306,6 +310,21 @@ class FakeZaloServer:
                         self._state.faults.remove(fault)
                     return fault
         return None
+
+    def on_sent(self, listener: Callable[[Sent, float], None]) -> Callable[[], None]:
+        """Calls `listener(sent, arrival_time)` for every text the bot sends: for load
+        drivers, which would distort a benchmark by scanning every chat's texts (as
+        testkit/telegram's on_bot_message). It runs on the server thread with the lock
+        held: it must only hand the text over. Returns a function that removes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
 
     def texts(self, chat_id: str) -> list[str]:
         with self._lock:

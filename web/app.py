@@ -32,7 +32,7 @@ from services.web_sessions import SESSION_LIFETIME
 from web import dashboard, knowledge, pages
 from web.context import COOKIE, WebContext
 from web.security import SecurityHeaders
-from web.widget import WidgetContext, allowed_origins, widget_app
+from web.widget import RateLimiter, WidgetContext, allowed_origins, widget_app
 
 HERE = Path(__file__).resolve().parent
 
@@ -87,6 +87,9 @@ def create_app(
         allowed_origins=allowed_origins(settings.widget_origins, settings.web_url),
         now=now,
         https=settings.web_url.startswith("https://"),
+        per_session=RateLimiter(settings.widget_session_limit_per_minute, 60.0),
+        per_address=RateLimiter(settings.widget_address_limit_per_minute, 60.0),
+        reads=RateLimiter(settings.widget_read_limit_per_minute, 60.0),
     )
 
     @asynccontextmanager

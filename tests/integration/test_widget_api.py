@@ -37,6 +37,7 @@ from tests.integration.web_helpers import SECRET_KEY, Clock
 from web.app import create_app
 from web.common import SIGNED_OUT
 from web.widget import (
+    ADDRESS_LIMIT,
     CSRF_REFUSED,
     NOT_OUR_BUTTON,
     ORIGIN_REFUSED,
@@ -259,6 +260,35 @@ async def test_a_session_may_send_only_so_many_messages_a_minute(
     assert refused.status_code == 429 and refused.json()["error"] == RATE_LIMITED
     assert refused.headers["retry-after"] == "60"
     assert len(engine.calls) == limit
+
+
+async def test_the_limits_come_from_the_settings(
+    database_url: str, sessions: Sessions, engine: ScriptedEngine
+) -> None:
+    """A load test from one address raises them (bench); the defaults are the constants."""
+    defaults = Settings()
+    assert (
+        defaults.widget_session_limit_per_minute,
+        defaults.widget_address_limit_per_minute,
+        defaults.widget_read_limit_per_minute,
+    ) == (SESSION_LIMIT[0], ADDRESS_LIMIT[0], READ_LIMIT[0])
+    settings = Settings(
+        database_url=database_url,
+        web_public_url=OWN,
+        widget_session_limit_per_minute=2,
+        widget_address_limit_per_minute=4,
+        widget_read_limit_per_minute=4,
+    )
+    app = create_app(settings, secret_key=SECRET_KEY, now=Clock(T0), engine=engine)
+    with TestClient(app) as client:
+        csrf = start(client)
+        posts = [say(client, csrf, {"text": "xin chào"}).status_code for _ in range(3)]
+        assert posts == [200, 200, 429]  # the session's 2
+        client.cookies.clear()
+        csrf = start(client)  # another session from the same address
+        posts = [say(client, csrf, {"text": "xin chào"}).status_code for _ in range(2)]
+        assert posts == [200, 429]  # the address's 4 (a refused post counts too)
+        assert [client.get(API).status_code for _ in range(3)] == [200, 200, 429]  # 4 reads
 
 
 async def test_fetches_are_limited_per_address(client: TestClient) -> None:
