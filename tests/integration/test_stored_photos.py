@@ -170,5 +170,3 @@ def test_no_file_is_left_in_the_directory_but_the_photos(
     photo_dir: Path, stored: StoredPhoto
 ) -> None:
     assert sorted(p.name for p in photo_dir.iterdir()) == [stored.key]
-
-
