@@ -11,6 +11,7 @@ erasure and retention delete the file with the row.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -22,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from laikhe.payloads import payload
 from laikhe.settings import Settings
+from laikhe.validators import is_telegram_file_id
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,10 @@ _KEY: Final = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
 _PNG_MODES: Final = {"RGB": "RGB", "RGBA": "RGBA", "L": "L", "LA": "LA"}
 _SIGNATURES: Final = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
 
+NOT_DOWNLOADED: Final = (
+    "Chưa tải được ảnh này. Anh/Chị gửi lại ảnh sau ít phút, hoặc mô tả bằng chữ giúp."
+)
+DOWNLOAD_TIMEOUT_SECONDS: Final = 15.0
 NOT_AN_IMAGE: Final = "Tệp này không phải ảnh JPEG hoặc PNG. Anh/Chị gửi lại một ảnh chụp giúp."
 TOO_LARGE: Final = "Ảnh quá lớn (tối đa 10 MB). Anh/Chị gửi ảnh nhỏ hơn giúp."
 
@@ -74,6 +82,17 @@ def key_of_ref(value: object) -> str | None:
         key = value[len(REF_PREFIX) :]
         return key if is_storage_key(key) else None
     return None
+
+
+def is_photo_reference(value: object) -> bool:
+    """A photo as the engine passes it: a Telegram file id or a stored photo's ref."""
+    return is_telegram_file_id(value) or key_of_ref(value) is not None
+
+
+def stored_photo_payload(photo: StoredPhoto) -> str:
+    """The engine payload that hands a stored photo to the current form step (as
+    bot.conversation.photo_payload does for a Telegram file id)."""
+    return payload("inform", photo=photo.ref)
 
 
 def content_type_of(key: str) -> str:
@@ -162,3 +181,31 @@ class PhotoStore:
     def delete_all(self, keys: list[str]) -> None:
         for key in keys:
             self.delete(key)
+
+    async def save_from_url(self, client: httpx.AsyncClient, url: str) -> StoredPhoto:
+        """Download a photo a channel names by URL (Zalo's expire) and keep it; reads
+        at most MAX_PHOTO_BYTES, whatever the server claims. PhotoRejected when not
+        taken."""
+        if not url.startswith(("https://", "http://")):
+            raise PhotoRejected(NOT_DOWNLOADED)
+        try:
+            async with client.stream(
+                "GET", url, timeout=DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True
+            ) as response:
+                if response.status_code != 200:
+                    logger.warning("a photo download answered %s", response.status_code)
+                    raise PhotoRejected(NOT_DOWNLOADED)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_PHOTO_BYTES:
+                    raise PhotoRejected(TOO_LARGE)
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data.extend(chunk)
+                    if len(data) > MAX_PHOTO_BYTES:
+                        raise PhotoRejected(TOO_LARGE)
+        except httpx.HTTPError as error:
+            # The URL is not logged: it may carry a token.
+            logger.warning("a photo download failed: %s", type(error).__name__)
+            raise PhotoRejected(NOT_DOWNLOADED) from None
+        # Re-encoding is CPU work: off the event loop, which serves other chats.
+        return await asyncio.to_thread(self.save, bytes(data))
