@@ -89,6 +89,7 @@ def create_app(
         allowed_origins=allowed_origins(settings.widget_origins, settings.web_url),
         now=now,
         https=settings.web_url.startswith("https://"),
+        photos=context.photos,
     )
 
     @asynccontextmanager
