@@ -20,12 +20,16 @@ import re
 import secrets
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import TicketAttachment
 from laikhe.payloads import payload
 from laikhe.settings import Settings
 from laikhe.validators import is_telegram_file_id
@@ -50,6 +54,9 @@ NOT_DOWNLOADED: Final = (
     "Chưa tải được ảnh này. Anh/Chị gửi lại ảnh sau ít phút, hoặc mô tả bằng chữ giúp."
 )
 DOWNLOAD_TIMEOUT_SECONDS: Final = 15.0
+# A photo waits in the form (the feedback_photos slot) until the summary is confirmed;
+# one no ticket has taken after a week is from a form left unsent and is deleted.
+UNATTACHED_PHOTO_DAYS: Final = 7
 NOT_AN_IMAGE: Final = "Tệp này không phải ảnh JPEG hoặc PNG. Anh/Chị gửi lại một ảnh chụp giúp."
 TOO_LARGE: Final = "Ảnh quá lớn (tối đa 10 MB). Anh/Chị gửi ảnh nhỏ hơn giúp."
 
@@ -140,6 +147,31 @@ def reencode(data: bytes) -> tuple[bytes, str]:
     return out.getvalue(), declared
 
 
+async def sweep_unattached(*, session: AsyncSession, store: PhotoStore, now: datetime) -> int:
+    """Delete the photos no ticket took within UNATTACHED_PHOTO_DAYS (a form left
+    unsent, a conversation erased before its summary). Reads the database only."""
+    old = await asyncio.to_thread(
+        store.keys_older_than, now - timedelta(days=UNATTACHED_PHOTO_DAYS)
+    )
+    if not old:
+        return 0
+    taken = set(
+        (
+            await session.scalars(
+                select(TicketAttachment.storage_key).where(TicketAttachment.storage_key.in_(old))
+            )
+        ).all()
+    )
+    unattached = [key for key in old if key not in taken]
+    for key in unattached:
+        if key.endswith(".part"):
+            with contextlib.suppress(FileNotFoundError):
+                (store.root / key).unlink()
+        else:
+            store.delete(key)
+    return len(unattached)
+
+
 def configured() -> PhotoStore:
     """The store at PHOTO_DIR (read when called, so a test's setting counts)."""
     return PhotoStore(Settings().photo_dir)
@@ -181,6 +213,18 @@ class PhotoStore:
     def delete_all(self, keys: list[str]) -> None:
         for key in keys:
             self.delete(key)
+
+    def keys_older_than(self, before: datetime) -> list[str]:
+        """Keys of the photos written before `before` (and .part files left by a crash)."""
+        if not self.root.is_dir():
+            return []
+        limit = before.timestamp()
+        return [
+            path.name
+            for path in self.root.iterdir()
+            if (is_storage_key(path.name) or path.suffix == ".part")
+            and path.stat().st_mtime < limit
+        ]
 
     async def save_from_url(self, client: httpx.AsyncClient, url: str) -> StoredPhoto:
         """Download a photo a channel names by URL (Zalo's expire) and keep it; reads

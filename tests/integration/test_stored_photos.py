@@ -5,6 +5,7 @@ retention."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from laikhe.commune import CommuneConfig, RetentionConfig
 from laikhe.settings import Settings
 from services import retention
 from services.handling import NOT_YOURS
-from services.photo_store import PhotoStore, StoredPhoto
+from services.photo_store import UNATTACHED_PHOTO_DAYS, PhotoStore, StoredPhoto
 from services.privacy import erase_personal_data
 from services.resident import add_attachment
 from tests.integration.staff_helpers import (
@@ -170,3 +171,23 @@ def test_no_file_is_left_in_the_directory_but_the_photos(
     photo_dir: Path, stored: StoredPhoto
 ) -> None:
     assert sorted(p.name for p in photo_dir.iterdir()) == [stored.key]
+
+
+async def test_the_daily_purge_sweeps_photos_no_ticket_took_after_a_week(
+    sessions: Sessions, commune: CommuneConfig, photo_dir: Path, stored: StoredPhoto
+) -> None:
+    store = PhotoStore(photo_dir)
+    unsent, recent = store.save(_photo()), store.save(_photo())
+    await new_ticket(sessions, commune, attachments=((stored.ref, AttachmentKind.PHOTO),))
+    now = datetime.now(commune_zone())
+    week_ago = (now - timedelta(days=UNATTACHED_PHOTO_DAYS, minutes=1)).timestamp()
+    for key in (stored.key, unsent.key):
+        os.utime(photo_dir / key, (week_ago, week_ago))
+    await retention.run_retention_and_commit(
+        sessions=sessions,
+        config=commune.retention,
+        tracker_store_url=None,
+        now=now,
+        photos=store,
+    )
+    assert sorted(os.listdir(photo_dir)) == sorted([stored.key, recent.key])
