@@ -219,7 +219,9 @@ class ZaloFrontEnd:
             return [rejected.reply]
         replies = await self._conversation.handle_payload(sender_id, stored_photo_payload(stored))
         texts, buttons = render(replies)
-        self._choices.show(chat_id, buttons)
+        if buttons:
+            # A reply without choices (a photo taken) leaves those on screen pressable.
+            self._choices.show(chat_id, buttons)
         return texts
 
     async def _say(self, chat_id: str, texts: list[str]) -> None:
