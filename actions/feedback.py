@@ -32,9 +32,10 @@ from laikhe.first_message import draft_content, slots_from_first_message
 from laikhe.labels import KIND_LABELS
 from laikhe.opinion import OPINION_KINDS, Proposal, propose
 from laikhe.payloads import payload
-from laikhe.validators import is_telegram_file_id, match_choice, validate_feedback_text
+from laikhe.validators import match_choice, validate_feedback_text
 from laikhe.vntext import normalize
 from services.duplicates import find_likely_duplicate
+from services.photo_store import is_photo_reference
 from services.tickets import NewTicket, list_categories, list_villages
 
 logger = logging.getLogger(__name__)
@@ -401,10 +402,11 @@ class ValidateFeedbackForm(TicketFormValidation):
     ) -> list[str] | None:
         """The form's photos with this one added, or None when it is not taken (after
         saying why); the caller sets the slot."""
-        if not is_telegram_file_id(photo):
-            logger.warning("dropped a photo value that is not a Telegram file id")
-            # A photo arrives as a Telegram file id; anything else (a URL, which Telegram
-            # would fetch and post in the office group) was not sent as a photo: dropped.
+        if not is_photo_reference(photo):
+            logger.warning("dropped a photo value that is not a photo reference")
+            # A photo arrives as a Telegram file id or as a photo we stored (Zalo, the
+            # website); anything else (a URL, which Telegram would fetch and post in the
+            # office group) was not sent as a photo: dropped.
             dispatcher.utter_message(response="utter_not_a_photo")
             return None
         consent = tracker.get_slot("feedback_consent")
@@ -642,7 +644,7 @@ class SubmitFeedback(Action):
                 attachments=tuple(
                     (file_id, AttachmentKind.PHOTO)
                     for file_id in tracker.get_slot("feedback_photos") or ()
-                    if is_telegram_file_id(file_id)  # the slot is set only through the check
+                    if is_photo_reference(file_id)  # the slot is set only through the check
                 ),
             ),
             confirm_slot="feedback_confirm",

@@ -20,6 +20,7 @@ from telegram.ext import JobQueue
 
 from bot.context import BotContext, StaffContext
 from db.session import unit_of_work
+from services import photo_store
 from services.digest import DIGEST_TIME, queue_digest_if_due
 from services.retention import DailyRetention
 
@@ -46,7 +47,7 @@ def schedule_daily_work(
     """Add the daily jobs; `clock` (commune time by default) is for tests."""
     now = clock or (lambda: datetime.now(zone))
     leaders_chat_id = staff.commune.commune.leaders_chat_id
-    purge = DailyRetention(staff.commune.retention, tracker_store_url)
+    purge = DailyRetention(staff.commune.retention, tracker_store_url, photo_store.configured())
 
     async def digest(context: BotContext) -> None:
         try:

@@ -346,16 +346,19 @@ class AttachmentKind(str, enum.Enum):
 class TicketAttachment(Base):
     """A photo or file a resident sent with a ticket.
 
-    Only the Telegram file id is kept, not the bytes: the bot can send the file on by its
-    id, and there is no copy of the resident's photo on our disks to secure or forget to
-    erase. File ids belong to one bot: a new bot token cannot open the old ones.
+    From Telegram only the file id is kept, not the bytes: the bot can send the file on
+    by its id. File ids belong to one bot: a new bot token cannot open the old ones.
+    Photos from Zalo or the website are re-encoded and kept on our disk
+    (services/photo_store.py) under `storage_key`; exactly one of the two is set, and the
+    file is deleted with the row (erasure, retention).
     """
 
     __tablename__ = "ticket_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    telegram_file_id: Mapped[str] = mapped_column(String(255))
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    storage_key: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[AttachmentKind] = mapped_column(enum_column(AttachmentKind))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # `postgresql://user@host/db` selects PostgreSQL.
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'laikhe.db'}"
     commune_config: Path = PROJECT_ROOT / "config" / "commune.yml"
+    # Residents' photos sent through Zalo or the website (re-encoded, without location
+    # data; services/photo_store.py). Created on first use; erased with the ticket's data.
+    photo_dir: Path = PROJECT_ROOT / "var" / "photos"
 
     # Rasa engine (REST channel). Loopback only; the API token protects the HTTP API.
     rasa_url: str = "http://127.0.0.1:5005"

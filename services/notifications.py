@@ -136,8 +136,16 @@ def staff_summary(ticket: Ticket, *, heading: str = "Ý kiến mới", on_zalo: 
         lines.append(f"Thông tin bị phản ánh là sai: {ticket.claim}")
     photos = len(ticket.attachments)
     if photos:
-        # Telegram file ids cannot be sent to a Zalo group.
-        where = "xem trong trang quản lý ý kiến" if on_zalo else "gửi ngay sau tin này"
+        # Telegram file ids cannot be sent to a Zalo group, and photos stored on our
+        # disk (from Zalo or the website) are not uploaded to groups: the back office
+        # shows them.
+        stored = sum(1 for a in ticket.attachments if a.telegram_file_id is None)
+        if on_zalo or stored == photos:
+            where = "xem trong trang quản lý ý kiến"
+        elif stored:
+            where = "ảnh Telegram gửi ngay sau tin này, các ảnh khác xem trong trang quản lý ý kiến"
+        else:
+            where = "gửi ngay sau tin này"
         lines.append(f"Tệp, ảnh kèm theo: {photos} ({where})")
     if ticket.anonymous:
         lines.append("Người gửi: ẩn danh (không trả lời trực tiếp được)")
@@ -182,7 +190,11 @@ async def notify_office(
     )
     if ticket.confidential:
         return True
-    files = ticket.attachments if attachments is None else attachments
+    files = [
+        a
+        for a in (ticket.attachments if attachments is None else attachments)
+        if a.telegram_file_id is not None
+    ]
     for index, attachment in enumerate(files, start=1):
         photo = attachment.kind is AttachmentKind.PHOTO
         await enqueue(

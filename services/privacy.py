@@ -39,7 +39,7 @@ from laikhe import clock
 from laikhe.contact import platform_of
 from laikhe.senders import web_session_of, zalo_chat_of
 from laikhe.settings import to_sync_url
-from services import outbox, ticket_search
+from services import outbox, photo_store, ticket_search
 from services.lifecycle import Actor, Step, apply, may
 from services.tickets import claim_ticket
 
@@ -86,6 +86,12 @@ def strip_personal_fields(ticket: Ticket, *, content: str) -> None:
     ticket.claim = None
     ticket.content = content
     ticket_search.forget(ticket)
+    # Photos kept on our disk go with their rows. Deleted before the commit: should the
+    # transaction fail, a row may name a file that is gone (the back office then says
+    # it cannot be shown) but a resident's photo never outlives their erasure.
+    photo_store.configured().delete_all(
+        [a.storage_key for a in ticket.attachments if a.storage_key is not None]
+    )
     ticket.attachments.clear()
     # Staff answers too: they usually restate the problem and address the sender by
     # name. Who acted and when stays, so response times still count.

@@ -207,11 +207,15 @@ async def add_attachment(
     session: AsyncSession,
     code: str,
     sender_id: str,
-    telegram_file_id: str,
+    telegram_file_id: str | None = None,
+    storage_key: str | None = None,
     kind: AttachmentKind,
     now: datetime | None = None,
 ) -> TicketAttachment:
-    """Attach a photo or file (by Telegram file id) to an open ticket."""
+    """Attach a photo or file to an open ticket: a Telegram file id, or a photo kept on
+    our disk (services/photo_store.py) by its key."""
+    if (telegram_file_id is None) == (storage_key is None):
+        raise ValueError("an attachment is a Telegram file id or a stored photo, not both")
     now = now or clock.now()
     ticket = await _own_ticket(session=session, code=code, sender_id=sender_id)
     _require_open(ticket)
@@ -225,7 +229,11 @@ async def add_attachment(
     if (count or 0) >= MAX_ATTACHMENTS:
         raise TooManyAttachments(ticket.code, MAX_ATTACHMENTS)
     attachment = TicketAttachment(
-        ticket_id=ticket.id, telegram_file_id=telegram_file_id, kind=kind, added_at=now
+        ticket_id=ticket.id,
+        telegram_file_id=telegram_file_id,
+        storage_key=storage_key,
+        kind=kind,
+        added_at=now,
     )
     session.add(attachment)
     _record(session, ticket, Step.ADD_INFO, now=now, note=ATTACHMENT_NOTES[kind])

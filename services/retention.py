@@ -46,6 +46,7 @@ from laikhe import clock
 from laikhe.commune import RetentionConfig
 from laikhe.settings import PROJECT_ROOT, to_sync_url
 from services import lifecycle, web_sessions
+from services.photo_store import PhotoStore, sweep_unattached
 from services.privacy import TRACKER_EVENTS_TABLE, strip_personal_fields
 
 logger = logging.getLogger(__name__)
@@ -362,10 +363,15 @@ async def run_retention_and_commit(
     tracker_store_url: str | None,
     now: datetime | None = None,
     root: Path = PROJECT_ROOT,
+    photos: PhotoStore | None = None,
 ) -> RetentionReport:
     now = now or clock.now()
     async with unit_of_work(sessions) as session:
         report = await apply(session, now, config, tracker_store_url=tracker_store_url, root=root)
+    if photos is not None:
+        async with sessions() as session:
+            swept = await sweep_unattached(session=session, store=photos, now=now)
+        logger.info("retention: %s photos no ticket took", swept)
     # Counts only: nothing personal in the log.
     logger.info(
         "retention: %s conversation events, %s message texts, %s tickets anonymised, "
@@ -387,8 +393,14 @@ class DailyRetention:
     bot process; a second run the same day finds nothing.
     """
 
-    def __init__(self, config: RetentionConfig, tracker_store_url: str | None) -> None:
+    def __init__(
+        self,
+        config: RetentionConfig,
+        tracker_store_url: str | None,
+        photos: PhotoStore | None = None,
+    ) -> None:
         self._config = config
+        self._photos = photos
         self._tracker_store_url = tracker_store_url
         self._last_run: date | None = None
 
@@ -404,4 +416,5 @@ class DailyRetention:
             config=self._config,
             tracker_store_url=self._tracker_store_url,
             now=now,
+            photos=self._photos,
         )

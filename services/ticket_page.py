@@ -99,7 +99,9 @@ async def read_ticket_page(
 @dataclass(frozen=True)
 class AttachmentRef:
     ticket_code: str  # canonical, whatever spelling the URL had
-    telegram_file_id: str
+    # One of the two: a Telegram file id, or a photo stored on our disk.
+    telegram_file_id: str | None
+    storage_key: str | None
 
 
 async def attachment_ref(
@@ -113,4 +115,5 @@ async def attachment_ref(
     )
     if not 1 <= number <= len(ticket.attachments):
         return None
-    return AttachmentRef(ticket.code, ticket.attachments[number - 1].telegram_file_id)
+    attachment = ticket.attachments[number - 1]
+    return AttachmentRef(ticket.code, attachment.telegram_file_id, attachment.storage_key)

@@ -26,7 +26,7 @@ from db.models import (
 )
 from laikhe import clock
 from laikhe.commune import CommuneConfig
-from services import lifecycle, ticket_search
+from services import lifecycle, photo_store, ticket_search
 from services.calendar import add_working_days
 from services.notifications import notify_office
 
@@ -58,6 +58,15 @@ class TicketLimitReached(Exception):
         self.message = str(self)
         self.tickets = tickets
         self.hours = hours
+
+
+def attachment_row(ref: str, kind: AttachmentKind, now: datetime) -> TicketAttachment:
+    """The attachment a photo reference names: a stored photo's key, else a Telegram
+    file id."""
+    key = photo_store.key_of_ref(ref)
+    if key is not None:
+        return TicketAttachment(storage_key=key, kind=kind, added_at=now)
+    return TicketAttachment(telegram_file_id=ref, kind=kind, added_at=now)
 
 
 async def claim_ticket(
@@ -158,7 +167,8 @@ class NewTicket:
     sector: str | None = None
     source: str | None = None
     claim: str | None = None
-    # Telegram file ids of photos or files sent with the ticket: (file id, kind).
+    # Photos or files sent with the ticket: (reference, kind), the reference being a
+    # Telegram file id or a stored photo's "stored:<key>" (services/photo_store.py).
     attachments: tuple[tuple[str, AttachmentKind], ...] = ()
     # Set by the forms when the summary is shown: the same id twice is one ticket.
     submission_id: str | None = None
@@ -338,10 +348,7 @@ async def submit_ticket(
     ticket_search.index_submission(row)
     # Assigned even when empty: the group card reads it right after the flush, and an
     # unloaded collection would need a lazy load, which async sessions refuse.
-    row.attachments = [
-        TicketAttachment(telegram_file_id=file_id, kind=kind, added_at=now)
-        for file_id, kind in ticket.attachments
-    ]
+    row.attachments = [attachment_row(ref, kind, now) for ref, kind in ticket.attachments]
     session.add(row)
     await session.flush()
     # Same transaction: the office group hears of the ticket if and only if it exists.

@@ -60,6 +60,8 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     faults: list[_Fault] = field(default_factory=list)
     webhook: dict[str, Any] | None = None
+    # Files at /media/<name>, as Zalo's photo URLs serve a resident's photo.
+    media: dict[str, bytes] = field(default_factory=dict)
 
 
 class FakeZaloServer:
@@ -120,6 +122,7 @@ class FakeZaloServer:
         self._arrived = asyncio.Event()
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/media/{name}", self._media)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         sock = socket.socket()
@@ -135,6 +138,20 @@ class FakeZaloServer:
             await self._runner.cleanup()
 
     # --- the API -----------------------------------------------------------------------
+
+    def host_photo(self, data: bytes) -> str:
+        """A URL serving `data`, as a Zalo photo update names one."""
+        name = f"p{next(self._ids)}.jpg"
+        with self._lock:
+            self._state.media[name] = data
+        return f"{self.base_url}/media/{name}"
+
+    async def _media(self, request: web.Request) -> web.Response:
+        with self._lock:
+            data = self._state.media.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="image/jpeg")
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]

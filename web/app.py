@@ -26,6 +26,7 @@ from laikhe.commune import load_commune_config
 from laikhe.settings import Settings
 from services import web_chat
 from services.outbox import WEB
+from services.photo_store import PhotoStore
 from services.telegram_files import TelegramFiles
 from services.tickets import TicketPolicy
 from services.web_sessions import SESSION_LIFETIME
@@ -62,6 +63,7 @@ def create_app(
         files=TelegramFiles.from_settings(settings),
         commune=commune,
         public_url=settings.web_url,
+        photos=PhotoStore(settings.photo_dir),
     )
 
     owns_engine = engine is None
@@ -90,6 +92,7 @@ def create_app(
         per_session=RateLimiter(settings.widget_session_limit_per_minute, 60.0),
         per_address=RateLimiter(settings.widget_address_limit_per_minute, 60.0),
         reads=RateLimiter(settings.widget_read_limit_per_minute, 60.0),
+        photos=context.photos,
     )
 
     @asynccontextmanager

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from laikhe.commune import CommuneConfig
+from services.photo_store import PhotoStore
 from services.telegram_files import TelegramFiles
 from services.tickets import TicketPolicy
 
@@ -31,6 +32,8 @@ class WebContext:
     # Where the web process is reached from outside (WEB_PUBLIC_URL): the demo page's
     # script tag names it, as a portal would.
     public_url: str = ""
+    # Photos sent through Zalo or the website (PHOTO_DIR).
+    photos: PhotoStore | None = None
 
 
 def web(request: Request) -> WebContext:

@@ -28,6 +28,7 @@ from services import handling
 from services.access import can_read_ticket
 from services.handling import ActionResult, Refused, StaffActionError
 from services.lifecycle import Step, overdue
+from services.photo_store import content_type_of
 from services.telegram_files import FileUnavailable
 from services.ticket_page import DueCount, attachment_ref, read_ticket_page
 from services.ticket_queries import (
@@ -62,6 +63,9 @@ STATE_GROUP_LABELS: Final = {
 }
 PHOTOS_IN_TELEGRAM: Final = (
     "Trang này chưa được kết nối với Telegram; Anh/Chị xem ảnh, tệp trong nhóm Telegram của đơn vị."
+)
+STORED_PHOTO_MISSING: Final = (
+    "Không tìm thấy ảnh này trên máy chủ (có thể đã được xóa theo quy định lưu trữ)."
 )
 FILE_UNAVAILABLE: Final = (
     "Chưa lấy được ảnh, tệp này từ Telegram. Anh/Chị thử lại sau ít phút hoặc xem trong "
@@ -298,6 +302,15 @@ async def ticket_page(request: Request) -> Response:
             }
             for event in found.history.events
         ]
+        files = [
+            {
+                "number": n,
+                "photo": a.kind is AttachmentKind.PHOTO,
+                # Stored photos are on our disk; Telegram's need the bot token.
+                "here": a.storage_key is not None or context.files is not None,
+            }
+            for n, a in enumerate(ticket.attachments, start=1)
+        ]
         view = {
             "code": ticket.code,
             "kind": KIND_LABELS.get(ticket.kind, ticket.kind),
@@ -308,10 +321,7 @@ async def ticket_page(request: Request) -> Response:
             "content": ticket.content,
             "confidential": ticket.confidential,
             "anonymous": ticket.anonymous,
-            "files": [
-                {"number": n, "photo": a.kind is AttachmentKind.PHOTO}
-                for n, a in enumerate(ticket.attachments, start=1)
-            ],
+            "files": files,
             "contact": contact,
             "created": local_time(ticket.created_at),
             "due": format_date(ticket.due_date),
@@ -338,7 +348,7 @@ async def ticket_page(request: Request) -> Response:
             "targets": found.forward_targets,
             "duplicates": duplicates,
             "original": chosen if chosen in {d["code"] for d in duplicates} else "",
-            "photos_here": context.files is not None,
+            "photos_here": any(file["here"] for file in files),
             "photos_elsewhere": PHOTOS_IN_TELEGRAM,
             **picker,
         },
@@ -362,14 +372,21 @@ async def ticket_file(request: Request) -> Response:
             found = None
         if found is None:
             return message(request, NOT_FOUND, 404, staff)
-    if context.files is None:
+    headers = {"Cache-Control": "private, no-store"}
+    if found.storage_key is not None:
+        data = context.photos.read(found.storage_key) if context.photos else None
+        if data is None:
+            logger.warning("stored photo %s of %s is missing", number, found.ticket_code)
+            return message(request, STORED_PHOTO_MISSING, 404, staff)
+        # Stored photos were re-encoded to JPEG or PNG when they came.
+        return Response(data, media_type=content_type_of(found.storage_key), headers=headers)
+    if context.files is None or found.telegram_file_id is None:
         return message(request, PHOTOS_IN_TELEGRAM, 404, staff)
     try:
         fetched = await context.files.fetch(found.telegram_file_id)
     except FileUnavailable as error:
         logger.warning("file %s of %s not read from Telegram: %s", number, found.ticket_code, error)
         return message(request, FILE_UNAVAILABLE, 502, staff)
-    headers = {"Cache-Control": "private, no-store"}
     if not fetched.is_image:
         # Not shown by the browser whatever it holds: saved as a file.
         headers["Content-Disposition"] = f'attachment; filename="{found.ticket_code}-{number}"'

@@ -42,8 +42,10 @@ from bot.conversation import MAX_MESSAGE_CHARS, Conversation, Reply, typed_text
 from db.session import unit_of_work
 from laikhe.choices import Button
 from laikhe.logsafe import pseudonym
+from laikhe.payloads import payload
 from laikhe.senders import web_sender_id
-from services import web_chat
+from services import photo_store, web_chat
+from services.photo_store import MAX_PHOTO_BYTES, NOT_AN_IMAGE, PhotoRejected, PhotoStore
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,11 @@ TOO_LARGE: Final = (
     f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/Chị rút gọn giúp, "
     "hoặc chia thành vài tin nhắn ngắn."
 )
+PHOTO_TOO_LARGE: Final = photo_store.TOO_LARGE
+PHOTOS_OFF: Final = "Khung hỏi đáp này chưa nhận ảnh. Anh/Chị mô tả bằng chữ giúp."
+# The resident's own line in the window's history for a photo (the photo itself is not
+# kept in the history).
+PHOTO_SENT: Final = "[Đã gửi 1 ảnh]"
 BAD_REQUEST: Final = "Tin nhắn không đọc được. Anh/Chị vui lòng gõ lại nội dung rồi gửi."
 NOT_OUR_BUTTON: Final = (
     "Lựa chọn này không còn hiệu lực. Anh/Chị chọn một nút trong tin nhắn mới nhất, "
@@ -130,6 +137,8 @@ class WidgetContext:
     # One turn at a time per session: a double click must not interleave two turns.
     # The lock and how many requests use it, so it goes when the last one is done.
     locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+    # Photos sent from the window (PHOTO_DIR); None: the window takes none.
+    photos: PhotoStore | None = None
 
     @property
     def signer(self) -> TimestampSigner:
@@ -268,8 +277,11 @@ def _pressed(payload: str, offered: tuple[Button, ...]) -> Button | None:
     return next((button for button in offered if button.payload == payload), None)
 
 
-async def post_message(request: Request) -> Response:
-    context = _context(request)
+async def _guarded_body(
+    request: Request, context: WidgetContext, limit: int, too_large: str
+) -> tuple[str, bytes] | Response:
+    """(session id, body) of a POST that passes the guards (origin, session, CSRF,
+    rate, size), else the refusal to answer."""
     if not _origin_allowed(request, context, required=True):
         return _error(ORIGIN_REFUSED, 403)
     session_id = _session_id(request, context)
@@ -282,20 +294,53 @@ async def post_message(request: Request) -> Response:
     if not context.per_address.allow(address) or not context.per_session.allow(session_id):
         return _error(RATE_LIMITED, 429, **{"Retry-After": "60"})
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return _error(TOO_LARGE, 413)
-    body = await _body_within(request, MAX_BODY_BYTES)
+    if declared.isdigit() and int(declared) > limit:
+        return _error(too_large, 413)
+    body = await _body_within(request, limit)
     if body is None:
-        return _error(TOO_LARGE, 413)
+        return _error(too_large, 413)
+    return session_id, body
+
+
+async def post_message(request: Request) -> Response:
+    context = _context(request)
+    guarded = await _guarded_body(request, context, MAX_BODY_BYTES, TOO_LARGE)
+    if isinstance(guarded, Response):
+        return guarded
+    session_id, body = guarded
     message = _read_message(body)
     if message is None:
         return _error(BAD_REQUEST, 400)
-    sender_id = web_sender_id(session_id)
+    return await _in_turn(request, context, web_sender_id(session_id), *message)
+
+
+async def post_photo(request: Request) -> Response:
+    """A photo from the window: the file's bytes as the body (image/jpeg or image/png),
+    checked, re-encoded without metadata and stored, then handed to the form step as a
+    Telegram photo is (by reference)."""
+    context = _context(request)
+    if context.photos is None:
+        return _error(PHOTOS_OFF, 404)
+    guarded = await _guarded_body(request, context, MAX_PHOTO_BYTES, PHOTO_TOO_LARGE)
+    if isinstance(guarded, Response):
+        return guarded
+    session_id, body = guarded
+    try:
+        stored = await asyncio.to_thread(context.photos.save, body)
+    except PhotoRejected as rejected:
+        return _error(rejected.reply, 415 if rejected.reply == NOT_AN_IMAGE else 413)
+    return await _in_turn(request, context, web_sender_id(session_id), "photo", stored.ref)
+
+
+async def _in_turn(
+    request: Request, context: WidgetContext, sender_id: str, kind: str, value: str
+) -> Response:
+    """One turn at a time per session (a double click must not interleave two)."""
     lock, users = context.locks.get(sender_id) or (asyncio.Lock(), 0)
     context.locks[sender_id] = (lock, users + 1)
     try:
         async with lock:
-            return await _turn(request, context, sender_id, *message)
+            return await _turn(request, context, sender_id, kind, value)
     except Exception:
         logger.exception("a widget turn failed for %s", pseudonym(sender_id))
         return _error(SOMETHING_WENT_WRONG, 500)
@@ -322,6 +367,9 @@ async def _turn(
             return _error(NOT_OUR_BUTTON, 409)
         said: str | None = pressed.title
         replies = await conversation.handle_payload(sender_id, pressed.payload)
+    elif kind == "photo":
+        said = PHOTO_SENT
+        replies = await conversation.handle_payload(sender_id, payload("inform", photo=value))
     else:
         cleaned = typed_text(value)
         if len(cleaned) > MAX_MESSAGE_CHARS:
@@ -356,6 +404,7 @@ def widget_app(context: WidgetContext) -> Starlette:
         routes=[
             Route("/api/messages", messages, methods=["GET"]),
             Route("/api/messages", post_message, methods=["POST"]),
+            Route("/api/photos", post_photo, methods=["POST"]),
         ],
         middleware=[
             Middleware(

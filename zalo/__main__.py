@@ -16,6 +16,7 @@ import signal
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+import httpx
 import uvicorn
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -29,9 +30,10 @@ from laikhe import logsafe
 from laikhe.commune import load_commune_config
 from laikhe.settings import Settings, get_settings
 from services.outbox import ZALO
+from services.photo_store import PhotoStore
 from services.tickets import TicketPolicy
 from zalo.api import ZaloApi, ZaloApiError
-from zalo.app import ZaloFrontEnd, webhook_app
+from zalo.app import PhotoDownloads, ZaloFrontEnd, webhook_app
 from zalo.choice_memory import ChoiceMemory
 from zalo.dispatcher import ZaloOutboxDispatcher
 from zalo.sender import ZaloSender
@@ -74,13 +76,19 @@ class ZaloProcess:
             settings.web_url,
             committed=self.dispatcher.wake,
         )
-        self.front = ZaloFrontEnd(Conversation(self.engine, ZALO, eraser), sender, choices, desk)
+        # Photos are fetched with a client of their own: the API client carries the token.
+        self.photo_client = httpx.AsyncClient()
+        photos = PhotoDownloads(PhotoStore(settings.photo_dir), self.photo_client)
+        self.front = ZaloFrontEnd(
+            Conversation(self.engine, ZALO, eraser), sender, choices, desk, photos
+        )
 
     async def close(self) -> None:
         await self.dispatcher.stop()
         await self.front.drain()
         await self.engine.aclose()
         await self.api.aclose()
+        await self.photo_client.aclose()
 
     async def poll(self) -> None:
         stop = asyncio.Event()

@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Final
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -30,6 +31,7 @@ from laikhe.chunks import split_text
 from laikhe.logsafe import pseudonym
 from laikhe.senders import zalo_sender_id
 from services.outbox import MAX_ZALO_TEXT_CHARS
+from services.photo_store import PhotoRejected, PhotoStore, stored_photo_payload
 from zalo.choice_memory import ChoiceMemory
 from zalo.sender import ZaloSender
 from zalo.staff_commands import is_staff_command
@@ -55,6 +57,14 @@ MAX_CONCURRENT_TURNS: Final = 256
 
 
 @dataclass(frozen=True)
+class PhotoDownloads:
+    """Where residents' photos are fetched with and kept."""
+
+    store: PhotoStore
+    client: httpx.AsyncClient
+
+
+@dataclass(frozen=True)
 class Incoming:
     event: str
     chat_id: str
@@ -62,6 +72,7 @@ class Incoming:
     message_id: str | None
     text: str | None
     user_id: str | None = None  # who wrote (in a group, not the chat)
+    photo_url: str | None = None  # message.image.received
 
 
 def read_update(update: dict[str, Any]) -> Incoming | None:
@@ -74,6 +85,7 @@ def read_update(update: dict[str, Any]) -> Incoming | None:
         return None
     message_id = message.get("message_id")
     text = message.get("text")
+    photo = message.get("photo")
     sender = message.get("from")
     user_id = sender.get("id") if isinstance(sender, dict) else None
     return Incoming(
@@ -83,6 +95,7 @@ def read_update(update: dict[str, Any]) -> Incoming | None:
         message_id=None if message_id in (None, "") else str(message_id),
         text=text if isinstance(text, str) else None,
         user_id=None if user_id in (None, "") else str(user_id),
+        photo_url=photo if isinstance(photo, str) and photo else None,
     )
 
 
@@ -105,8 +118,10 @@ class ZaloFrontEnd:
         sender: ZaloSender,
         choices: ChoiceMemory,
         desk: StaffDesk | None = None,
+        photos: PhotoDownloads | None = None,
     ) -> None:
         self._conversation = conversation
+        self._photos = photos
         self._desk = desk
         self._sender = sender
         self._choices = choices
@@ -186,11 +201,28 @@ class ZaloFrontEnd:
                 replies = await conversation.handle_text(sender_id, incoming.text)
             texts, buttons = render(replies)
             self._choices.show(chat_id, buttons)
+        elif incoming.event == IMAGE and incoming.photo_url and self._photos is not None:
+            texts = await self._photo(sender_id, chat_id, incoming.photo_url)
         else:
             # A photo or a sticker is no answer: the choices on screen stay.
             texts = [PHOTO_NOT_YET if incoming.event == IMAGE else ONLY_TEXT]
         await self._say(chat_id, texts)
         await conversation.finish_turn(sender_id)
+
+    async def _photo(self, sender_id: str, chat_id: str, url: str) -> list[str]:
+        """A photo is downloaded at once (Zalo's URLs expire), stored re-encoded, and
+        handed to the form step as Telegram's are (by reference)."""
+        assert self._photos is not None
+        try:
+            stored = await self._photos.store.save_from_url(self._photos.client, url)
+        except PhotoRejected as rejected:
+            return [rejected.reply]
+        replies = await self._conversation.handle_payload(sender_id, stored_photo_payload(stored))
+        texts, buttons = render(replies)
+        if buttons:
+            # A reply without choices (a photo taken) leaves those on screen pressable.
+            self._choices.show(chat_id, buttons)
+        return texts
 
     async def _say(self, chat_id: str, texts: list[str]) -> None:
         try:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -32,7 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.database import prepare
-from db.models import OutboxMessage, OutboxStatus, StaffMember, StaffRole, Ticket
+from db.models import (
+    OutboxMessage,
+    OutboxStatus,
+    StaffMember,
+    StaffRole,
+    Ticket,
+    TicketAttachment,
+)
 from db.session import sessionmaker_for, unit_of_work
 from scripts.model import ensure_model
 from scripts.stack import ROOT, Stack, free_port
@@ -117,6 +125,7 @@ def site(stack: Stack, widget_dir: Path, web_port: int, portal: str) -> Iterator
         "WEB_PORT": str(web_port),
         "WIDGET_ALLOWED_ORIGINS": portal,
         "WEB_SECRET_KEY": secrets.token_urlsafe(32),
+        "PHOTO_DIR": str(widget_dir / "photos"),
     }
     env.pop("WEB_PUBLIC_URL", None)
     with start_web(env, widget_dir / "web.log") as base:
@@ -210,7 +219,7 @@ def shoot(browser: WebDriver, name: str) -> None:
 
 
 def test_a_resident_asks_sends_a_ticket_and_reads_the_answer_after_a_reload(
-    site: str, stack: Stack, browser: WebDriver
+    site: str, stack: Stack, browser: WebDriver, widget_dir: Path
 ) -> None:
     # A 360 x 740 phone screen (the window's size would include the browser's frame).
     browser.execute_cdp_cmd(
@@ -257,6 +266,16 @@ def test_a_resident_asks_sends_a_ticket_and_reads_the_answer_after_a_reload(
     window.press("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
     window.say(CONTENT, "thôn nào")
     window.press("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    # A photo with its GPS position, attached at the summary with «Gửi ảnh».
+    photo = widget_dir / "o-ga.jpg"
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (11.0, 15.0, 30.0)}
+    Image.new("RGB", (64, 48), (90, 90, 90)).save(photo, format="JPEG", exif=exif.tobytes())
+    assert browser.find_element(By.CSS_SELECTOR, "label[for='lk-photo']").text == "Gửi ảnh"
+    seen = len(window.replies())
+    browser.find_element(By.ID, "lk-photo").send_keys(str(photo))
+    window._wait(seen, "Đã nhận 1 ảnh")
+    assert "[Đã gửi 1 ảnh]" in browser.find_element(By.CSS_SELECTOR, ".lk-log").text
     shoot(browser, "widget-phone.png")
     sent = window.press("Gửi", "Mã:")
     found = re.search(r"LK-\d{4}-\d{6}", sent)
@@ -269,6 +288,19 @@ def test_a_resident_asks_sends_a_ticket_and_reads_the_answer_after_a_reload(
 
     made = run(stack.database_url, ticket_of)
     assert made is not None and made[0] == "web" and made[1].startswith("web:")
+
+    async def stored_keys(session: AsyncSession) -> list[str | None]:
+        rows = await session.scalars(
+            select(TicketAttachment.storage_key)
+            .join(Ticket, Ticket.id == TicketAttachment.ticket_id)
+            .where(Ticket.code == code)
+        )
+        return list(rows.all())
+
+    [key] = run(stack.database_url, stored_keys)
+    assert key is not None
+    kept = (widget_dir / "photos" / key).read_bytes()
+    assert b"Exif" not in kept
 
     # Staff answer; the resident comes back later on the same device.
     assert answer_as_leader(stack.database_url, code, ANSWER)

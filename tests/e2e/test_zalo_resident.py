@@ -4,6 +4,7 @@ real engine and action server -> database, and a staff answer back on Zalo."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import subprocess
@@ -13,13 +14,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage, OutboxStatus, StaffMember, StaffRole, Ticket
+from db.models import (
+    OutboxMessage,
+    OutboxStatus,
+    StaffMember,
+    StaffRole,
+    Ticket,
+    TicketAttachment,
+)
 from db.session import sessionmaker_for, unit_of_work
 from scripts.stack import ROOT, Stack
 from services import handling
+from services.photo_store import NOT_AN_IMAGE
 from services.staff import register_staff
 from testkit.zalo import FakeZaloServer
 from tests.e2e.test_resident_flows import code_in, on_database
@@ -52,6 +62,7 @@ def zalo_process(
         "OUTBOX_POLL_SECONDS": "0.2",
         "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
         "OUTBOX_BACKOFF_MAX_SECONDS": "1",
+        "PHOTO_DIR": str(e2e_dir / "zalo-photos"),
     }
     log = (e2e_dir / "logs" / "zalo.log").open("ab")
     process = subprocess.Popen(
@@ -182,6 +193,49 @@ def test_a_feedback_ticket_by_numbered_choices_is_answered_back_on_zalo(
 
     # The reopen choice is pressed by its number, as a button would be on Telegram.
     resident.say("1", "vì sao vấn đề")
+
+
+def test_a_photo_sent_on_zalo_reaches_the_ticket_without_its_location(
+    zalo: FakeZaloServer, zalo_process: subprocess.Popen[bytes], stack: Stack, e2e_dir: Path
+) -> None:
+    chat = "zf-3003"
+    resident = ZaloResident(zalo, chat)
+    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
+    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
+    resident.say("dung", "lĩnh vực")
+    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
+    resident.say("Cột điện ở xóm Zalo bị nghiêng sắp đổ", "thôn nào")
+    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+
+    seen = len(zalo.texts(chat))
+    zalo.send_photo(chat, zalo.host_photo(b"%PDF-1.4 not a photo"))
+    zalo.wait_for_text(chat, NOT_AN_IMAGE, after=seen, timeout=TIMEOUT)
+
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (11.0, 15.0, 30.0)}
+    Image.new("RGB", (64, 48), (120, 60, 30)).save(out, format="JPEG", exif=exif.tobytes())
+    seen = len(zalo.texts(chat))
+    zalo.send_photo(chat, zalo.host_photo(out.getvalue()))
+    zalo.wait_for_text(chat, "Đã nhận 1 ảnh", after=seen, timeout=TIMEOUT)
+    # The photo's reply has no choices: the summary's stay, and «Gửi» keeps its number.
+    code = code_in_text(resident.choose("Gửi", "Mã:"))
+
+    [ticket] = tickets_of(stack.database_url, f"zalo:{chat}")
+    assert ticket.code == code
+
+    async def keys(session: AsyncSession) -> list[str | None]:
+        rows = await session.scalars(
+            select(TicketAttachment.storage_key).where(TicketAttachment.ticket_id == ticket.id)
+        )
+        return list(rows.all())
+
+    [key] = on_database(stack.database_url, keys)
+    assert key is not None
+    kept = (e2e_dir / "zalo-photos" / key).read_bytes()
+    assert b"Exif" not in kept
+    # Only the photo that was taken is on disk.
+    assert [p.name for p in (e2e_dir / "zalo-photos").iterdir()] == [key]
 
 
 def code_in_text(text: str) -> str:

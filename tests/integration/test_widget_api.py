@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from laikhe.commune import CommuneConfig
 from laikhe.settings import Settings
 from services import web_chat
 from services.handling import answer
+from services.photo_store import MAX_PHOTO_BYTES, NOT_AN_IMAGE
 from services.privacy import erase_personal_data
 from tests.integration.staff_helpers import (
     KT_OFFICER,
@@ -41,6 +43,7 @@ from web.widget import (
     CSRF_REFUSED,
     NOT_OUR_BUTTON,
     ORIGIN_REFUSED,
+    PHOTO_TOO_LARGE,
     RATE_LIMITED,
     READ_LIMIT,
     SESSION_EXPIRED,
@@ -426,3 +429,76 @@ async def test_a_portal_that_gets_no_cookie_sends_the_signed_session_in_a_header
     )
     assert preflight.status_code == 200
     assert len(engine.calls) == 1
+
+
+# --- photos ------------------------------------------------------------------------
+
+PHOTOS = "/widget/api/photos"
+
+
+def _jpeg_with_gps() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (11.0, 15.0, 30.0)}
+    Image.new("RGB", (30, 20), (9, 9, 9)).save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+@pytest.fixture
+def photo_client(
+    database_url: str, sessions: Sessions, engine: ScriptedEngine, tmp_path: Path
+) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=database_url,
+        web_public_url=OWN,
+        widget_allowed_origins=PORTAL,
+        photo_dir=tmp_path / "photos",
+    )
+    app = create_app(settings, secret_key=SECRET_KEY, now=Clock(T0), engine=engine)
+    with TestClient(app) as client:
+        yield client
+
+
+def send_photo(client: TestClient, csrf: str, data: bytes, origin: str = PORTAL) -> Any:
+    return client.post(
+        PHOTOS,
+        content=data,
+        headers={"Origin": origin, "X-CSRF-Token": csrf, "Content-Type": "image/jpeg"},
+    )
+
+
+async def test_a_photo_is_stored_without_location_and_handed_to_the_engine_by_reference(
+    photo_client: TestClient, engine: ScriptedEngine, tmp_path: Path, sessions: Sessions
+) -> None:
+    csrf = start(photo_client, PORTAL)
+    sent = send_photo(photo_client, csrf, _jpeg_with_gps())
+    assert sent.status_code == 200, sent.text
+    [stored] = list((tmp_path / "photos").iterdir())
+    assert b"Exif" not in stored.read_bytes()
+    [call] = engine.calls
+    assert call["message"] == f'/inform{{"photo": "stored:{stored.name}"}}'.replace(" ", "")
+    said = [m for m in sent.json()["messages"] if m["from_resident"]]
+    assert [m["text"] for m in said] == ["[Đã gửi 1 ảnh]"]
+    # The reply (here the scripted engine's echo) comes back as for typed text.
+    assert any(not m["from_resident"] for m in sent.json()["messages"])
+
+
+async def test_a_photo_needs_the_origin_the_csrf_token_and_an_image_within_the_limit(
+    photo_client: TestClient, engine: ScriptedEngine, tmp_path: Path
+) -> None:
+    csrf = start(photo_client, PORTAL)
+    photo = _jpeg_with_gps()
+    refused = send_photo(photo_client, csrf, photo, origin="https://elsewhere.example")
+    assert refused.status_code == 403 and refused.json()["error"] == ORIGIN_REFUSED
+    refused = send_photo(photo_client, "not-the-token", photo)
+    assert refused.status_code == 403 and refused.json()["error"] == CSRF_REFUSED
+    not_image = send_photo(photo_client, csrf, b"%PDF-1.4 a document")
+    assert not_image.status_code == 415 and not_image.json()["error"] == NOT_AN_IMAGE
+    too_big = send_photo(photo_client, csrf, photo + b"\x00" * MAX_PHOTO_BYTES)
+    assert too_big.status_code == 413 and too_big.json()["error"] == PHOTO_TOO_LARGE
+    assert engine.calls == []
+    assert not (tmp_path / "photos").exists() or list((tmp_path / "photos").iterdir()) == []

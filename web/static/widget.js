@@ -9,6 +9,7 @@
   var api = new URL("/widget/api/messages", base).href;
   var POLL_MS = 10000;
   var MAX_CHARS = 2000;
+  var MAX_PHOTO_BYTES = 10 * 1024 * 1024;
   var TEXT = {
     open: "Hỏi trợ lý xã",
     title: "Trợ lý Ủy ban nhân dân xã",
@@ -17,7 +18,10 @@
     log: "Các tin nhắn",
     input: "Nội dung tin nhắn",
     send: "Gửi",
-    hint: "Anh/Chị gõ câu hỏi rồi bấm «Gửi», có thể gõ không dấu. Khung này chưa nhận ảnh.",
+    hint: "Anh/Chị gõ câu hỏi rồi bấm «Gửi», có thể gõ không dấu. Khi gửi phản ánh, Anh/Chị có thể đính kèm ảnh (JPEG, PNG, tối đa 10 MB).",
+    photo: "Gửi ảnh",
+    photoTooLarge: "Ảnh quá lớn (tối đa 10 MB). Anh/Chị gửi ảnh nhỏ hơn giúp.",
+    photoType: "Tệp này không phải ảnh JPEG hoặc PNG. Anh/Chị gửi lại một ảnh chụp giúp.",
     waiting: "Trợ lý đang trả lời…",
     offline: "Không kết nối được với trợ lý. Anh/Chị kiểm tra mạng rồi gửi lại; nội dung vẫn còn trong ô nhập.",
     tooLong: "Tin nhắn dài quá " + MAX_CHARS + " ký tự. Anh/Chị rút gọn giúp.",
@@ -76,11 +80,20 @@
   hint.id = "lk-hint";
   var send = el("button", "lk-send", TEXT.send);
   send.type = "submit";
+  // The file picker is opened by its label (a visible button), which keyboards reach.
+  var photoInput = el("input", "lk-photo-input");
+  photoInput.type = "file";
+  photoInput.id = "lk-photo";
+  photoInput.accept = "image/jpeg,image/png";
+  var photoButton = el("label", "lk-photo", TEXT.photo);
+  photoButton.htmlFor = "lk-photo";
   var row = el("div", "lk-row");
   row.appendChild(input);
   row.appendChild(send);
   form.appendChild(label);
   form.appendChild(row);
+  form.appendChild(photoInput);
+  form.appendChild(photoButton);
   form.appendChild(hint);
 
   panel.appendChild(header);
@@ -179,11 +192,22 @@
     for (var i = 0; i < choices.length; i++) { choices[i].disabled = value; }
   }
 
-  function post(body) {
+  // A photo goes as the request body to the photos endpoint, beside the messages one.
+  var photosApi = new URL("/widget/api/photos", base).href;
+
+  function post(body, photo) {
     if (busy) { return; }
     setBusy(true);
     var ready = csrf ? Promise.resolve() : fetchNew();
     ready.then(function () {
+      if (photo) {
+        return fetch(photosApi + "?after=" + lastId, {
+          method: "POST",
+          credentials: "include",
+          headers: headers({ "Content-Type": photo.type, "X-CSRF-Token": csrf || "" }),
+          body: photo
+        });
+      }
       return fetch(api + "?after=" + lastId, {
         method: "POST",
         credentials: "include",
@@ -250,5 +274,13 @@
     if (!text) { input.focus(); return; }
     if (text.length > MAX_CHARS) { addNotice(TEXT.tooLong); return; }
     post({ text: text });
+  });
+  photoInput.addEventListener("change", function () {
+    var photo = photoInput.files && photoInput.files[0];
+    photoInput.value = "";  // the same photo may be chosen again
+    if (!photo) { return; }
+    if (photo.type !== "image/jpeg" && photo.type !== "image/png") { addNotice(TEXT.photoType); return; }
+    if (photo.size > MAX_PHOTO_BYTES) { addNotice(TEXT.photoTooLarge); return; }
+    post({}, photo);
   });
 })();
