@@ -84,7 +84,8 @@ def haproxy_config(
 
     require_secret = (
         "  http-request deny deny_status 403 unless "
-        f'{{ req.hdr({SECRET_HEADER.lower()}) -m str "${{{SECRET_ENV}}}" }}\n'
+        # "--": a random secret may begin with "-", which HAProxy would read as a flag.
+        f'{{ req.hdr({SECRET_HEADER.lower()}) -m str -- "${{{SECRET_ENV}}}" }}\n'
     )
     return (
         "global\n  maxconn 2000\n"

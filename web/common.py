@@ -19,7 +19,7 @@ from web.context import web
 
 SIGNED_OUT: Final = (
     "Anh/Chị chưa đăng nhập hoặc phiên làm việc đã hết hạn. Anh/Chị nhắn «/dangnhap» cho "
-    "trợ lý trong chat riêng trên Telegram để nhận đường dẫn đăng nhập mới."
+    "trợ lý trong chat riêng (Telegram hoặc Zalo) để nhận đường dẫn đăng nhập mới."
 )
 CSRF_REFUSED: Final = "Biểu mẫu đã hết hiệu lực. Anh/Chị tải lại trang rồi thao tác lại giúp."
 

@@ -512,7 +512,7 @@ def test_a_history_longer_than_one_telegram_message_is_sent_in_pieces(
     bot: BotProcess, telegram: FakeTelegramServer, prepared_db: str
 ) -> None:
     code = create_ticket(prepared_db, kind=TicketKind.KHIEU_NAI_TO_CAO, content="Tố cáo dài")
-    notes = [f"Bổ sung lần {n}: " + "chi tiết sự việc " * 30 for n in range(12)]
+    notes = [f"Bổ sung lần {n}: " + " ".join(["chi tiết sự việc"] * 30) for n in range(12)]
 
     async def add_notes() -> None:
         factory = sessionmaker_for(prepared_db)
