@@ -200,8 +200,9 @@ def test_redelivered_and_group_updates_are_not_answered(
     group = zalo.update("g-77", "message.text.received", text="xin chào")
     group["message"]["chat"]["chat_type"] = "GROUP"
     zalo.redeliver(group)
+    # A photo whose address cannot be fetched: said so, nothing stored.
     zalo.send_photo(RESIDENT, "https://example.invalid/p.jpg")
-    zalo.wait_for_text(RESIDENT, "chưa nhận được ảnh", timeout=30)
+    zalo.wait_for_text(RESIDENT, "Chưa tải được ảnh này", timeout=60)
     assert len(zalo.texts(RESIDENT)) == 2
     assert zalo.texts("g-77") == []
 
