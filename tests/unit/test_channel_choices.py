@@ -122,9 +122,7 @@ def test_an_update_is_read_as_documented() -> None:
     assert read_update({"message": {"chat": {}}}) is None
 
 
-@pytest.mark.parametrize(
-    "chat_id", [None, "", {"id": "c9"}, ["c9"], True, 1.5, "c" * 65], ids=repr
-)
+@pytest.mark.parametrize("chat_id", [None, "", {"id": "c9"}, ["c9"], True, 1.5, "c" * 65], ids=repr)
 def test_an_update_without_a_chat_id_of_the_right_shape_is_not_read(chat_id: object) -> None:
     """No one to answer: a forged update is dropped before anything is sent anywhere."""
     update = {"event_name": "message.text.received", "message": {"chat": {"id": chat_id}}}
