@@ -74,10 +74,7 @@ def test_bad_input_mid_form_is_answered_and_the_form_goes_on(
 ) -> None:
     chat = "zb-4004"
     resident = Chat(zalo, chat)
-    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
-    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
-    resident.say("dung", "lĩnh vực")
-    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
+    resident.start_feedback()
 
     # At the free-text step: nothing of these becomes the ticket's content.
     resident.typed("", EMPTY_MESSAGE)
@@ -86,8 +83,7 @@ def test_bad_input_mid_form_is_answered_and_the_form_goes_on(
     resident.say("😀🙏👍", SHORT_CONTENT)
     resident.send(zalo.update(chat, "message.sticker.received", sticker="s-123"), ONLY_TEXT)
     resident.send(zalo.update(chat, "message.unsupported.received"), ONLY_TEXT)
-    resident.say(CONTENT, "thôn nào")
-    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    resident.describe(CONTENT)
 
     # At the summary, whose «Gửi» has a number: refused input keeps the numbers.
     resident.typed("", EMPTY_MESSAGE)

@@ -136,6 +136,19 @@ class ZaloResident:
     def choose(self, title: str, expect: str) -> str:
         return self.say(self.number_of(title), expect)
 
+    def start_feedback(self) -> None:
+        """Consent given and the field chosen (a title typed without diacritics presses
+        its button too): the form asks for the content."""
+        self.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
+        self.choose("Đồng ý", "Tôi hiểu ý kiến")
+        self.say("dung", "lĩnh vực")
+        self.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
+
+    def describe(self, content: str) -> None:
+        """The content and the village: the summary, whose «Gửi» has a number."""
+        self.say(content, "thôn nào")
+        self.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+
 
 def tickets_of(database_url: str, sender_id: str) -> list[Ticket]:
     async def work(session: AsyncSession) -> list[Ticket]:
@@ -202,13 +215,8 @@ def test_a_feedback_ticket_by_numbered_choices_is_answered_back_on_zalo(
 ) -> None:
     chat = "zf-2002"
     resident = ZaloResident(zalo, chat)
-    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
-    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
-    # A title typed without diacritics presses its button too.
-    resident.say("dung", "lĩnh vực")
-    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
-    resident.say("Sóng điện thoại ở xóm Zalo rất yếu, gọi hay bị ngắt", "thôn nào")
-    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    resident.start_feedback()
+    resident.describe("Sóng điện thoại ở xóm Zalo rất yếu, gọi hay bị ngắt")
     code = code_in_text(resident.choose("Gửi", "Mã:"))
 
     [ticket] = tickets_of(zalo_stack.database_url, f"zalo:{chat}")
@@ -237,12 +245,8 @@ def test_a_photo_sent_on_zalo_reaches_the_ticket_without_its_location(
 ) -> None:
     chat = "zf-3003"
     resident = ZaloResident(zalo, chat)
-    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
-    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
-    resident.say("dung", "lĩnh vực")
-    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
-    resident.say("Cột điện ở xóm Zalo bị nghiêng sắp đổ", "thôn nào")
-    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    resident.start_feedback()
+    resident.describe("Cột điện ở xóm Zalo bị nghiêng sắp đổ")
 
     seen = len(zalo.texts(chat))
     zalo.send_photo(chat, zalo.host_photo(b"%PDF-1.4 not a photo"))
