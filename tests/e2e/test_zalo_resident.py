@@ -1,5 +1,6 @@
 """A resident on Zalo end to end: fake Zalo Bot API -> the real `python -m zalo` -> the
-real engine and action server -> database, and a staff answer back on Zalo."""
+real engine and action server -> database, and a staff answer back on Zalo; on SQLite
+(the session's stack) and on PostgreSQL (a stack of this module's)."""
 
 from __future__ import annotations
 
