@@ -57,6 +57,19 @@ def typed_text(text: str | None) -> str:
     return _PAYLOAD_PREFIX.sub("", clean_text(text or "")).strip()
 
 
+def refusal(text: str | None) -> str | None:
+    """Why a typed text does not go to the engine (empty, too long), or None. Nothing of
+    the conversation changes then: a front end keeps the choices on screen."""
+    cleaned = typed_text(text)
+    # Zero-width and other format characters alone (an emoji keyboard's joiners) show
+    # nothing: as empty as spaces.
+    if not any(char.isprintable() and not char.isspace() for char in cleaned):
+        return EMPTY_MESSAGE
+    if len(cleaned) > MAX_MESSAGE_CHARS:
+        return TOO_LONG
+    return None
+
+
 def photo_payload(file_id: str) -> str | None:
     """The engine payload that hands a photo (by file id) to the current form step."""
     if not is_telegram_file_id(file_id):
@@ -122,13 +135,11 @@ class Conversation:
         self._to_erase: set[str] = set()
 
     async def handle_text(self, sender_id: str, text: str | None) -> list[Reply]:
+        refused = refusal(text)
+        if refused is not None:
+            return [Reply(refused)]
         # Only our own buttons may send payloads (see typed_text).
-        cleaned = typed_text(text)
-        if not cleaned:
-            return [Reply(EMPTY_MESSAGE)]
-        if len(cleaned) > MAX_MESSAGE_CHARS:
-            return [Reply(TOO_LONG)]
-        return await self._ask(sender_id, cleaned)
+        return await self._ask(sender_id, typed_text(text))
 
     async def handle_payload(self, sender_id: str, payload: str) -> list[Reply]:
         if not payload.startswith("/"):

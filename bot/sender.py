@@ -25,9 +25,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TypeVar
 
 import httpx
 from telegram import (
@@ -49,6 +50,8 @@ from telegram.error import (
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
@@ -154,6 +157,39 @@ class DeliveryFailed(Exception):
         self.outcome = outcome
 
 
+async def until_sent(
+    once: Callable[[], Awaitable[tuple[Outcome, T | None]]], policy: RetryPolicy, channel: str
+) -> T | None:
+    """Try `once` (one send, in the chat's turn) again while the message surely was not
+    sent, with the policy's backoff: what it sent, or None when it may have been sent (never
+    resent: no channel has an idempotency key). The one retry loop of every channel's
+    conversation replies.
+
+    Raises DeliveryFailed when it cannot be delivered (refused, or still failing after the
+    policy's attempts or time).
+    """
+    deadline = time.monotonic() + policy.give_up_after
+    attempts = 0
+    while True:
+        outcome, sent = await once()
+        if outcome.kind == "sent":
+            return sent
+        if outcome.kind == "unknown":
+            logger.warning(
+                "a %s message may not have arrived, not resent: %s", channel, outcome.error
+            )
+            return None
+        if outcome.kind == "failed":
+            raise DeliveryFailed(outcome)
+        if outcome.count_attempt:
+            attempts += 1
+        delay = outcome.delay or backoff(attempts - 1, policy.backoff_base, policy.backoff_max)
+        if attempts >= policy.max_attempts or time.monotonic() + delay > deadline:
+            raise DeliveryFailed(replace(outcome, kind="failed"))
+        logger.warning("%s send retried in %.1fs: %s", channel, delay, outcome.error)
+        await asyncio.sleep(delay)
+
+
 class Sender:
     def __init__(
         self, bot: Bot, policy: RetryPolicy | None = None, read_timeout: float = 20.0
@@ -248,30 +284,16 @@ class Sender:
         Raises DeliveryFailed when it cannot be delivered (blocked, refused, or still
         failing after the policy's attempts or time).
         """
-        policy = self.policy
-        deadline = time.monotonic() + policy.give_up_after
         async with self._turn(message.chat_id):
-            attempts = 0
-            while True:
+
+            async def once() -> tuple[Outcome, Message | None]:
+                nonlocal message
                 outcome, sent = await self._try(message)
-                if outcome.kind == "sent":
-                    return sent
-                if outcome.kind == "unknown":
-                    logger.warning("a message may not have arrived, not resent: %s", outcome.error)
-                    return None
-                if outcome.kind == "failed":
-                    raise DeliveryFailed(outcome)
                 if outcome.new_chat_id is not None:
                     message = replace(message, chat_id=outcome.new_chat_id)
-                if outcome.count_attempt:
-                    attempts += 1
-                delay = outcome.delay or backoff(
-                    attempts - 1, policy.backoff_base, policy.backoff_max
-                )
-                if attempts >= policy.max_attempts or time.monotonic() + delay > deadline:
-                    raise DeliveryFailed(replace(outcome, kind="failed"))
-                logger.warning("send retried in %.1fs: %s", delay, outcome.error)
-                await asyncio.sleep(delay)
+                return outcome, sent
+
+            return await until_sent(once, self.policy, "Telegram")
 
 
 # One Sender per Bot object, so handlers that only hold a Message (message.get_bot()) and

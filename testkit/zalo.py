@@ -55,7 +55,7 @@ class _Fault:
 
 @dataclass
 class _State:
-    updates: deque[dict[str, Any]] = field(default_factory=deque)
+    updates: deque[Any] = field(default_factory=deque)
     sent: list[Sent] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     faults: list[_Fault] = field(default_factory=list)
@@ -270,7 +270,7 @@ class FakeZaloServer:
 
     # --- the test side -----------------------------------------------------------------
 
-    def _push(self, update: dict[str, Any]) -> None:
+    def _push(self, update: Any) -> None:
         with self._lock:
             self._state.updates.append(update)
         loop, arrived = self._loop, self._arrived
@@ -307,6 +307,11 @@ class FakeZaloServer:
         update = self.update(chat_id, "message.image.received", photo=url, caption=caption)
         self._push(update)
         return update
+
+    def send_update(self, update: Any) -> None:
+        """Any update as given, a forged or malformed one included (getUpdates answers it
+        as its `result`)."""
+        self._push(update)
 
     def redeliver(self, update: dict[str, Any]) -> None:
         """The same update again (as a retried webhook or a repeated poll would)."""

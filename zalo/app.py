@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.conversation import ONLY_TEXT, Conversation, Reply
+from bot.conversation import ONLY_TEXT, Conversation, Reply, refusal
 from bot.sender import DeliveryFailed
 from laikhe.choices import Button, pick, with_choices
 from laikhe.chunks import split_text
@@ -54,6 +54,8 @@ SOMETHING_WENT_WRONG: Final = (
 SEEN_MESSAGES: Final = 5_000
 # Turns in progress at once (python-telegram-bot's default bound for Telegram's updates).
 MAX_CONCURRENT_TURNS: Final = 256
+# Zalo's ids are short strings; a longer one is a forged update.
+MAX_ID_CHARS: Final = 64
 
 
 @dataclass(frozen=True)
@@ -75,26 +77,38 @@ class Incoming:
     photo_url: str | None = None  # message.image.received
 
 
+def _id(value: object) -> str | None:
+    """An id as Zalo sends them (a string; a number is read too); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if 0 < len(text) <= MAX_ID_CHARS else None
+
+
 def read_update(update: dict[str, Any]) -> Incoming | None:
-    """The parts of an update we use; None for one we cannot read (logged, not answered)."""
+    """The parts of an update we use; None for one we cannot read (logged, not answered:
+    without a chat id of the right shape there is no one to answer). A field of the wrong
+    type is read as missing."""
     message = update.get("message")
     if not isinstance(message, dict):
         return None
     chat = message.get("chat")
-    if not isinstance(chat, dict) or chat.get("id") in (None, ""):
+    if not isinstance(chat, dict):
         return None
-    message_id = message.get("message_id")
+    chat_id = _id(chat.get("id"))
+    if chat_id is None:
+        return None
+    event = update.get("event_name")
     text = message.get("text")
     photo = message.get("photo")
     sender = message.get("from")
-    user_id = sender.get("id") if isinstance(sender, dict) else None
     return Incoming(
-        event=str(update.get("event_name") or ""),
-        chat_id=str(chat["id"]),
+        event=event if isinstance(event, str) else "",
+        chat_id=chat_id,
         private=str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE",
-        message_id=None if message_id in (None, "") else str(message_id),
+        message_id=_id(message.get("message_id")),
         text=text if isinstance(text, str) else None,
-        user_id=None if user_id in (None, "") else str(user_id),
+        user_id=_id(sender.get("id")) if isinstance(sender, dict) else None,
         photo_url=photo if isinstance(photo, str) and photo else None,
     )
 
@@ -194,20 +208,27 @@ class ZaloFrontEnd:
             await self._say(chat_id, answers)
             return
         if incoming.event == TEXT and incoming.text is not None:
-            pressed = pick(incoming.text, self._choices.on_screen(chat_id))
-            if pressed is not None:
-                replies = await conversation.handle_payload(sender_id, pressed.payload)
-            else:
-                replies = await conversation.handle_text(sender_id, incoming.text)
-            texts, buttons = render(replies)
-            self._choices.show(chat_id, buttons)
-        elif incoming.event == IMAGE and incoming.photo_url and self._photos is not None:
-            texts = await self._photo(sender_id, chat_id, incoming.photo_url)
+            texts = await self._text(sender_id, chat_id, incoming.text)
+        elif incoming.event == IMAGE and self._photos is not None:
+            # An image update without a usable URL is a photo that could not be fetched.
+            texts = await self._photo(sender_id, chat_id, incoming.photo_url or "")
         else:
             # A photo or a sticker is no answer: the choices on screen stay.
             texts = [PHOTO_NOT_YET if incoming.event == IMAGE else ONLY_TEXT]
         await self._say(chat_id, texts)
         await conversation.finish_turn(sender_id)
+
+    async def _text(self, sender_id: str, chat_id: str, text: str) -> list[str]:
+        pressed = pick(text, self._choices.on_screen(chat_id))
+        if pressed is not None:
+            replies = await self._conversation.handle_payload(sender_id, pressed.payload)
+        elif (refused := refusal(text)) is not None:
+            return [refused]  # the engine never saw it: the choices on screen stay
+        else:
+            replies = await self._conversation.handle_text(sender_id, text)
+        texts, buttons = render(replies)
+        self._choices.show(chat_id, buttons)
+        return texts
 
     async def _photo(self, sender_id: str, chat_id: str, url: str) -> list[str]:
         """A photo is downloaded at once (Zalo's URLs expire), stored re-encoded, and

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any, Final
 
-from bot.sender import DeliveryFailed, Outcome, RetryPolicy, backoff
+from bot.sender import Outcome, RetryPolicy, until_sent
 from zalo.api import ZaloApi, classify
 
 logger = logging.getLogger(__name__)
@@ -106,24 +106,6 @@ class ZaloSender:
         Raises DeliveryFailed when one cannot be delivered (refused, or still failing
         after the policy's attempts or time); a text that may have arrived is not resent.
         """
-        policy = self.policy
         async with self._turn(chat_id):
             for text in texts:
-                deadline = time.monotonic() + policy.give_up_after
-                attempts = 0
-                while True:
-                    outcome, _ = await self._try(chat_id, text)
-                    if outcome.kind == "unknown":
-                        logger.warning("a Zalo message may not have arrived, not resent")
-                    if outcome.kind in ("sent", "unknown"):
-                        break
-                    if outcome.kind == "failed":
-                        raise DeliveryFailed(outcome)
-                    attempts += 1
-                    delay = outcome.delay or backoff(
-                        attempts - 1, policy.backoff_base, policy.backoff_max
-                    )
-                    if attempts >= policy.max_attempts or time.monotonic() + delay > deadline:
-                        raise DeliveryFailed(replace(outcome, kind="failed"))
-                    logger.warning("Zalo send retried in %.1fs: %s", delay, outcome.error)
-                    await asyncio.sleep(delay)
+                await until_sent(functools.partial(self._try, chat_id, text), self.policy, "Zalo")

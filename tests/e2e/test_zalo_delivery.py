@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.conversation import ONLY_TEXT
 from db.models import OutboxMessage, OutboxStatus, Ticket, TicketEvent
 from db.session import sessionmaker_for, unit_of_work
 from scripts.stack import ROOT, Stack, free_port
@@ -24,6 +25,7 @@ from services import handling
 from testkit.zalo import FakeZaloServer
 from tests.e2e.test_staff_flow import create_ticket, prepared_db  # noqa: F401 - a fixture
 from tests.integration.staff_helpers import KT_GROUP, KT_OFFICER
+from zalo.app import SECRET_HEADER
 
 pytestmark = pytest.mark.e2e
 TOKEN = "3141592653:ZALO-E2E-TOKEN"
@@ -32,14 +34,17 @@ SECRET = "Zalo-e2e-webhook-secret-4f9c2b7e1d8a"
 
 
 class ZaloProcess:
+    """`python -m zalo` against a fake Zalo server; without a RASA_URL in `env` its engine
+    is a closed port (the polite "busy" reply)."""
+
     def __init__(self, database_url: str, zalo: FakeZaloServer, log: Path, **env: str) -> None:
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "ZALO_BOT_TOKEN": TOKEN,
+            "ZALO_BOT_TOKEN": zalo.token,
             "ZALO_API_BASE_URL": zalo.base_url,
             "DATABASE_URL": database_url,
-            "RASA_URL": "http://127.0.0.1:9",  # no resident conversation in these tests
+            "RASA_URL": "http://127.0.0.1:9",
             "OUTBOX_POLL_SECONDS": "0.2",
             "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
             "OUTBOX_BACKOFF_MAX_SECONDS": "1",
@@ -248,14 +253,37 @@ def test_webhook_mode_sets_the_webhook_and_checks_the_secret_header(
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
         assert refused.status_code == 403
-        wrong = httpx.post(url, json=update, headers={"X-Bot-Api-Secret-Token": SECRET[:-1]})
-        assert wrong.status_code == 403
+        for wrong_secret in (SECRET[:-1], "", SECRET + "x"):
+            wrong = httpx.post(url, json=update, headers={SECRET_HEADER: wrong_secret})
+            assert (wrong.status_code, wrong.json()) == (403, {"ok": False})
         assert zalo.texts(RESIDENT) == []
-        accepted = httpx.post(url, json=update, headers={"X-Bot-Api-Secret-Token": SECRET})
+
+        # Forged or malformed calls with the secret: refused or dropped, never a trace.
+        signed = {SECRET_HEADER: SECRET}
+        unreadable = httpx.post(url, content=b"{not json", headers=signed)
+        assert unreadable.status_code == 400
+        for body in (
+            [update],
+            "xin chào",
+            {"event_name": "message.text.received"},
+            {"message": {"chat": {"id": {"id": RESIDENT}}, "text": "xin chào"}},
+            {"message": {"chat": {"id": ["a", "b"]}, "text": "xin chào"}},
+            {"result": None},
+        ):
+            assert httpx.post(url, json=body, headers=signed).status_code == 200
+        # A readable chat with a text that is not text: the polite "only text" reply.
+        odd = zalo.update(RESIDENT, "message.text.received", text={"x": 1})
+        assert httpx.post(url, json=odd, headers=signed).status_code == 200
+        zalo.wait_for_text(RESIDENT, ONLY_TEXT, timeout=60)
+
+        accepted = httpx.post(url, json=update, headers=signed)
         assert accepted.status_code == 200
         zalo.wait_for_text(RESIDENT, "trợ lý đang bận", timeout=60)
+        assert len(zalo.texts(RESIDENT)) == 2
+        assert {call.body["chat_id"] for call in zalo.calls("sendMessage")} == {RESIDENT}
     finally:
         process.stop()
+    assert "Traceback" not in process.log.read_text(encoding="utf-8")
 
 
 def test_the_stack_starts_zalo_as_make_run_does(

@@ -1,5 +1,6 @@
 """A resident on Zalo end to end: fake Zalo Bot API -> the real `python -m zalo` -> the
-real engine and action server -> database, and a staff answer back on Zalo."""
+real engine and action server -> database, and a staff answer back on Zalo; on SQLite
+(the session's stack) and on PostgreSQL (a stack of this module's)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import asyncio
 import io
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.database import prepare
 from db.models import (
     OutboxMessage,
     OutboxStatus,
@@ -27,12 +27,15 @@ from db.models import (
     TicketAttachment,
 )
 from db.session import sessionmaker_for, unit_of_work
-from scripts.stack import ROOT, Stack
+from scripts.model import ensure_model
+from scripts.stack import Stack, free_port
 from services import handling
 from services.photo_store import NOT_AN_IMAGE
 from services.staff import register_staff
 from testkit.zalo import FakeZaloServer
+from tests.conftest import COMMUNE_YML, PostgresDatabase
 from tests.e2e.test_resident_flows import code_in, on_database
+from tests.e2e.test_zalo_delivery import ZaloProcess
 
 pytestmark = pytest.mark.e2e
 TOKEN = "2718281828:ZALO-RESIDENT-E2E"
@@ -40,38 +43,73 @@ TIMEOUT = 60.0
 LEADER = 919_191  # a commune leader of this test, who may answer any office's ticket
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def zalo_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The session's stack (SQLite), or one of this module's with the tickets and the
+    conversations on PostgreSQL, started once for all its tests."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("stack")
+        return
+    tickets, tracker = PostgresDatabase(), PostgresDatabase()
+    running: Stack | None = None
+    try:
+        running = Stack(
+            model=ensure_model(),
+            database_url=tickets.url,
+            tracker_store_url=tracker.url,
+            log_dir=tmp_path_factory.mktemp("zalo-postgresql") / "logs",
+            engine_port=free_port(),
+            action_port=free_port(),
+        )
+        running.start(
+            timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")),
+            while_engine_loads=lambda: prepare(tickets.url, COMMUNE_YML),
+        )
+        yield running
+    finally:
+        if running is not None:
+            running.stop()
+        tickets.drop()
+        tracker.drop()
+
+
 @pytest.fixture(scope="module")
-def zalo() -> Iterator[FakeZaloServer]:
+def zalo(zalo_stack: Stack) -> Iterator[FakeZaloServer]:
     server = FakeZaloServer(TOKEN).start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def zalo_process(
-    stack: Stack, zalo: FakeZaloServer, e2e_dir: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "ZALO_BOT_TOKEN": TOKEN,
-        "ZALO_API_BASE_URL": zalo.base_url,
+def photo_dir(zalo_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("zalo-photos")
+
+
+@pytest.fixture(scope="module")
+def zalo_process(zalo_stack: Stack, zalo: FakeZaloServer, photo_dir: Path) -> Iterator[ZaloProcess]:
+    yield from started(zalo_stack, zalo, photo_dir, zalo_stack.log_dir / "zalo.log")
+
+
+def started(
+    stack: Stack, zalo: FakeZaloServer, photo_dir: Path, log: Path
+) -> Iterator[ZaloProcess]:
+    """`python -m zalo` polling the fake server, with the stack's engine and databases."""
+    process = ZaloProcess(
+        stack.database_url, zalo, log,
         **stack.client_env(),
-        "DATABASE_URL": stack.database_url,
-        "TRACKER_STORE_URL": stack.tracker_store_url,
-        "OUTBOX_POLL_SECONDS": "0.2",
-        "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
-        "OUTBOX_BACKOFF_MAX_SECONDS": "1",
-        "PHOTO_DIR": str(e2e_dir / "zalo-photos"),
-    }
-    log = (e2e_dir / "logs" / "zalo.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zalo"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    zalo.wait_for_calls("getUpdates", timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")))
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
+        TRACKER_STORE_URL=stack.tracker_store_url,
+        PHOTO_DIR=str(photo_dir),
+    )  # fmt: skip
+    process.start()
+    try:
+        zalo.wait_for_calls("getUpdates", timeout=float(os.environ.get("E2E_START_TIMEOUT", "240")))
+        yield process
+    finally:
+        process.stop()
 
 
 class ZaloResident:
@@ -98,6 +136,19 @@ class ZaloResident:
 
     def choose(self, title: str, expect: str) -> str:
         return self.say(self.number_of(title), expect)
+
+    def start_feedback(self) -> None:
+        """Consent given and the field chosen (a title typed without diacritics presses
+        its button too): the form asks for the content."""
+        self.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
+        self.choose("Đồng ý", "Tôi hiểu ý kiến")
+        self.say("dung", "lĩnh vực")
+        self.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
+
+    def describe(self, content: str) -> None:
+        """The content and the village: the summary, whose «Gửi» has a number."""
+        self.say(content, "thôn nào")
+        self.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
 
 
 def tickets_of(database_url: str, sender_id: str) -> list[Ticket]:
@@ -151,7 +202,7 @@ def zalo_rows(database_url: str, recipient: str) -> list[OutboxMessage]:
 
 
 def test_a_faq_question_without_diacritics_is_answered_on_zalo(
-    zalo: FakeZaloServer, zalo_process: subprocess.Popen[bytes]
+    zalo: FakeZaloServer, zalo_process: ZaloProcess
 ) -> None:
     resident = ZaloResident(zalo, "zf-1001")
     reply = resident.say("lam sao dang ky tai khoan vneid muc 2", "giúp ích")
@@ -161,34 +212,29 @@ def test_a_faq_question_without_diacritics_is_answered_on_zalo(
 
 
 def test_a_feedback_ticket_by_numbered_choices_is_answered_back_on_zalo(
-    zalo: FakeZaloServer, zalo_process: subprocess.Popen[bytes], stack: Stack
+    zalo: FakeZaloServer, zalo_process: ZaloProcess, zalo_stack: Stack
 ) -> None:
     chat = "zf-2002"
     resident = ZaloResident(zalo, chat)
-    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
-    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
-    # A title typed without diacritics presses its button too.
-    resident.say("dung", "lĩnh vực")
-    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
-    resident.say("Sóng điện thoại ở xóm Zalo rất yếu, gọi hay bị ngắt", "thôn nào")
-    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    resident.start_feedback()
+    resident.describe("Sóng điện thoại ở xóm Zalo rất yếu, gọi hay bị ngắt")
     code = code_in_text(resident.choose("Gửi", "Mã:"))
 
-    [ticket] = tickets_of(stack.database_url, f"zalo:{chat}")
+    [ticket] = tickets_of(zalo_stack.database_url, f"zalo:{chat}")
     assert (ticket.code, ticket.channel) == (code, "zalo")
     # Telegram's chat with the same number would be "2002", never this conversation.
-    assert tickets_of(stack.database_url, "2002") == []
+    assert tickets_of(zalo_stack.database_url, "2002") == []
 
     # Staff answer from the back office; Zalo refuses twice (429, then 500) first.
     seen = len(zalo.texts(chat))
     zalo.fail_next("sendMessage", 1, status=429)
     zalo.fail_next("sendMessage", 1, status=500)
-    assert answer_as_leader(stack.database_url, code, "Nhà mạng đã lắp thêm trạm phát sóng.")
+    assert answer_as_leader(zalo_stack.database_url, code, "Nhà mạng đã lắp thêm trạm phát sóng.")
     _, answer = zalo.wait_for_text(chat, "Nhà mạng đã lắp thêm", after=seen, timeout=TIMEOUT)
     assert code in answer and "[1] Chưa được giải quyết" in answer
     time.sleep(2)  # a resend would have come by now (0.2 s polls)
     assert [t for t in zalo.texts(chat)[seen:] if "Nhà mạng đã lắp thêm" in t] == [answer]
-    [row] = zalo_rows(stack.database_url, chat)
+    [row] = zalo_rows(zalo_stack.database_url, chat)
     assert (row.status, row.attempts, row.chat_id) == (OutboxStatus.SENT, 3, None)
 
     # The reopen choice is pressed by its number, as a button would be on Telegram.
@@ -196,16 +242,12 @@ def test_a_feedback_ticket_by_numbered_choices_is_answered_back_on_zalo(
 
 
 def test_a_photo_sent_on_zalo_reaches_the_ticket_without_its_location(
-    zalo: FakeZaloServer, zalo_process: subprocess.Popen[bytes], stack: Stack, e2e_dir: Path
+    zalo: FakeZaloServer, zalo_process: ZaloProcess, zalo_stack: Stack, photo_dir: Path
 ) -> None:
     chat = "zf-3003"
     resident = ZaloResident(zalo, chat)
-    resident.say("gửi góp ý", "Bảo vệ dữ liệu cá nhân")
-    resident.choose("Đồng ý", "Tôi hiểu ý kiến")
-    resident.say("dung", "lĩnh vực")
-    resident.choose("Hạ tầng số (Internet, sóng, wifi)", "nội dung")
-    resident.say("Cột điện ở xóm Zalo bị nghiêng sắp đổ", "thôn nào")
-    resident.choose("Thôn Mẫu 2 (mẫu)", "kiểm tra lại")
+    resident.start_feedback()
+    resident.describe("Cột điện ở xóm Zalo bị nghiêng sắp đổ")
 
     seen = len(zalo.texts(chat))
     zalo.send_photo(chat, zalo.host_photo(b"%PDF-1.4 not a photo"))
@@ -221,7 +263,7 @@ def test_a_photo_sent_on_zalo_reaches_the_ticket_without_its_location(
     # The photo's reply has no choices: the summary's stay, and «Gửi» keeps its number.
     code = code_in_text(resident.choose("Gửi", "Mã:"))
 
-    [ticket] = tickets_of(stack.database_url, f"zalo:{chat}")
+    [ticket] = tickets_of(zalo_stack.database_url, f"zalo:{chat}")
     assert ticket.code == code
 
     async def keys(session: AsyncSession) -> list[str | None]:
@@ -230,12 +272,12 @@ def test_a_photo_sent_on_zalo_reaches_the_ticket_without_its_location(
         )
         return list(rows.all())
 
-    [key] = on_database(stack.database_url, keys)
+    [key] = on_database(zalo_stack.database_url, keys)
     assert key is not None
-    kept = (e2e_dir / "zalo-photos" / key).read_bytes()
+    kept = (photo_dir / key).read_bytes()
     assert b"Exif" not in kept
     # Only the photo that was taken is on disk.
-    assert [p.name for p in (e2e_dir / "zalo-photos").iterdir()] == [key]
+    assert [p.name for p in (photo_dir).iterdir()] == [key]
 
 
 def code_in_text(text: str) -> str:

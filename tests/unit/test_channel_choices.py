@@ -122,6 +122,32 @@ def test_an_update_is_read_as_documented() -> None:
     assert read_update({"message": {"chat": {}}}) is None
 
 
+@pytest.mark.parametrize("chat_id", [None, "", {"id": "c9"}, ["c9"], True, 1.5, "c" * 65], ids=repr)
+def test_an_update_without_a_chat_id_of_the_right_shape_is_not_read(chat_id: object) -> None:
+    """No one to answer: a forged update is dropped before anything is sent anywhere."""
+    update = {"event_name": "message.text.received", "message": {"chat": {"id": chat_id}}}
+    assert read_update(update) is None
+
+
+def test_fields_of_the_wrong_type_are_read_as_missing() -> None:
+    update = {
+        "event_name": ["message.text.received"],
+        "message": {
+            "from": {"id": {"x": 1}},
+            "chat": {"id": 42},
+            "message_id": {"m": 7},
+            "text": 12345,
+            "photo": {"url": "https://x.example/p.jpg"},
+        },
+    }
+    incoming = read_update(update)
+    assert incoming is not None
+    assert (incoming.chat_id, incoming.event, incoming.message_id, incoming.user_id) == (
+        "42", "", None, None,
+    )  # fmt: skip
+    assert (incoming.text, incoming.photo_url) == (None, None)
+
+
 def test_choice_memory_keeps_the_newest_choices_of_a_bounded_number_of_chats() -> None:
     memory = ChoiceMemory(max_chats=2)
     memory.show("a", CONSENT)

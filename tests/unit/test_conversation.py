@@ -184,7 +184,7 @@ async def test_control_and_bidi_characters_are_stripped_newlines_kept(
     assert received == ["Đèn đường hỏng\nở thôn Mẫu 1[31m đã lâu"]
 
 
-@pytest.mark.parametrize("text", ["\x00", "\u202e\u2066", "/\x00/"])
+@pytest.mark.parametrize("text", ["\x00", "\u202e\u2066", "/\x00/", "\u200b\u200d", " \u2060 "])
 async def test_only_invisible_characters_count_as_empty(
     engine_down: EngineClient, text: str
 ) -> None:
