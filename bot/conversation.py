@@ -157,19 +157,21 @@ class Conversation:
             self._to_erase.add(sender_id)
         return replies_from_engine(answer) or [Reply(NOT_UNDERSTOOD)]
 
-    async def finish_turn(self, sender_id: str) -> None:
-        """Call after the replies were delivered."""
+    async def finish_turn(self, sender_id: str) -> bool:
+        """Call after the replies were delivered; True when the turn asked to erase the
+        conversation (whether or not that succeeded)."""
         if sender_id not in self._to_erase:
-            return
+            return False
         self._to_erase.discard(sender_id)
         if self._erase_conversation is None:
             logger.error(
                 "conversation of %s not erased: no tracker store configured", pseudonym(sender_id)
             )
-            return
+            return True
         try:
             await self._erase_conversation(sender_id)
         except Exception:
             # The ticket data is already erased; the conversation rows stay until the
             # resident asks again. Logged for the operator, never shown as a trace.
             logger.exception("could not erase the conversation of %s", pseudonym(sender_id))
+        return True

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.conversation import MAX_MESSAGE_CHARS, Conversation, Reply, typed_text
+from bot.conversation import MAX_MESSAGE_CHARS, Conversation, typed_text
 from db.session import unit_of_work
 from laikhe.choices import Button
 from laikhe.logsafe import pseudonym
@@ -220,10 +220,7 @@ async def messages(request: Request) -> Response:
     lines: list[web_chat.ChatLine] = []
     if not new:
         async with unit_of_work(context.sessions) as session:
-            await web_chat.deliver_pending(session=session, sender_id=sender_id, now=context.now())
-            lines = await web_chat.history(
-                session=session, sender_id=sender_id, after=_after(request)
-            )
+            lines = await _new_lines(request, context, session, sender_id)
     signed = context.signer.sign(session_id).decode()
     response = JSONResponse(
         {"csrf": context.csrf_token(session_id), "session": signed, "messages": _lines(lines)}
@@ -377,17 +374,8 @@ async def _turn(
         # An empty message is answered by the core, and not kept.
         said = cleaned or None
         replies = await conversation.handle_text(sender_id, value)
-    await _keep(context, sender_id, said, replies)
-    await conversation.finish_turn(sender_id)
-    async with unit_of_work(context.sessions) as session:
-        await web_chat.deliver_pending(session=session, sender_id=sender_id, now=context.now())
-        lines = await web_chat.history(session=session, sender_id=sender_id, after=_after(request))
-    return JSONResponse({"messages": _lines(lines)})
-
-
-async def _keep(
-    context: WidgetContext, sender_id: str, said: str | None, replies: list[Reply]
-) -> None:
+    # The turn kept, the office's answers taken and the window's new lines read in one
+    # transaction (one commit).
     async with unit_of_work(context.sessions) as session:
         await web_chat.record(
             session=session,
@@ -396,6 +384,20 @@ async def _keep(
             replies=[(reply.text, reply.buttons) for reply in replies],
             now=context.now(),
         )
+        lines = await _new_lines(request, context, session, sender_id)
+    if await conversation.finish_turn(sender_id):
+        # The resident's data was erased, this turn's lines with it: what is left.
+        async with unit_of_work(context.sessions) as session:
+            lines = await _new_lines(request, context, session, sender_id)
+    return JSONResponse({"messages": _lines(lines)})
+
+
+async def _new_lines(
+    request: Request, context: WidgetContext, session: AsyncSession, sender_id: str
+) -> list[web_chat.ChatLine]:
+    """The office's answers delivered, then the lines after the window's `?after=`."""
+    await web_chat.deliver_pending(session=session, sender_id=sender_id, now=context.now())
+    return await web_chat.history(session=session, sender_id=sender_id, after=_after(request))
 
 
 def widget_app(context: WidgetContext) -> Starlette:

@@ -27,7 +27,7 @@ from starlette.routing import Route
 from bot.conversation import ONLY_TEXT, Conversation, Reply, refusal
 from bot.sender import DeliveryFailed
 from laikhe.choices import Button, pick, with_choices
-from laikhe.chunks import split_text
+from laikhe.chunks import fewest_messages
 from laikhe.logsafe import pseudonym
 from laikhe.senders import zalo_sender_id
 from services.outbox import MAX_ZALO_TEXT_CHARS
@@ -114,15 +114,15 @@ def read_update(update: dict[str, Any]) -> Incoming | None:
 
 
 def render(replies: list[Reply]) -> tuple[list[str], tuple[Button, ...]]:
-    """Texts to send (each within Zalo's 2,000 characters) and the turn's buttons in the
-    order they are numbered."""
+    """The messages to send, as few as fit in Zalo's 2,000 characters (each reply's
+    choices right after its text, so the last reply's end the last message), and the
+    turn's buttons in the order they are numbered."""
     texts: list[str] = []
     buttons: list[Button] = []
     for reply in replies:
-        text = with_choices(reply.text, reply.buttons, first=len(buttons) + 1)
+        texts.append(with_choices(reply.text, reply.buttons, first=len(buttons) + 1))
         buttons.extend(reply.buttons)
-        texts.extend(split_text(text, MAX_ZALO_TEXT_CHARS))
-    return texts, tuple(buttons)
+    return fewest_messages(texts, MAX_ZALO_TEXT_CHARS), tuple(buttons)
 
 
 class ZaloFrontEnd:

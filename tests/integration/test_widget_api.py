@@ -66,6 +66,8 @@ class ScriptedEngine(EngineClient):
     """Answers every message with an echo and two buttons; records what it was sent."""
 
     calls: list[dict[str, str]] = field(default_factory=list)
+    # Answers to give first, in order, instead of the echo.
+    scripted: list[list[dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__("http://127.0.0.1:9", 1.0)
@@ -74,6 +76,8 @@ class ScriptedEngine(EngineClient):
         self, *, sender_id: str, message: str, channel: str, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         self.calls.append({"sender": sender_id, "message": message, "channel": channel})
+        if self.scripted:
+            return self.scripted.pop(0)
         return [{"text": f"Đã nhận: {message}", "buttons": BUTTONS}]
 
 
@@ -398,6 +402,35 @@ async def test_erasing_a_web_resident_s_data_takes_their_outbox_rows_and_history
         left = await session.scalar(select(func.count()).where(OutboxMessage.channel == "web"))
     assert left == 0 and await count_lines(sessions) == 0
     assert client.get(API).json()["messages"] == []
+
+
+async def test_a_turn_that_erases_the_resident_s_data_sends_none_of_it_back(
+    database_url: str, sessions: Sessions, engine: ScriptedEngine, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        web_public_url=OWN,
+        tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+    )
+    app = create_app(settings, secret_key=SECRET_KEY, now=Clock(T0), engine=engine)
+    with TestClient(app) as client:
+        csrf = start(client)
+        assert say(client, csrf, {"text": "wifi nhà tôi hỏng"}).status_code == 200
+        engine.scripted.append(
+            [{"text": "Đã xóa dữ liệu của Anh/Chị."}, {"custom": {"erase_conversation": True}}]
+        )
+        # Asked from the start (?after=0): the window's whole history is erased, this
+        # turn's lines with it, and the answer sends none of it back.
+        erased = say(client, csrf, {"text": "xóa dữ liệu của tôi"})
+        assert erased.status_code == 200, erased.text
+        sent_back = {m["text"] for m in erased.json()["messages"]}
+        assert not sent_back & {
+            "wifi nhà tôi hỏng",
+            "Đã nhận: wifi nhà tôi hỏng",
+            "xóa dữ liệu của tôi",
+        }
+        assert await count_lines(sessions) == 0
+        assert client.get(API).json()["messages"] == []
 
 
 async def test_a_portal_that_gets_no_cookie_sends_the_signed_session_in_a_header(

@@ -9,7 +9,7 @@ import pytest
 from bot.conversation import Reply
 from bot.terminal import render as terminal_render
 from laikhe.choices import CHOICE_HINT, Button, pick, with_choices
-from laikhe.chunks import split_text
+from laikhe.chunks import fewest_messages, split_text
 from laikhe.senders import zalo_chat_of, zalo_sender_id
 from zalo.api import ZaloApiError, ZaloUnreadable, classify
 from zalo.app import read_update
@@ -68,7 +68,7 @@ def test_the_terminal_numbers_across_the_turn_as_before() -> None:
 def test_zalo_texts_number_on_across_the_turn_and_say_how_to_answer() -> None:
     texts, buttons = zalo_render([Reply("Chọn", CONSENT), Reply("Lĩnh vực?", FIELDS)])
     assert texts == [
-        f"Chọn\n  [1] Đồng ý\n  [2] Không đồng ý\n{CHOICE_HINT}",
+        f"Chọn\n  [1] Đồng ý\n  [2] Không đồng ý\n{CHOICE_HINT}\n\n"
         f"Lĩnh vực?\n  [3] {FIELDS[0].title}\n  [4] Vấn đề khác\n{CHOICE_HINT}",
     ]
     assert buttons == (*CONSENT, *FIELDS)
@@ -82,6 +82,34 @@ def test_zalo_texts_stay_within_2000_characters_cut_at_sentences() -> None:
     assert all(text.endswith("xã.") for text in texts[:-1])
     assert texts[-1].endswith(CHOICE_HINT)
     assert " ".join(texts).count("thủ tục hành chính") == 120
+
+
+def test_a_zalo_turn_is_one_message_with_the_choices_at_its_end() -> None:
+    answer = "Giấy khai sinh làm tại bộ phận một cửa của xã."
+    texts, buttons = zalo_render([Reply(answer), Reply("Câu trả lời có giúp ích không?", CONSENT)])
+    assert texts == [
+        f"{answer}\n\nCâu trả lời có giúp ích không?\n"
+        f"  [1] Đồng ý\n  [2] Không đồng ý\n{CHOICE_HINT}"
+    ]
+    assert buttons == CONSENT
+
+
+def test_a_zalo_turn_too_long_for_one_message_keeps_its_order_and_choices_last() -> None:
+    first = "a" * 1200
+    texts, _ = zalo_render([Reply(first), Reply("b" * 900), Reply("Chọn", CONSENT)])
+    # 1,200 + 2 + 900 is over 2,000: the second reply starts a message, the last joins it.
+    last = "b" * 900 + f"\n\nChọn\n  [1] Đồng ý\n  [2] Không đồng ý\n{CHOICE_HINT}"
+    assert texts == [first, last]
+
+
+def test_fewest_messages_joins_while_within_the_limit() -> None:
+    assert fewest_messages(["aaa", "bbb", "ccc"], 8) == ["aaa\n\nbbb", "ccc"]
+    assert fewest_messages(["aaa", "bbb"], 8) == ["aaa\n\nbbb"]  # exactly the limit
+    assert fewest_messages(["aaa", "bbb"], 7) == ["aaa", "bbb"]
+    assert fewest_messages(["aaaa bbbb cccc", "dd"], 10) == ["aaaa bbbb", "cccc\n\ndd"]
+    assert fewest_messages(["x" * 25, "y"], 10) == ["x" * 10, "x" * 10, "x" * 5 + "\n\ny"]
+    assert fewest_messages(["", "  ", "z"], 10) == ["z"]
+    assert fewest_messages([], 10) == []
 
 
 def test_split_prefers_a_line_end_then_a_sentence_then_a_space() -> None:
