@@ -56,8 +56,9 @@ migrate: .venv/app/.synced
 load-config: migrate
 	$(APP) -m admin config load
 
+# The previous, TensorFlow pipeline for comparison: make model PIPELINE=tf.
 model: setup
-	$(APP) scripts/model.py
+	$(APP) scripts/model.py --pipeline $(or $(PIPELINE),lean)
 
 # The database is migrated and the configuration loaded by scripts/stack.py while the
 # engine loads its model (the longest part of a start), not before.
@@ -101,8 +102,9 @@ nlu-report: setup
 
 # Benchmark, not a test (issue #22): first messages of a labelled set, each from a new
 # resident, through the real engine and actions; scores the first reply and counts the
-# questions before the summary. Tune on dev; measure on heldout and record it:
-#   make conversation-report ARGS="--set heldout --write --label 'After ...'"
+# questions before the summary. Tune on dev; measure once on heldout2 (heldout.yml was
+# read during development) and record it:
+#   make conversation-report ARGS="--set heldout2 --write --label 'After ...'"
 conversation-report: setup model
 	$(APP) scripts/conversation_report.py $(ARGS)
 
@@ -110,6 +112,8 @@ conversation-report: setup model
 # layer alone; Telegram, Zalo and the web chat window side by side; writes
 # docs/performance.md. Quiet rerun: make bench ARGS="--quiet"; one channel, quickly:
 # make bench ARGS="--channels zalo --quick".
+# The shipped (lean) pipeline against the previous TensorFlow one, alternating starts:
+# make bench ARGS="--pipelines --runs 3 --train" (bench/pipelines.py).
 bench: setup model
 	$(APP) -m bench $(ARGS)
 

@@ -31,7 +31,14 @@ from admin.database import prepare
 from bench.channels import ChannelOutcome, WebResidents, ZaloResidents
 from bench.drivers import RestResidents, parse_load
 from bench.report import CHANNELS_BEGIN, CHANNELS_END, render, render_channels, write_docs
-from scripts.model import ENGINE_PYTHON, MODEL_INPUTS, engine_env, ensure_model, training_record
+from scripts.model import (
+    ENGINE_PYTHON,
+    PIPELINES,
+    SHIPPED,
+    engine_env,
+    ensure_model,
+    training_record,
+)
 from scripts.stack import ROOT, Stack, free_port
 from testkit.processes import PeakMemory, cpu_seconds, load_average, rss_bytes
 from testkit.residents import Outcome, TelegramResidents
@@ -161,15 +168,17 @@ def wait_for_web(base: str, process: subprocess.Popen[bytes], timeout: float) ->
         time.sleep(0.2)
 
 
-def timed_training(workdir: Path) -> float:
-    """A full `rasa train` of this repository's inputs into a throw-away directory."""
+def timed_training(workdir: Path, pipeline: str = SHIPPED) -> float:
+    """A full `rasa train` of this repository's inputs into a throw-away directory, with
+    an empty component cache (the model script's training may reuse cached parts)."""
     started = time.monotonic()
     subprocess.run(
         [
-            str(ENGINE_PYTHON), "-m", "rasa", "train", "--config", "config.yml",
+            str(ENGINE_PYTHON), "-m", "rasa", "train", "--config", PIPELINES[pipeline].config,
             "--domain", "domain.yml", "--data", "nlu", "--out", str(workdir),
         ],
-        cwd=ROOT, env=engine_env(), check=True, capture_output=True,
+        cwd=ROOT, env=engine_env() | {"RASA_CACHE_DIRECTORY": str(workdir / "cache")},
+        check=True, capture_output=True,
     )  # fmt: skip
     return time.monotonic() - started
 
@@ -354,6 +363,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--stock-engine", action="store_true",
         help="start `rasa run` without our engine fixes (side-by-side comparison)",
     )  # fmt: skip
+    parser.add_argument(
+        "--pipeline", choices=sorted(PIPELINES), default=SHIPPED,
+        help="the engine's pipeline: lean (config.yml, shipped) or tf (config-tf.yml)",
+    )  # fmt: skip
     parser.add_argument("--train", action="store_true", help="also time a full rasa train")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
     parser.add_argument("--quiet", action="store_true", help="print only the results")
@@ -371,9 +384,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    model = ensure_model()
+    model = ensure_model(args.pipeline)
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "command": "make bench ARGS=" + repr(" ".join(sys.argv[1:])) if argv is None else "",
@@ -383,11 +396,12 @@ def main(argv: list[str] | None = None) -> None:
             "load_at_start": load_average(),
         },
         "model": model.name,
+        "pipeline": args.pipeline,
         "think_s": args.think,
         "channels": args.channels,
         "runs": args.runs,
         "engine": "rasa" if args.stock_engine else Stack.engine_module,
-        "model_inputs": MODEL_INPUTS,
+        "model_inputs": PIPELINES[args.pipeline].inputs,
     }
     record = training_record(model)
     if record.exists():
@@ -468,7 +482,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.train:
             say(args.quiet, "timing a full rasa train ...")
             load = load_average()
-            results["training"] = {"seconds": timed_training(work / "models"), "load": load}
+            seconds = timed_training(work / "models", args.pipeline)
+            results["training"] = {"seconds": seconds, "load": load}
     results["load_at_end"] = load_average()
     out_dir = ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -491,7 +506,13 @@ def main(argv: list[str] | None = None) -> None:
             and {"zalo", "web"} & set(args.channels)
         ):
             write_docs(docs, text, CHANNELS_BEGIN, CHANNELS_END)
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    if "--pipelines" in sys.argv[1:]:  # the lean pipeline against the TensorFlow one
+        from bench import pipelines
+
+        pipelines.main([arg for arg in sys.argv[1:] if arg != "--pipelines"])
+    else:
+        main()

@@ -4,42 +4,58 @@ The model file name carries a fingerprint of everything that shapes it (pipeline
 training data, our tokenizer, the engine lock), so `make run` and `make test` reuse a
 model that is still valid and retrain one that is not.
 
-`--lean` trains config-lean.yml instead (no TensorFlow model, docs/lean-engine.md) as
-models/lean-<fingerprint>.tar.gz, beside the shipped model and never in its place.
+The shipped pipeline, config.yml, has no TensorFlow model (docs/lean-engine.md).
+`--pipeline tf` trains the previous one, config-tf.yml (DIET, IntentVote, ResponseSelector),
+as models/tf-<fingerprint>.tar.gz beside the shipped model, for side-by-side comparison.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE_PYTHON = ROOT / ".venv" / "engine" / "bin" / "python"
-MODEL_INPUTS = [
-    "config.yml",
+SHARED_INPUTS = [
     "domain.yml",
     "nlu",
     # Graph components change the model; the launcher addons only change how it serves.
     "engine_addons/vietnamese.py",
-    "engine_addons/intent_vote.py",
     "engine_addons/opinion_reader.py",
     "laikhe/vntext.py",
     "requirements/engine.lock",
 ]
-# The lean pipeline: its own config and classifiers in place of config.yml's.
-LEAN_INPUTS = ["config-lean.yml" if entry == "config.yml" else entry for entry in MODEL_INPUTS] + [
-    "engine_addons/lean_classifiers.py"
-]
 
 
-def fingerprint(lean: bool = False) -> str:
+@dataclass(frozen=True)
+class Pipeline:
+    config: str
+    prefix: str  # of the model file's name
+    components: tuple[str, ...]  # our graph components that only this pipeline uses
+
+    @property
+    def inputs(self) -> list[str]:
+        return [self.config, *SHARED_INPUTS, *self.components]
+
+
+PIPELINES: Final = {
+    "lean": Pipeline("config.yml", "laikhe", ("engine_addons/lean_classifiers.py",)),
+    "tf": Pipeline("config-tf.yml", "tf", ("engine_addons/intent_vote.py",)),
+}
+SHIPPED: Final = "lean"
+MODEL_INPUTS = PIPELINES[SHIPPED].inputs
+
+
+def fingerprint(pipeline: str = SHIPPED) -> str:
     digest = hashlib.sha256()
-    for entry in LEAN_INPUTS if lean else MODEL_INPUTS:
+    for entry in PIPELINES[pipeline].inputs:
         path = ROOT / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
@@ -50,12 +66,8 @@ def fingerprint(lean: bool = False) -> str:
     return digest.hexdigest()[:16]
 
 
-def prefix(lean: bool) -> str:
-    return "lean" if lean else "laikhe"
-
-
-def model_path(lean: bool = False) -> Path:
-    return ROOT / "models" / f"{prefix(lean)}-{fingerprint(lean)}.tar.gz"
+def model_path(pipeline: str = SHIPPED) -> Path:
+    return ROOT / "models" / f"{PIPELINES[pipeline].prefix}-{fingerprint(pipeline)}.tar.gz"
 
 
 def engine_env() -> dict[str, str]:
@@ -67,8 +79,8 @@ def engine_env() -> dict[str, str]:
     return env
 
 
-def ensure_model(lean: bool = False) -> Path:
-    target = model_path(lean)
+def ensure_model(pipeline: str = SHIPPED) -> Path:
+    target = model_path(pipeline)
     if target.exists():
         print(f"model up to date: {target.relative_to(ROOT)}")
         return target
@@ -82,7 +94,7 @@ def ensure_model(lean: bool = False) -> Path:
             "rasa",
             "train",
             "--config",
-            "config-lean.yml" if lean else "config.yml",
+            PIPELINES[pipeline].config,
             "--domain",
             "domain.yml",
             "--data",
@@ -101,7 +113,7 @@ def ensure_model(lean: bool = False) -> Path:
     training_record(target).write_text(
         json.dumps({"seconds": round(time.monotonic() - started, 1), "load": load})
     )
-    for old in target.parent.glob(f"{prefix(lean)}-*"):
+    for old in target.parent.glob(f"{PIPELINES[pipeline].prefix}-*"):
         if old not in (target, training_record(target)):
             old.unlink()
     return target
@@ -111,9 +123,16 @@ def training_record(model: Path) -> Path:
     return model.with_name(model.name.removesuffix(".tar.gz") + ".train.json")
 
 
-if __name__ == "__main__":
-    lean = "--lean" in sys.argv[1:]
-    if "path" in sys.argv[1:]:
-        print(model_path(lean))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", choices=["path"], help="print the model's path")
+    parser.add_argument("--pipeline", choices=sorted(PIPELINES), default=SHIPPED)
+    args = parser.parse_args(argv)
+    if args.command == "path":
+        print(model_path(args.pipeline))
     else:
-        ensure_model(lean)
+        ensure_model(args.pipeline)
+
+
+if __name__ == "__main__":
+    main()

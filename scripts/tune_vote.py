@@ -4,7 +4,7 @@ Runs in the ENGINE environment:
     PYTHONPATH=. .venv/engine/bin/python scripts/tune_vote.py [--config C | --model M]
         [--full] [--seed-shift K] [--set S]
 
-Trains the NLU part of C (default config.yml), or with --full the whole model as
+Trains the NLU part of C (default config-tf.yml, the previous pipeline), or with --full the whole model as
 `make model` does (the model that ships), unless a trained model M is given, then
 for every sentence of tests/nlu/dev.yml records the DIETs' rankings (the graph run up to
 IntentVote), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
@@ -132,7 +132,7 @@ def label_at(observation: Observation, weight: float, loaded: Loaded) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument("--config", type=Path, default=ROOT / "config-tf.yml")
     parser.add_argument("--model", type=Path, help="a trained model (--config is then unused)")
     parser.add_argument(
         "--full", action="store_true",

@@ -9,14 +9,14 @@ import yaml
 
 from scripts.evaluate_nlu import shift_seeds, write_seed_shifted
 
-CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
+CONFIG = Path(__file__).resolve().parents[2] / "config-tf.yml"
 
 
 def seeds_of(config: dict[str, Any]) -> list[int]:
     return [c["random_seed"] for c in config["pipeline"] if "random_seed" in c]
 
 
-def test_shifting_moves_every_seed_of_the_shipped_config_and_nothing_else() -> None:
+def test_shifting_moves_every_seed_of_the_previous_config_and_nothing_else() -> None:
     text = CONFIG.read_text(encoding="utf-8")
     committed = yaml.safe_load(text)
     shifted = yaml.safe_load(shift_seeds(text, 2))
@@ -36,6 +36,14 @@ def test_other_numbers_stay() -> None:
 
 def test_the_shifted_copy_is_written_beside_never_over_the_config(tmp_path: Path) -> None:
     variant = write_seed_shifted(CONFIG, 1, tmp_path)
-    assert variant == tmp_path / "config-seed-shift-1.yml"
+    assert variant == tmp_path / "config-tf-seed-shift-1.yml"
     text = CONFIG.read_text(encoding="utf-8")
     assert variant.read_text(encoding="utf-8") == shift_seeds(text, 1) != text
+
+
+def test_the_shipped_config_has_no_seed_so_one_training_tells_all() -> None:
+    shipped = yaml.safe_load((CONFIG.parent / "config.yml").read_text(encoding="utf-8"))
+    assert seeds_of(shipped) == []
+    assert not any(
+        "DIET" in c["name"] or "ResponseSelector" == c["name"] for c in shipped["pipeline"]
+    )
