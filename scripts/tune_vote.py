@@ -4,8 +4,8 @@ Runs in the ENGINE environment:
     PYTHONPATH=. .venv/engine/bin/python scripts/tune_vote.py [--config C | --model M]
         [--full] [--seed-shift K] [--set S]
 
-Trains the NLU part of C (default config-tf.yml, the previous pipeline), or with --full the whole model as
-`make model` does (the model that ships), unless a trained model M is given, then
+Trains the NLU part of C (default config-tf.yml, the previous pipeline), or with --full
+the whole model as `make model` does, unless a trained model M is given, then
 for every sentence of tests/nlu/dev.yml records the DIETs' rankings (the graph run up to
 IntentVote), the regression's distribution and the ResponseSelector's FAQ key. The blend is a
 pure function of those (`engine_addons.intent_vote.blend`), so every weight from 0

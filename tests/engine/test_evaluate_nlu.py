@@ -45,5 +45,5 @@ def test_the_shipped_config_has_no_seed_so_one_training_tells_all() -> None:
     shipped = yaml.safe_load((CONFIG.parent / "config.yml").read_text(encoding="utf-8"))
     assert seeds_of(shipped) == []
     assert not any(
-        "DIET" in c["name"] or "ResponseSelector" == c["name"] for c in shipped["pipeline"]
+        "DIET" in c["name"] or c["name"] == "ResponseSelector" for c in shipped["pipeline"]
     )
