@@ -386,9 +386,11 @@ async def _turn(
         )
         lines = await _new_lines(request, context, session, sender_id)
     if await conversation.finish_turn(sender_id):
-        # The resident's data was erased, this turn's lines with it: what is left.
-        async with unit_of_work(context.sessions) as session:
-            lines = await _new_lines(request, context, session, sender_id)
+        # The resident's data was erased, this turn's lines with it. The confirmation is
+        # shown once and kept nowhere; the window clears what it showed.
+        return JSONResponse(
+            {"messages": [], "erased": True, "notices": [r.text for r in replies if r.text]}
+        )
     return JSONResponse({"messages": _lines(lines)})
 
 

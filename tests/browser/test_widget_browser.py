@@ -339,3 +339,29 @@ def test_a_portal_on_another_site_embeds_the_window_and_keeps_the_conversation(
     WebDriverWait(browser, TIMEOUT).until(lambda _: len(window.replies()) >= asked)
     mine = browser.find_elements(By.CSS_SELECTOR, ".lk-log .lk-me .lk-text")
     assert [m.text for m in mine] == ["thu tuc dang ky khai sinh"]
+
+
+def test_erasing_one_s_data_clears_the_window_and_confirms_it_once(
+    site: str, browser: WebDriver
+) -> None:
+    browser.get(site + "/")
+    window = Window(browser)
+    window.open()
+    window.say("thu tuc dang ky khai sinh", "giúp ích")
+    window.say("xoa du lieu cua toi", "không hoàn tác được")
+    window.button("Xóa dữ liệu").click()
+
+    def notices(_: WebDriver) -> list[str]:
+        return [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".lk-log .lk-notice")]
+
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda b: any("Đã xóa dữ liệu cá nhân" in text for text in notices(b))
+    )
+    # Nothing of the erased conversation stays on screen, and nothing comes back later.
+    assert browser.find_elements(By.CSS_SELECTOR, ".lk-log .lk-me, .lk-log .lk-bot") == []
+    browser.refresh()
+    window.open()
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda b: any("Xin chào Anh/Chị" in text for text in notices(b))
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, ".lk-log .lk-me, .lk-log .lk-bot") == []

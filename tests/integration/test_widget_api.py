@@ -429,6 +429,9 @@ async def test_a_turn_that_erases_the_resident_s_data_sends_none_of_it_back(
             "Đã nhận: wifi nhà tôi hỏng",
             "xóa dữ liệu của tôi",
         }
+        # The confirmation is shown once, and kept nowhere.
+        assert erased.json()["erased"] is True
+        assert erased.json()["notices"] == ["Đã xóa dữ liệu của Anh/Chị."]
         assert await count_lines(sessions) == 0
         assert client.get(API).json()["messages"] == []
 

@@ -219,6 +219,14 @@
     }).then(function (result) {
       if (result.status === 200) {
         if (body.text !== undefined) { input.value = ""; }
+        if (result.data.erased) {
+          // The resident's data is erased: nothing of it stays on screen either, and the
+          // confirmation is shown once.
+          log.textContent = "";
+          lastId = 0;
+          (result.data.notices || []).forEach(addNotice);
+          return;
+        }
         show(result.data.messages);
         return;
       }
