@@ -6,8 +6,8 @@ A turn is judged as on Telegram (testkit.residents.check / capture). What differ
 
 - Zalo has no buttons: a button is pressed by typing the number the last turn gave its
   title (zalo/app.py numbers them). The Zalo process paces its sends (zalo/sender.py, at
-  most one message a second per chat and ten a second in all), so a turn of several
-  messages takes about a second per message after the first: the driver records when the
+  most one message a second per chat and ZALO_MESSAGES_PER_SECOND in all), so a turn of
+  several messages takes about a second per message after the first: the driver records when the
   turn's first message came as well as its last, and how many messages it had.
 - The web window posts a typed text or a pressed button's payload and reads the reply in
   the same HTTP answer (web/widget.py).

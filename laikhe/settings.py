@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     zalo_webhook_listen: str = "127.0.0.1"
     zalo_webhook_port: int = 8444
     zalo_webhook_secret: SecretStr | None = None
+    # Messages a second the Zalo sender sends in all (zalo/sender.py). Zalo documents no
+    # limit; the default is Telegram's documented one, and a 429 halves it for a while.
+    zalo_messages_per_second: float = Field(default=30.0, gt=0, le=100)
 
     # The staff back office (web/, `python -m web`). Loopback by default: a reverse proxy
     # with TLS sits in front of it in production. WEB_PUBLIC_URL is the address staff open

@@ -43,6 +43,7 @@ class Call:
     body: dict[str, Any]
     status: int
     injected: bool = False
+    at: float = field(default_factory=time.monotonic)  # when the server answered
 
 
 @dataclass

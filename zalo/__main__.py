@@ -60,7 +60,7 @@ class ZaloProcess:
         sessions = sessionmaker_for(settings.database_url)
         eraser = functools.partial(eraser_for, sessions, settings.tracker_store_url)
         self.api = ZaloApi(token.get_secret_value(), settings.zalo_api_base_url)
-        sender = ZaloSender(self.api)
+        sender = ZaloSender(self.api, messages_per_second=settings.zalo_messages_per_second)
         choices = ChoiceMemory()
         commune = load_commune_config(settings.commune_config)
         self.dispatcher = ZaloOutboxDispatcher(

@@ -104,6 +104,22 @@ def test_zalo_webhook_mode_refuses_a_missing_short_or_weak_secret(
     assert settings.zalo_api_base_url == "https://bot-api.zaloplatforms.com"
 
 
+@pytest.mark.parametrize("pace", ["0", "-5", "1000", "nhanh"])
+def test_a_zalo_pace_that_is_not_a_positive_number_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, pace: str
+) -> None:
+    monkeypatch.setenv("ZALO_MESSAGES_PER_SECOND", pace)
+    with pytest.raises(ValueError, match="zalo_messages_per_second"):
+        Settings(_env_file=None)
+
+
+def test_the_zalo_pace_is_telegrams_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZALO_MESSAGES_PER_SECOND", raising=False)
+    assert Settings(_env_file=None).zalo_messages_per_second == 30
+    monkeypatch.setenv("ZALO_MESSAGES_PER_SECOND", "2.5")
+    assert Settings(_env_file=None).zalo_messages_per_second == 2.5
+
+
 def test_the_commune_time_zone_is_checked_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIMEZONE", raising=False)
     assert Settings(_env_file=None).timezone == ZoneInfo("Asia/Ho_Chi_Minh")
