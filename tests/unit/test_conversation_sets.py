@@ -14,10 +14,24 @@ import yaml
 from laikhe.vntext import fold_diacritics, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
-SETS = ("dev", "heldout", "heldout2")
+SETS = ("dev", "heldout", "heldout2", "heldout3")
 # Each held-out set against the sets written before it: a sentence read while tuning on
-# one of them would no longer measure honestly.
-EARLIER = {"heldout": ("dev",), "heldout2": ("dev", "heldout")}
+# one of them would no longer measure honestly. dev2.yml was written on another branch at
+# the same time as heldout3.yml: it is checked once both are merged, and left out while
+# its file does not exist, so each branch passes on its own (any other missing set fails).
+PENDING = {"dev2"}
+EARLIER = {
+    name: tuple(
+        other
+        for other in earlier
+        if other not in PENDING or (ROOT / "tests" / "conversation" / f"{other}.yml").exists()
+    )
+    for name, earlier in {
+        "heldout": ("dev",),
+        "heldout2": ("dev", "heldout"),
+        "heldout3": ("dev", "dev2", "heldout", "heldout2"),
+    }.items()
+}
 TYPE_KIND = {
     "report": "phan_anh",
     "request": "kien_nghi",
