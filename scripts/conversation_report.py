@@ -552,7 +552,8 @@ def markdown(
     if details and missed:
         lines += ["", "Questions without their FAQ answer first:"]
         lines += [
-            f"- expected {r.item.faq}, got {r.outcome} (intent {r.first_intent})" for r in missed
+            f"- «{r.item.text}»: expected {r.item.faq}, got {r.outcome} (intent {r.first_intent})"
+            for r in missed
         ]
     if details and stuck:
         lines += ["", "Where the driver stopped:"]
