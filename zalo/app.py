@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 TEXT: Final = "message.text.received"
 IMAGE: Final = "message.image.received"
 SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
+# An update carries at most 2,000 characters of text (a photo: a URL): far below this.
+MAX_WEBHOOK_BODY: Final = 64 * 1024
 
 PHOTO_NOT_YET: Final = (
     "Hiện trợ lý trên Zalo chưa nhận được ảnh. Anh/Chị vui lòng mô tả bằng chữ; nếu cần "
@@ -257,6 +260,21 @@ class ZaloFrontEnd:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
 
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it passes `limit` bytes (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def webhook_app(
     front: ZaloFrontEnd,
     secret: str,
@@ -275,8 +293,12 @@ def webhook_app(
         if not hmac.compare_digest(given, expected):
             logger.warning("refused a webhook call without the right secret")
             return JSONResponse({"ok": False}, status_code=403)
+        raw = await _body(request, MAX_WEBHOOK_BODY)
+        if raw is None:
+            logger.warning("refused a webhook call over %d bytes", MAX_WEBHOOK_BODY)
+            return JSONResponse({"ok": False}, status_code=413)
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except ValueError:
             return JSONResponse({"ok": False}, status_code=400)
         # The update itself, or wrapped as getUpdates answers it.

@@ -6,6 +6,7 @@ without the secret. The conversation itself is in tests/e2e/test_zalo_resident.p
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from services import handling
 from testkit.zalo import FakeZaloServer
 from tests.e2e.test_staff_flow import create_ticket, prepared_db  # noqa: F401 - a fixture
 from tests.integration.staff_helpers import KT_GROUP, KT_OFFICER
-from zalo.app import SECRET_HEADER
+from zalo.app import MAX_WEBHOOK_BODY, SECRET_HEADER
 
 pytestmark = pytest.mark.e2e
 TOKEN = "3141592653:ZALO-E2E-TOKEN"
@@ -262,6 +263,17 @@ def test_webhook_mode_sets_the_webhook_and_checks_the_secret_header(
         signed = {SECRET_HEADER: SECRET}
         unreadable = httpx.post(url, content=b"{not json", headers=signed)
         assert unreadable.status_code == 400
+        huge = {**update, "padding": "x" * MAX_WEBHOOK_BODY}
+        assert httpx.post(url, json=huge, headers=signed).status_code == 413
+
+        def streamed() -> Iterator[bytes]:  # no Content-Length: cut off while reading
+            yield json.dumps(update)[:-1].encode() + b', "padding": "'
+            for _ in range(20):
+                yield b"x" * 8192
+            yield b'"}'
+
+        chunked = httpx.post(url, content=streamed(), headers=signed)
+        assert chunked.status_code == 413
         for body in (
             [update],
             "xin chào",
