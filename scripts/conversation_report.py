@@ -387,7 +387,9 @@ async def run_set(
 
 
 def share(part: int, whole: int) -> str:
-    return f"{part}/{whole} ({100 * part / whole:.0f} %)" if whole else "n/a"
+    """With a decimal: rounded to a whole percent, 71/75 (94.7 %) would read as a target
+    of 95 % met."""
+    return f"{part}/{whole} ({100 * part / whole:.1f} %)" if whole else "n/a"
 
 
 def quantile(values: list[int], fraction: float) -> int:
