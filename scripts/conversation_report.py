@@ -56,7 +56,7 @@ from scripts.stack import ROOT, Stack, free_port
 
 # Development sets: tune on them, their failing items are printed. Held-out sets: measure
 # only, their failing items are never shown.
-DEVELOPMENT = ("dev", "dev2")
+DEVELOPMENT = ("dev", "dev2", "dev3")
 HELD_OUT = ("heldout", "heldout2", "heldout3")
 SETS = {name: ROOT / "tests" / "conversation" / f"{name}.yml" for name in DEVELOPMENT + HELD_OUT}
 OPINION_TYPES = ("report", "request", "suggestion")
