@@ -14,13 +14,24 @@ import yaml
 from laikhe.vntext import fold_diacritics, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
-SETS = ("dev", "dev2", "heldout", "heldout2", "heldout3")
+# Sets being written on another branch: checked once their file exists (after the merge).
+PENDING = frozenset({"dev3"})
+
+
+def present(*names: str) -> tuple[str, ...]:
+    """`names` without the pending sets whose file does not exist yet."""
+    folder = ROOT / "tests" / "conversation"
+    return tuple(n for n in names if n not in PENDING or (folder / f"{n}.yml").exists())
+
+
+SETS = present("dev", "dev2", "heldout", "heldout2", "heldout3", "heldout4", "dev3")
 # Each held-out set against the sets written before it: a sentence read while tuning on
 # one of them would no longer measure honestly.
 EARLIER = {
     "heldout": ("dev",),
     "heldout2": ("dev", "heldout"),
     "heldout3": ("dev", "dev2", "heldout", "heldout2"),
+    "heldout4": present("dev", "dev2", "heldout", "heldout2", "heldout3", "dev3"),
 }
 # Each set against the sets it must share nothing with: the held-out sets against the
 # earlier ones; dev2, a development set written after heldout2, against dev, heldout and
