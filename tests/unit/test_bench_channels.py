@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from bench.__main__ import parse_args
+from bench.__main__ import in_turn, parse_args
 from bench.channels import numbered_choice, widget_replies
 from bench.report import ratio
 from bot.conversation import Reply
@@ -86,3 +86,15 @@ def test_quick_mode_and_one_channel_alone() -> None:
     assert parse_args(["--channels", "web,telegram"]).channels == ["telegram", "web"]
     with pytest.raises(SystemExit):
         parse_args(["--channels", "viber"])
+
+
+def test_each_path_takes_each_place_once_over_as_many_runs_as_paths() -> None:
+    layers = ["parse", "telegram", "zalo", "web"]
+    orders = [in_turn(layers, run) for run in range(3)]
+    assert orders == [
+        ["telegram", "zalo", "web"],
+        ["zalo", "web", "telegram"],
+        ["web", "telegram", "zalo"],
+    ]
+    assert in_turn(layers, 3) == orders[0]
+    assert in_turn(["parse"], 1) == []
