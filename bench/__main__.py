@@ -240,6 +240,9 @@ async def run_cases(args: argparse.Namespace, stack: Stack, channels: Channels,
     next_chat = 10_000_000
     for residents in args.residents:
         raw: dict[str, list[dict[str, Any]]] = {layer: [] for layer in chosen}
+        # Every turn of every run per path: with one resident a run has 12 turns, whose
+        # p95 is its slowest turn; pooled, the p95 of N = 1 is one.
+        pooled: dict[str, list[float]] = {layer: [] for layer in chosen}
         peak_memory: dict[str, int] = {}
         peak_total = 0
         for run in range(args.runs):
@@ -292,6 +295,7 @@ async def run_cases(args: argparse.Namespace, stack: Stack, channels: Channels,
                             channels.web_url, args.timeout, args.think
                         ).run([f"wb-{i + 20_000_000}" for i in ids], RESIDENT)
                     wall = time.perf_counter() - started
+                pooled[layer] += [turn.seconds for o in outcomes for turn in o.turns]
                 raw[layer].append(
                     summarise(outcomes, wall)
                     | channel_extras(outcomes)
@@ -308,6 +312,11 @@ async def run_cases(args: argparse.Namespace, stack: Stack, channels: Channels,
         cases[str(residents)] = {
             "layers": {layer: aggregate(runs) for layer, runs in raw.items()},
             "raw": raw,
+            "pooled": {
+                layer: {"p95_ms": percentile(seconds, 0.95) * 1000, "n": len(seconds)}
+                for layer, seconds in pooled.items()
+                if seconds
+            },
             "peak_rss": peak_memory,
             "peak_rss_total": peak_total,
         }

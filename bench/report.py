@@ -163,6 +163,27 @@ def render_channels(results: dict[str, Any]) -> str:
                 f"{'–' if count is None else f'{count:.2f}'} | {_ms(first.get('p50_ms'))} | "
                 f"{_ms(first.get('p95_ms'))} | {agg['errors']} | {_load(agg['load'])} |"
             )
+    shown = [c for c in CHANNELS if any(c in case.get("pooled", {}) for case in cases.values())]
+    lines += [
+        "",
+        "p95 of every turn of every run pooled (one figure per case, not a median of "
+        "per-run p95s: with one resident a run has 12 turns, whose p95 is the slowest):",
+        "",
+        "| N | " + " | ".join(shown) + " |",
+    ]
+    lines.append("|---|" + "---|" * len(shown))
+    for residents, case in cases.items():
+        pooled = case.get("pooled", {})
+        telegram = pooled.get("telegram", {}).get("p95_ms")
+        cells = []
+        for channel in shown:
+            figure = pooled.get(channel)
+            if figure is None:
+                cells.append("–")
+                continue
+            share = "" if channel == "telegram" else f", {ratio(figure['p95_ms'], telegram)}"
+            cells.append(f"{_ms(figure['p95_ms'])} ({figure['n']} turns{share})")
+        lines.append(f"| {residents} | " + " | ".join(cells) + " |")
     lines += ["", "CPU per completed turn (ms; median over runs):", ""]
     for residents, case in cases.items():
         for channel in CHANNELS:

@@ -10,7 +10,7 @@ import pytest
 
 from bench.__main__ import in_turn, parse_args
 from bench.channels import numbered_choice, widget_replies
-from bench.report import ratio
+from bench.report import ratio, render_channels
 from bot.conversation import Reply
 from laikhe.choices import Button, pick
 from testkit.residents import StepFailed
@@ -98,3 +98,40 @@ def test_each_path_takes_each_place_once_over_as_many_runs_as_paths() -> None:
     ]
     assert in_turn(layers, 3) == orders[0]
     assert in_turn(["parse"], 1) == []
+
+
+def test_the_channel_table_shows_the_pooled_p95_of_every_run_and_its_ratio() -> None:
+    def layer(p95: float) -> dict[str, object]:
+        figure = {"p50_ms": p95 / 2, "p95_ms": p95}
+        return {
+            "all": figure,
+            "faq": figure,
+            "ticket": figure,
+            "errors": 0,
+            "load": [[0.5, 0.4, 0.3]],
+        }
+
+    results = {
+        "started": "2026-12-03 09:00:00 UTC",
+        "runs": 7,
+        "machine": {"cores": 2, "load_at_start": [0.5]},
+        "load_at_end": [0.6],
+        "databases": {"tickets": "sqlite", "tracker": "sqlite"},
+        "model": "laikhe-x.tar.gz",
+        "think_s": 3.0,
+        "idle_rss": {},
+        "cases": {
+            "1": {
+                "layers": {"telegram": layer(100.0), "web": layer(130.0)},
+                "pooled": {
+                    "telegram": {"p95_ms": 100.0, "n": 84},
+                    "web": {"p95_ms": 110.0, "n": 84},
+                },
+                "peak_rss": {},
+                "peak_rss_total": 0,
+            }
+        },
+    }
+    table = render_channels(results)
+    assert "| 1 | web | 65 | 130 | 130 | 130 | 1.30× (+30 %) |" in table
+    assert "| 1 | 100 (84 turns) | 110 (84 turns, 1.10× (+10 %)) |" in table
