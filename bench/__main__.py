@@ -241,7 +241,7 @@ async def run_cases(args: argparse.Namespace, stack: Stack, channels: Channels,
     for residents in args.residents:
         raw: dict[str, list[dict[str, Any]]] = {layer: [] for layer in chosen}
         # Every turn of every run per path: with one resident a run has 12 turns, whose
-        # p95 is its slowest turn; pooled, the p95 of N = 1 is one.
+        # p95 is its slowest turn; pooled over the runs, it is a p95.
         pooled: dict[str, list[float]] = {layer: [] for layer in chosen}
         peak_memory: dict[str, int] = {}
         peak_total = 0

@@ -22,7 +22,7 @@ Nothing is sent: the run stops at the summary.
     make conversation-report ARGS="--set heldout4 --write"
 
 A benchmark, not a test (minutes of engine time). Tune on the development sets (dev, and
-dev2, richer in plain questions); the held-out sets are for measuring only (heldout4 once:
+dev2 and dev3, richer in plain questions); the held-out sets are for measuring only (heldout4 once:
 heldout.yml, heldout2.yml and heldout3.yml have been measured and their results read).
 """
 

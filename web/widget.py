@@ -43,6 +43,7 @@ from db.session import unit_of_work
 from laikhe.choices import Button
 from laikhe.logsafe import pseudonym
 from laikhe.payloads import payload
+from laikhe.request_body import body_within
 from laikhe.senders import web_sender_id
 from services import photo_store, web_chat
 from services.photo_store import MAX_PHOTO_BYTES, NOT_AN_IMAGE, PhotoRejected, PhotoStore
@@ -260,16 +261,6 @@ def _read_message(body: bytes) -> tuple[str, str] | None:
     return None
 
 
-async def _body_within(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes `limit` (a chunked body names no length)."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            return None
-    return bytes(body)
-
-
 def _pressed(payload: str, offered: tuple[Button, ...]) -> Button | None:
     return next((button for button in offered if button.payload == payload), None)
 
@@ -290,10 +281,7 @@ async def _guarded_body(
     address = _address(request)
     if not context.per_address.allow(address) or not context.per_session.allow(session_id):
         return _error(RATE_LIMITED, 429, **{"Retry-After": "60"})
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return _error(too_large, 413)
-    body = await _body_within(request, limit)
+    body = await body_within(request, limit)
     if body is None:
         return _error(too_large, 413)
     return session_id, body

@@ -30,6 +30,7 @@ from bot.sender import DeliveryFailed
 from laikhe.choices import Button, pick, with_choices
 from laikhe.chunks import fewest_messages
 from laikhe.logsafe import pseudonym
+from laikhe.request_body import body_within
 from laikhe.senders import zalo_sender_id
 from services.outbox import MAX_ZALO_TEXT_CHARS
 from services.photo_store import PhotoRejected, PhotoStore, stored_photo_payload
@@ -260,21 +261,6 @@ class ZaloFrontEnd:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
 
-async def _body(request: Request, limit: int) -> bytes | None:
-    """The request's body, or None once it passes `limit` bytes (read no further)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def webhook_app(
     front: ZaloFrontEnd,
     secret: str,
@@ -293,7 +279,7 @@ def webhook_app(
         if not hmac.compare_digest(given, expected):
             logger.warning("refused a webhook call without the right secret")
             return JSONResponse({"ok": False}, status_code=403)
-        raw = await _body(request, MAX_WEBHOOK_BODY)
+        raw = await body_within(request, MAX_WEBHOOK_BODY)
         if raw is None:
             logger.warning("refused a webhook call over %d bytes", MAX_WEBHOOK_BODY)
             return JSONResponse({"ok": False}, status_code=413)
