@@ -13,7 +13,8 @@ can it change what the turn does: a message the intent classifiers read as `faq`
 start the form on it and the form reads the text as the draft content. A message that
 is only probably an opinion keeps its FAQ answer and is marked `offer`, so the answer
 offers to send it to the commune. The other way round, a message read as `give_feedback`
-that is clearly a question with an FAQ answer gets the answer first.
+that is clearly a question with an FAQ answer gets the answer first. A message that asks
+how, where or what, with a sure FAQ answer, leans to the answer (`asks_with_a_sure_answer`).
 
 Its reading is added to the parse data under ``opinion`` (kinds with probabilities, the
 three likeliest fields): the form shows the likely kind and field in one step the
@@ -55,6 +56,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from laikhe.opinion import asks_how
 from laikhe.vntext import normalize
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ FIELDS_SHOWN: Final = 3
 START = "start_threshold"
 OFFER = "offer_threshold"
 QUESTION_BACK = "question_threshold"
+ASKED_BACK = "asked_question_threshold"
+SURE_ANSWER = "asked_answer_confidence"
 REDIRECT_FROM = "redirect_from"
 KIND_C = "kind_C"
 FIELD_C = "field_C"
@@ -163,9 +167,32 @@ def redirected(
 
 def faq_answer_key(message: Message) -> str | None:
     """The FAQ answer the ResponseSelector picked ("faq/vneid_register"), if any."""
-    selector = message.get(RESPONSE_SELECTOR) or {}
-    key = ((selector.get("faq") or {}).get("response") or {}).get("intent_response_key")
+    key = _selected(message).get("intent_response_key")
     return key if isinstance(key, str) and key.startswith("faq/") else None
+
+
+def faq_answer_confidence(message: Message) -> float:
+    """How sure the ResponseSelector is of that answer; 0 when it picked none."""
+    return float(_selected(message).get("confidence") or 0.0)
+
+
+def _selected(message: Message) -> dict[str, Any]:
+    selector = message.get(RESPONSE_SELECTOR) or {}
+    response = (selector.get("faq") or {}).get("response") or {}
+    return response if isinstance(response, dict) else {}
+
+
+def asks_with_a_sure_answer(*, asks: bool, answer_confidence: float, sure_answer: float) -> bool:
+    """The message asks how, where or what (laikhe.opinion.asks_how) and the FAQ answer is
+    a confident match: it keeps its answer (with the offer to send, when it reads as an
+    opinion) rather than starting the form, and a `give_feedback` reading needs less to
+    be taken as a question.
+
+    A resident who tells their situation before asking ("mẹ tôi bị tiểu đường ... tôi
+    muốn xem đơn thuốc thì mở chỗ nào") reads as a report to the kind regression, which
+    learned questions from short FAQ examples; the asking phrase and a sure answer say
+    otherwise."""
+    return asks and answer_confidence >= sure_answer
 
 
 def confirmed(
@@ -210,6 +237,18 @@ def answered_as_faq(
     if question < threshold:
         return None
     return _lead(ranking, "faq", max(question, float(intent.get("confidence") or 0.0)))
+
+
+def answer_kept(
+    intent: Mapping[str, Any], ranking: list[dict[str, Any]], confidence: float
+) -> list[dict[str, Any]] | None:
+    """The ranking of a message that reads as an opinion but asks, with a sure answer
+    (`asks_with_a_sure_answer`): `faq` leads with `confidence` (the opinion share, which
+    says the message is about the commune's matters), so the answer comes first with the
+    offer to send. None when `faq` leads already."""
+    if intent.get(INTENT_NAME_KEY) == "faq":
+        return None
+    return _lead(ranking, "faq", confidence)
 
 
 def _lead(ranking: list[dict[str, Any]], target: str, confidence: float) -> list[dict[str, Any]]:
@@ -268,6 +307,8 @@ class OpinionReader(GraphComponent):
             START: 0.7,
             OFFER: 0.3,
             QUESTION_BACK: 0.5,
+            ASKED_BACK: 0.5,
+            SURE_ANSWER: 1.0,
             REDIRECT_FROM: ["faq", "out_of_scope"],
             KIND_C: 3.0,
             FIELD_C: 10.0,
@@ -293,8 +334,9 @@ class OpinionReader(GraphComponent):
         start, offer = float(config[START]), float(config[OFFER])
         if not 0.0 < offer <= start <= 1.0:
             raise ValueError(f"OpinionReader: need 0 < {OFFER} <= {START} <= 1")
-        if not 0.0 < float(config[QUESTION_BACK]) <= 1.0:
-            raise ValueError(f"OpinionReader: need 0 < {QUESTION_BACK} <= 1")
+        for name in (QUESTION_BACK, ASKED_BACK, SURE_ANSWER):
+            if not 0.0 < float(config[name]) <= 1.0:
+                raise ValueError(f"OpinionReader: need 0 < {name} <= 1")
 
     @classmethod
     def create(
@@ -330,7 +372,8 @@ class OpinionReader(GraphComponent):
             return messages
         x = [str(message.get(TEXT) or "") for message in messages]
         start, offer = float(self.config[START]), float(self.config[OFFER])
-        back = float(self.config[QUESTION_BACK])
+        plain, asked = float(self.config[QUESTION_BACK]), float(self.config[ASKED_BACK])
+        sure_answer = float(self.config[SURE_ANSWER])
         sources = frozenset(self.config[REDIRECT_FROM])
         for message, kinds, fields in zip(
             messages,
@@ -342,13 +385,24 @@ class OpinionReader(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             answer = faq_answer_key(message)
             was: str | None = str(intent.get(INTENT_NAME_KEY))
+            asks = asks_with_a_sure_answer(
+                asks=asks_how(str(message.get(TEXT) or "")),
+                answer_confidence=faq_answer_confidence(message),
+                sure_answer=sure_answer,
+            )
             new_ranking = redirected(intent, ranking, kinds, start=start, redirect_from=sources)
+            if new_ranking is not None and asks:
+                new_ranking = answer_kept(intent, ranking, new_ranking[0]["confidence"])
             if new_ranking is None:
                 new_ranking = answered_as_faq(
-                    intent, ranking, kinds, threshold=back, has_answer=answer is not None
+                    intent,
+                    ranking,
+                    kinds,
+                    threshold=asked if asks else plain,
+                    has_answer=answer is not None,
                 )
-                if new_ranking is not None:
-                    new_ranking[0][FULL_RETRIEVAL_INTENT] = answer
+            if new_ranking is not None and new_ranking[0][INTENT_NAME_KEY] == "faq":
+                new_ranking[0][FULL_RETRIEVAL_INTENT] = answer
             if new_ranking is None:
                 was = None  # the same intent, at most more confident
                 new_ranking = confirmed(intent, ranking, kinds, start=start)

@@ -8,11 +8,26 @@ as before, the likeliest fields first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from laikhe.vntext import normalize
+
+# Phrases that ask how, where, what or whether (normalised: folded, abbreviations
+# expanded): a resident seeking information ("... thì mở chỗ nào", "làm chữ ký số được
+# không"). Not "bao giờ", "sao mãi" or a bare "?": a complaint asks those of the commune.
+_ASKS: Final = re.compile(
+    r"\b(?:the nao|lam sao|o dau|cho nao|kieu gi|la gi|bao lau|duoc khong|can gi"
+    r"|bang cach nao|phai lam gi|go gi|khong a)\b"
+)
+
+
+def asks_how(text: str) -> bool:
+    """The message asks how, where, what or whether, with or without diacritics."""
+    return _ASKS.search(normalize(text)) is not None
+
 
 # Parse-data key the engine writes (engine_addons.opinion_reader.OPINION).
 OPINION: Final = "opinion"

@@ -22,7 +22,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from engine_addons.opinion_reader import (
     OPINION,
     OpinionReader,
+    answer_kept,
     answered_as_faq,
+    asks_with_a_sure_answer,
     confirmed,
     field_label,
     kind_label,
@@ -157,6 +159,8 @@ def test_a_clear_question_read_as_feedback_gets_its_faq_answer() -> None:
         {"start_threshold": 0.3, "offer_threshold": 0.5},
         {"offer_threshold": 0},
         {"question_threshold": 0},
+        {"asked_question_threshold": 0},
+        {"asked_answer_confidence": 1.5},
     ],
 )
 def test_bad_thresholds_are_refused(config: dict[str, Any]) -> None:
@@ -283,6 +287,77 @@ def test_a_question_read_as_feedback_is_answered_with_the_selected_faq(
     assert message.get(INTENT)["name"] == "faq"
     assert message.get(INTENT)["full_retrieval_intent_name"] == "faq/vneid_register"
     assert message.get(OPINION)["redirected_from"] == "give_feedback"
+
+
+def test_a_message_that_asks_with_a_sure_answer() -> None:
+    assert asks_with_a_sure_answer(asks=True, answer_confidence=0.6, sure_answer=0.6)
+    assert not asks_with_a_sure_answer(asks=True, answer_confidence=0.59, sure_answer=0.6)
+    assert not asks_with_a_sure_answer(asks=False, answer_confidence=0.99, sure_answer=0.6)
+
+
+def test_an_opinion_that_asks_with_a_sure_answer_keeps_the_answer_first() -> None:
+    ranking = [{"name": "out_of_scope", "confidence": 0.5}, {"name": "faq", "confidence": 0.5}]
+    assert answer_kept(ranking[0], ranking, 0.8) == [
+        {"name": "faq", "confidence": 0.8},
+        {"name": "out_of_scope", "confidence": pytest.approx(0.2)},
+    ]
+    assert answer_kept({"name": "faq", "confidence": 0.9}, ranking, 0.8) is None
+
+
+def selected(message: Message, confidence: float, read_as: str = "give_feedback") -> Message:
+    other = "faq" if read_as == "give_feedback" else "give_feedback"
+    ranking = [{"name": read_as, "confidence": 0.7}, {"name": other, "confidence": 0.3}]
+    message.set(INTENT, ranking[0])
+    message.set(INTENT_RANKING_KEY, ranking)
+    response = {"intent_response_key": "faq/vneid_register", "confidence": confidence}
+    message.set("response_selector", {"faq": {"response": response, "ranking": []}})
+    return message
+
+
+def test_a_situation_told_before_asking_how_gets_the_answer_when_the_answer_is_sure(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    """The plain bar is set out of reach: only the asking phrase and a sure answer, both
+    read by `process`, can lower it."""
+    storage, featurizer, _ = trained
+    config = {
+        **CONFIG,
+        "question_threshold": 1.0,
+        "asked_question_threshold": 0.01,
+        "asked_answer_confidence": 0.6,
+    }
+    reader = OpinionReader.load(config, storage, Resource("reader"), context())
+    asks = "mẹ tôi 80 tuổi muốn đăng ký vneid thì làm ở đâu"
+    answered, unsure = (selected(parse(asks, storage, featurizer), c) for c in (0.9, 0.3))
+    told = selected(parse("mẹ tôi 80 tuổi đăng ký vneid mãi chưa được", storage, featurizer), 0.9)
+    reader.process([answered, unsure, told])
+    assert answered.get(INTENT)["name"] == "faq"
+    assert answered.get(INTENT)["full_retrieval_intent_name"] == "faq/vneid_register"
+    assert unsure.get(INTENT)["name"] == "give_feedback"
+    assert told.get(INTENT)["name"] == "give_feedback"
+
+
+def test_a_report_that_asks_where_keeps_the_sure_answer_and_offers_to_send(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, reader = trained
+    reader = OpinionReader.load(
+        {**CONFIG, "asked_answer_confidence": 0.6}, storage, Resource("reader"), context()
+    )
+    text = "mạng internet ở thôn mất suốt thì báo ở đâu"
+    for read_as in ("faq", "out_of_scope"):
+        sure, unsure = (selected(parse(text, storage, featurizer), c, read_as) for c in (0.9, 0.3))
+        reader.process([sure, unsure])
+        # Read as an opinion: without a sure answer it starts the form...
+        assert unsure.get(INTENT)["name"] == "give_feedback"
+        # ...with one, the answer comes first and offers to send it.
+        assert sure.get(INTENT)["name"] == "faq"
+        assert sure.get(OPINION)["offer"] is True
+        if read_as == "faq":
+            assert sure.get(OPINION)["redirected_from"] is None
+        else:
+            assert sure.get(INTENT)["full_retrieval_intent_name"] == "faq/vneid_register"
+            assert sure.get(OPINION)["redirected_from"] == read_as
 
 
 def test_feedback_the_reader_agrees_with_is_made_confident() -> None:

@@ -11,6 +11,7 @@ from laikhe.opinion import (
     KIND_MIN,
     OPINION_KINDS,
     Proposal,
+    asks_how,
     offers_to_send,
     propose,
 )
@@ -107,3 +108,35 @@ def test_a_message_with_no_matter_gets_no_field() -> None:
     assert propose(reading, CATEGORIES, OPINION_KINDS, text="phản ánh", field_read=False) == (
         Proposal("phan_anh", None, ("khac", "vneid"))
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mẹ tôi bị tiểu đường, tôi muốn xem đơn thuốc của bà thì mở chỗ nào",
+        "toi chi con ho chieu, vay lam chu ky so dc ko",
+        "dang ky vneid the nao",
+        "VNeID là gì",
+        "xem tien do kieu j",
+        "làm ntn ạ",
+        "co mat phi ko a",
+        "nộp hồ sơ online mất bao lâu",
+    ],
+)
+def test_a_message_that_asks_how_where_or_what(text: str) -> None:
+    assert asks_how(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sao mãi chưa duyệt hồ sơ",
+        "bao giờ xã mới sửa đèn đường?",
+        "đèn đường thôn Mẫu 2 hỏng cả tháng",
+        "gọi điện không ai trả lời",
+        "không ai hướng dẫn",
+        "",
+    ],
+)
+def test_a_complaint_or_a_statement_does_not_ask(text: str) -> None:
+    assert not asks_how(text)
