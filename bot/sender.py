@@ -21,11 +21,10 @@ contract also leaves 5xx and network errors to the caller, which this module han
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TypeVar
@@ -48,6 +47,8 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+
+from laikhe.keyed_locks import KeyedLocks
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +198,7 @@ class Sender:
         self.bot = bot
         self.policy = policy or RetryPolicy()
         self._read_timeout = read_timeout
-        # chat id -> (lock, holders and waiters); the entry goes when nobody uses it.
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._chats: KeyedLocks[int] = KeyedLocks()
         self._flood_until = 0.0
 
     @property
@@ -207,21 +207,7 @@ class Sender:
         return max(0.0, self._flood_until - time.monotonic())
 
     def chat_busy(self, chat_id: int) -> bool:
-        return chat_id in self._chats
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, chat_id: int) -> AsyncIterator[None]:
-        lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
-        self._chats[chat_id] = (lock, users + 1)
-        try:
-            async with lock:  # asyncio locks wake waiters first come, first served
-                yield
-        finally:
-            lock, users = self._chats[chat_id]
-            if users == 1:
-                del self._chats[chat_id]
-            else:
-                self._chats[chat_id] = (lock, users - 1)
+        return self._chats.busy(chat_id)
 
     async def _call(self, message: Outgoing) -> Message | None:
         timeout = self._read_timeout
@@ -275,7 +261,7 @@ class Sender:
         """
         if not wait and (self.chat_busy(message.chat_id) or self.flood_wait > 0):
             return Outcome("busy", error="chờ tin trước trong cùng cuộc trò chuyện"), None
-        async with self._turn(message.chat_id):
+        async with self._chats.turn(message.chat_id):
             return await self._try(message)
 
     async def deliver(self, message: Outgoing) -> Message | None:
@@ -284,7 +270,7 @@ class Sender:
         Raises DeliveryFailed when it cannot be delivered (blocked, refused, or still
         failing after the policy's attempts or time).
         """
-        async with self._turn(message.chat_id):
+        async with self._chats.turn(message.chat_id):
 
             async def once() -> tuple[Outcome, Message | None]:
                 nonlocal message

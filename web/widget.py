@@ -41,6 +41,7 @@ from starlette.routing import Route
 from bot.conversation import MAX_MESSAGE_CHARS, Conversation, typed_text
 from db.session import unit_of_work
 from laikhe.choices import Button
+from laikhe.keyed_locks import KeyedLocks
 from laikhe.logsafe import pseudonym
 from laikhe.payloads import payload
 from laikhe.request_body import body_within
@@ -136,8 +137,7 @@ class WidgetContext:
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(*ADDRESS_LIMIT))
     reads: RateLimiter = field(default_factory=lambda: RateLimiter(*READ_LIMIT))
     # One turn at a time per session: a double click must not interleave two turns.
-    # The lock and how many requests use it, so it goes when the last one is done.
-    locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+    locks: KeyedLocks[str] = field(default_factory=KeyedLocks)
     # Photos sent from the window (PHOTO_DIR); None: the window takes none.
     photos: PhotoStore | None = None
 
@@ -321,20 +321,12 @@ async def _in_turn(
     request: Request, context: WidgetContext, sender_id: str, kind: str, value: str
 ) -> Response:
     """One turn at a time per session (a double click must not interleave two)."""
-    lock, users = context.locks.get(sender_id) or (asyncio.Lock(), 0)
-    context.locks[sender_id] = (lock, users + 1)
     try:
-        async with lock:
+        async with context.locks.turn(sender_id):
             return await _turn(request, context, sender_id, kind, value)
     except Exception:
         logger.exception("a widget turn failed for %s", pseudonym(sender_id))
         return _error(SOMETHING_WENT_WRONG, 500)
-    finally:
-        lock, users = context.locks[sender_id]
-        if users == 1:
-            del context.locks[sender_id]
-        else:
-            context.locks[sender_id] = (lock, users - 1)
 
 
 async def _turn(

@@ -12,14 +12,13 @@ a second) until ten minutes pass without one (SLOWER_FOR).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from bot.sender import Outcome, RetryPolicy, until_sent
+from laikhe.keyed_locks import KeyedLocks
 from zalo.api import ZaloApi, ZaloApiError, classify
 
 logger = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ class ZaloSender:
         self._configured = 1.0 / messages_per_second
         self._global = self._configured
         self._slowed_at = 0.0
-        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._chats: KeyedLocks[str] = KeyedLocks()
         self._last_in_chat: dict[str, float] = {}
         self._next_global = 0.0
         self._flood_until = 0.0
@@ -60,21 +59,7 @@ class ZaloSender:
         return max(0.0, self._flood_until - time.monotonic())
 
     def chat_busy(self, chat_id: str) -> bool:
-        return chat_id in self._chats
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, chat_id: str) -> AsyncIterator[None]:
-        lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
-        self._chats[chat_id] = (lock, users + 1)
-        try:
-            async with lock:  # first come, first served
-                yield
-        finally:
-            lock, users = self._chats[chat_id]
-            if users == 1:
-                del self._chats[chat_id]
-            else:
-                self._chats[chat_id] = (lock, users - 1)
+        return self._chats.busy(chat_id)
 
     async def _pace(self, chat_id: str) -> None:
         """Wait for the chat's and the bot's next slot (called in the chat's turn)."""
@@ -119,7 +104,7 @@ class ZaloSender:
         `wait=False` a taken turn or a flood pause gives `busy` at once."""
         if not wait and (self.chat_busy(chat_id) or self.flood_wait > 0):
             return Outcome("busy", error="chờ tin trước trong cùng cuộc trò chuyện")
-        async with self._turn(chat_id):
+        async with self._chats.turn(chat_id):
             outcome, _ = await self._try(chat_id, text)
             return outcome
 
@@ -129,6 +114,6 @@ class ZaloSender:
         Raises DeliveryFailed when one cannot be delivered (refused, or still failing
         after the policy's attempts or time); a text that may have arrived is not resent.
         """
-        async with self._turn(chat_id):
+        async with self._chats.turn(chat_id):
             for text in texts:
                 await until_sent(functools.partial(self._try, chat_id, text), self.policy, "Zalo")

@@ -9,7 +9,9 @@ real engine and action server.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,10 @@ class ScriptedEngine(EngineClient):
     calls: list[dict[str, str]] = field(default_factory=list)
     # Answers to give first, in order, instead of the echo.
     scripted: list[list[dict[str, Any]]] = field(default_factory=list)
+    # Seconds each answer takes, and the most turns it was ever asked at once.
+    pause: float = 0.0
+    in_flight: int = 0
+    most_at_once: int = 0
 
     def __post_init__(self) -> None:
         super().__init__("http://127.0.0.1:9", 1.0)
@@ -76,6 +82,12 @@ class ScriptedEngine(EngineClient):
         self, *, sender_id: str, message: str, channel: str, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         self.calls.append({"sender": sender_id, "message": message, "channel": channel})
+        self.in_flight += 1
+        self.most_at_once = max(self.most_at_once, self.in_flight)
+        try:
+            await asyncio.sleep(self.pause)
+        finally:
+            self.in_flight -= 1
         if self.scripted:
             return self.scripted.pop(0)
         return [{"text": f"Đã nhận: {message}", "buttons": BUTTONS}]
@@ -540,3 +552,18 @@ async def test_a_photo_needs_the_origin_the_csrf_token_and_an_image_within_the_l
     assert too_big.status_code == 413 and too_big.json()["error"] == PHOTO_TOO_LARGE
     assert engine.calls == []
     assert not (tmp_path / "photos").exists() or list((tmp_path / "photos").iterdir()) == []
+
+
+def test_a_double_click_runs_the_session_turns_one_after_the_other(
+    client: TestClient, engine: ScriptedEngine
+) -> None:
+    """Two posts of one session at once (a double click, two tabs): the second turn waits
+    for the first, so the engine never holds two turns of one conversation."""
+    csrf = start(client)
+    engine.pause = 0.3
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        posts = [pool.submit(say, client, csrf, {"text": text}) for text in ("một", "hai")]
+        answers = [post.result() for post in posts]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert sorted(call["message"] for call in engine.calls) == ["hai", "một"]
+    assert engine.most_at_once == 1

@@ -95,3 +95,22 @@ async def test_429s_never_slow_the_pace_below_one_message_a_second(
     zalo.fail_next("sendMessage", 1, status=429)
     await slow.deliver("c1", ["Xin chào"])
     assert slow.messages_per_second == pytest.approx(0.5)
+
+
+async def test_two_replies_to_one_chat_at_once_do_not_interleave(
+    zalo: FakeZaloServer, api: ZaloApi
+) -> None:
+    """A turn's reply and an office's answer for the same chat: each goes whole, in the
+    order they came."""
+    sender = ZaloSender(api, QUICK, per_chat_interval=0.05)
+    await asyncio.gather(
+        sender.deliver("c1", ["Trả lời 1", "Trả lời 2"]),
+        sender.deliver("c1", ["Cán bộ 1", "Cán bộ 2"]),
+    )
+    sent = [call for call in zalo.calls("sendMessage") if call.status == 200]
+    assert [call.body["text"] for call in sent] == [
+        "Trả lời 1",
+        "Trả lời 2",
+        "Cán bộ 1",
+        "Cán bộ 2",
+    ]
