@@ -29,6 +29,7 @@ from bot.conversation import ONLY_TEXT, Conversation, Reply, refusal
 from bot.sender import DeliveryFailed
 from laikhe.choices import Button, pick, with_choices
 from laikhe.chunks import fewest_messages
+from laikhe.keyed_locks import KeyedLocks
 from laikhe.logsafe import pseudonym
 from laikhe.request_body import body_within
 from laikhe.senders import zalo_sender_id
@@ -144,7 +145,7 @@ class ZaloFrontEnd:
         self._sender = sender
         self._choices = choices
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._chats: KeyedLocks[str] = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
 
@@ -181,17 +182,8 @@ class ZaloFrontEnd:
         return text.lstrip().startswith("/") if not incoming.private else is_staff_command(text)
 
     async def _in_turn(self, chat_id: str, work: Awaitable[None]) -> None:
-        lock, users = self._chats.get(chat_id) or (asyncio.Lock(), 0)
-        self._chats[chat_id] = (lock, users + 1)
-        try:
-            async with lock, self._running:
-                await work
-        finally:
-            lock, users = self._chats[chat_id]
-            if users == 1:
-                del self._chats[chat_id]
-            else:
-                self._chats[chat_id] = (lock, users - 1)
+        async with self._chats.turn(chat_id), self._running:
+            await work
 
     async def _handle(self, incoming: Incoming) -> None:
         chat_id = incoming.chat_id
