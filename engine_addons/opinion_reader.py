@@ -385,20 +385,20 @@ class OpinionReader(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             answer = faq_answer_key(message)
             was: str | None = str(intent.get(INTENT_NAME_KEY))
-            asks = asks_with_a_sure_answer(
+            sure_question = asks_with_a_sure_answer(
                 asks=asks_how(str(message.get(TEXT) or "")),
                 answer_confidence=faq_answer_confidence(message),
                 sure_answer=sure_answer,
             )
             new_ranking = redirected(intent, ranking, kinds, start=start, redirect_from=sources)
-            if new_ranking is not None and asks:
+            if new_ranking is not None and sure_question:
                 new_ranking = answer_kept(intent, ranking, new_ranking[0]["confidence"])
             if new_ranking is None:
                 new_ranking = answered_as_faq(
                     intent,
                     ranking,
                     kinds,
-                    threshold=asked if asks else plain,
+                    threshold=asked if sure_question else plain,
                     has_answer=answer is not None,
                 )
             if new_ranking is not None and new_ranking[0][INTENT_NAME_KEY] == "faq":
