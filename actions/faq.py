@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.runtime import channel_of, database, get_runtime
 from actions.ticket_forms import DRAFT_SLOT, draft_payload
 from laikhe.commune import CommuneConfig
-from laikhe.opinion import offers_to_send, reading_of
+from laikhe.opinion import explained_action, offers_to_send, reading_of
 from laikhe.payloads import payload
 from laikhe.validators import clean_text
 from services.answer_log import record_faq_vote
@@ -87,6 +87,14 @@ SEND_OPINION_BUTTON: Final = {
 }
 
 
+# The action a resident asked how to do, one tap away under its explanation.
+ACTION_BUTTONS: Final = {
+    "check_ticket_status": {"title": "Tra cứu ý kiến đã gửi", "payload": "/check_ticket_status"},
+    "delete_my_data": {"title": "Xóa dữ liệu của tôi", "payload": "/delete_my_data"},
+    "request_human": {"title": "Gặp cán bộ", "payload": "/request_human"},
+}
+
+
 def draft_of(tracker: Tracker) -> list[dict[str, Any]]:
     """Keep the typed question and its reading, so a later offer to send it («Gửi ý kiến
     này tới xã», «Gửi câu hỏi cho cán bộ») starts the form with it; a button keeps none."""
@@ -124,7 +132,10 @@ class ActionAnswerFaq(Action):
             return []
         dispatcher.utter_message(response=response, **local_facts(get_runtime().commune))
         buttons = vote_buttons(topic)
-        if offers_to_send(tracker.latest_message or {}):
+        action = explained_action(tracker.latest_message or {})
+        if action is not None:
+            buttons.append(dict(ACTION_BUTTONS[action]))
+        elif offers_to_send(tracker.latest_message or {}):
             buttons.append(dict(SEND_OPINION_BUTTON))
         dispatcher.utter_message(response="utter_ask_faq_useful", buttons=buttons)
         return draft_of(tracker)

@@ -15,6 +15,9 @@ is only probably an opinion keeps its FAQ answer and is marked `offer`, so the a
 offers to send it to the commune. The other way round, a message read as `give_feedback`
 that is clearly a question with an FAQ answer gets the answer first. A message that asks
 how, where or what, with a sure FAQ answer, leans to the answer (`asks_with_a_sure_answer`).
+A message that asks how to do what an action does (see one's tickets, delete one's data,
+reach staff) gets the answer that explains it, with the action offered
+(`explained_first`).
 
 Its reading is added to the parse data under ``opinion`` (kinds with probabilities, the
 three likeliest fields): the form shows the likely kind and field in one step the
@@ -90,6 +93,7 @@ QUESTION_BACK = "question_threshold"
 ASKED_BACK = "asked_question_threshold"
 SURE_ANSWER = "asked_answer_confidence"
 REDIRECT_FROM = "redirect_from"
+EXPLAIN_FIRST = "explain_first"
 KIND_C = "kind_C"
 FIELD_C = "field_C"
 # What the saved regressions and vectorizers are made of: loading refuses anything else.
@@ -239,6 +243,26 @@ def answered_as_faq(
     return _lead(ranking, "faq", max(question, float(intent.get("confidence") or 0.0)))
 
 
+def explained_first(
+    intent: Mapping[str, Any],
+    ranking: list[dict[str, Any]],
+    *,
+    asks: bool,
+    answer: str | None,
+    explains: Mapping[str, Any],
+) -> list[dict[str, Any]] | None:
+    """The ranking of a message that asks how to do what an action does («xem tiến độ
+    phiếu ở đâu», «muốn xóa dữ liệu thì làm thế nào»): `faq` leads with the action
+    intent's confidence when the selected answer is the one that explains that action
+    (`explains`: intent -> its FAQ answers), so the resident reads how it works first and
+    the answer offers the action itself (actions/faq.py). None otherwise: «tra cứu phiếu»
+    or «xóa dữ liệu của tôi», said as a request, still starts the action."""
+    name = intent.get(INTENT_NAME_KEY)
+    if not asks or answer is None or answer not in (explains.get(str(name)) or ()):
+        return None
+    return _lead(ranking, "faq", float(intent.get("confidence") or 0.0))
+
+
 def answer_kept(
     intent: Mapping[str, Any], ranking: list[dict[str, Any]], confidence: float
 ) -> list[dict[str, Any]] | None:
@@ -310,6 +334,7 @@ class OpinionReader(GraphComponent):
             ASKED_BACK: 0.5,
             SURE_ANSWER: 1.0,
             REDIRECT_FROM: ["faq", "out_of_scope"],
+            EXPLAIN_FIRST: {},
             KIND_C: 3.0,
             FIELD_C: 10.0,
         }
@@ -337,6 +362,12 @@ class OpinionReader(GraphComponent):
         for name in (QUESTION_BACK, ASKED_BACK, SURE_ANSWER):
             if not 0.0 < float(config[name]) <= 1.0:
                 raise ValueError(f"OpinionReader: need 0 < {name} <= 1")
+        explains = config[EXPLAIN_FIRST] or {}
+        if not isinstance(explains, dict) or not all(
+            isinstance(keys, list) and all(str(key).startswith("faq/") for key in keys)
+            for keys in explains.values()
+        ):
+            raise ValueError(f"OpinionReader: {EXPLAIN_FIRST} maps an intent to faq/<key> answers")
 
     @classmethod
     def create(
@@ -375,6 +406,7 @@ class OpinionReader(GraphComponent):
         plain, asked = float(self.config[QUESTION_BACK]), float(self.config[ASKED_BACK])
         sure_answer = float(self.config[SURE_ANSWER])
         sources = frozenset(self.config[REDIRECT_FROM])
+        explains = self.config[EXPLAIN_FIRST] or {}
         for message, kinds, fields in zip(
             messages,
             self._probabilities(self.kind_clf, x),
@@ -385,14 +417,19 @@ class OpinionReader(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             answer = faq_answer_key(message)
             was: str | None = str(intent.get(INTENT_NAME_KEY))
+            asks = asks_how(str(message.get(TEXT) or ""))
             sure_question = asks_with_a_sure_answer(
-                asks=asks_how(str(message.get(TEXT) or "")),
+                asks=asks,
                 answer_confidence=faq_answer_confidence(message),
                 sure_answer=sure_answer,
             )
-            new_ranking = redirected(intent, ranking, kinds, start=start, redirect_from=sources)
-            if new_ranking is not None and sure_question:
-                new_ranking = answer_kept(intent, ranking, new_ranking[0]["confidence"])
+            new_ranking = explained_first(
+                intent, ranking, asks=asks, answer=answer, explains=explains
+            )
+            if new_ranking is None:
+                new_ranking = redirected(intent, ranking, kinds, start=start, redirect_from=sources)
+                if new_ranking is not None and sure_question:
+                    new_ranking = answer_kept(intent, ranking, new_ranking[0]["confidence"])
             if new_ranking is None:
                 new_ranking = answered_as_faq(
                     intent,

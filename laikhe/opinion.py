@@ -15,12 +15,13 @@ from typing import Any, Final
 
 from laikhe.vntext import normalize
 
-# Phrases that ask how, where, what or whether (normalised: folded, abbreviations
+# Phrases that ask how, where, what, whom or whether (normalised: folded, abbreviations
 # expanded): a resident seeking information ("... thì mở chỗ nào", "làm chữ ký số được
-# không"). Not "bao giờ", "sao mãi" or a bare "?": a complaint asks those of the commune.
+# không", "thì gặp ai"). Not "bao giờ", "sao mãi", "không ai" or a bare "?": a complaint
+# asks those of the commune.
 _ASKS: Final = re.compile(
     r"\b(?:the nao|lam sao|o dau|cho nao|kieu gi|la gi|bao lau|duoc khong|can gi"
-    r"|bang cach nao|phai lam gi|go gi|khong a)\b"
+    r"|bang cach nao|phai lam gi|go gi|khong a|nhung gi|(?:gap|hoi|lien he|tim) ai)\b"
 )
 
 
@@ -135,3 +136,17 @@ def offers_to_send(latest_message: Mapping[str, Any]) -> bool:
     offers to send it to the commune."""
     reading = reading_of(latest_message)
     return isinstance(reading, Mapping) and reading.get("offer") is True
+
+
+# Actions a resident may ask how to do; the engine answers how first (explain_first in
+# config.yml) and the answer offers the action.
+EXPLAINED_ACTIONS: Final = ("check_ticket_status", "delete_my_data", "request_human")
+
+
+def explained_action(latest_message: Mapping[str, Any]) -> str | None:
+    """The action whose "how do I ..." the engine answered with its FAQ answer, if any."""
+    reading = reading_of(latest_message)
+    if not isinstance(reading, Mapping):
+        return None
+    action = reading.get("redirected_from")
+    return action if action in EXPLAINED_ACTIONS else None

@@ -26,6 +26,7 @@ from engine_addons.opinion_reader import (
     answered_as_faq,
     asks_with_a_sure_answer,
     confirmed,
+    explained_first,
     field_label,
     kind_label,
     reading,
@@ -161,6 +162,8 @@ def test_a_clear_question_read_as_feedback_gets_its_faq_answer() -> None:
         {"question_threshold": 0},
         {"asked_question_threshold": 0},
         {"asked_answer_confidence": 1.5},
+        {"explain_first": {"check_ticket_status": "faq/feedback_process"}},
+        {"explain_first": {"check_ticket_status": ["feedback_process"]}},
     ],
 )
 def test_bad_thresholds_are_refused(config: dict[str, Any]) -> None:
@@ -378,3 +381,56 @@ def test_feedback_the_reader_agrees_with_is_made_confident() -> None:
     assert confirmed(sure, [sure], kinds, start=0.7) is None
     faq = {"name": "faq", "confidence": 0.4}
     assert confirmed(faq, [faq], kinds, start=0.7) is None
+
+
+EXPLAINS = {"check_ticket_status": ["faq/feedback_process"], "delete_my_data": ["faq/privacy"]}
+
+
+def test_asking_how_to_do_an_action_gets_the_answer_that_explains_it() -> None:
+    status = {"name": "check_ticket_status", "confidence": 0.9}
+    ranking = [status, {"name": "faq", "confidence": 0.1}]
+    lead = explained_first(
+        status, ranking, asks=True, answer="faq/feedback_process", explains=EXPLAINS
+    )
+    assert lead == [
+        {"name": "faq", "confidence": 0.9},
+        {"name": "check_ticket_status", "confidence": pytest.approx(0.1)},
+    ]
+    # Said as a request, another answer selected, none, or an action with no answer listed:
+    # the action as before.
+    for asks, answer in ((False, "faq/feedback_process"), (True, "faq/privacy"), (True, None)):
+        assert explained_first(status, ranking, asks=asks, answer=answer, explains=EXPLAINS) is None
+    human = {"name": "request_human", "confidence": 0.9}
+    assert (
+        explained_first(human, [human], asks=True, answer="faq/office_contact", explains=EXPLAINS)
+        is None
+    )
+
+
+def test_process_answers_how_to_see_ones_tickets_and_keeps_the_request(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, _ = trained
+    reader = OpinionReader.load(
+        {**CONFIG, "explain_first": EXPLAINS}, storage, Resource("reader"), context()
+    )
+
+    def status(text: str) -> Message:
+        message = parse(text, storage, featurizer)
+        ranking = [{"name": "check_ticket_status", "confidence": 0.8}]
+        message.set(INTENT, ranking[0])
+        message.set(INTENT_RANKING_KEY, ranking)
+        response = {"intent_response_key": "faq/feedback_process", "confidence": 0.5}
+        message.set("response_selector", {"faq": {"response": response, "ranking": []}})
+        return message
+
+    asked, said = status("xem tiến độ phiếu của tôi ở đâu"), status("tra cứu phiếu của tôi")
+    reader.process([asked, said])
+    assert asked.get(INTENT) == {
+        "name": "faq",
+        "confidence": 0.8,
+        "full_retrieval_intent_name": "faq/feedback_process",
+    }
+    assert asked.get(OPINION)["redirected_from"] == "check_ticket_status"
+    assert said.get(INTENT)["name"] == "check_ticket_status"
+    assert said.get(OPINION)["redirected_from"] is None

@@ -230,6 +230,35 @@ async def test_an_faq_answer_keeps_the_question_and_offers_when_probably_an_opin
     assert messages[1]["buttons"][2]["payload"] == '/give_feedback{"choice":"draft"}'
 
 
+@pytest.mark.parametrize(
+    ("action", "topic", "title"),
+    [
+        ("check_ticket_status", "feedback_process", "Tra cứu ý kiến đã gửi"),
+        ("delete_my_data", "privacy", "Xóa dữ liệu của tôi"),
+        ("request_human", "office_contact", "Gặp cán bộ"),
+    ],
+)
+async def test_asked_how_to_do_an_action_the_answer_offers_that_action(
+    domain: dict[str, Any], action: str, topic: str, title: str
+) -> None:
+    """«Xem tiến độ phiếu ở đâu?»: the engine answered how (explain_first); the answer
+    offers the action itself, not to send the question on."""
+    faq = yaml.safe_load((ROOT / "nlu" / "faq_responses.yml").read_text(encoding="utf-8"))
+    domain = {**domain, "responses": {**domain["responses"], **faq["responses"]}}
+    reading = {**READING, "offer": True, "redirected_from": action}
+    asked = form_tracker(
+        slots={},
+        text="cái đó làm ở đâu",
+        intent="faq",
+        opinion=reading,
+        form=None,
+        entities=[{"entity": "faq_topic", "value": topic}],
+    )
+    _, messages = await run(ActionAnswerFaq(), asked, domain)
+    assert messages[0]["response"] == f"utter_faq/{topic}"
+    assert messages[1]["buttons"][2:] == [{"title": title, "payload": f"/{action}"}]
+
+
 async def test_unclear_offers_to_send_the_question_and_the_form_starts_with_it(
     domain: dict[str, Any],
 ) -> None:

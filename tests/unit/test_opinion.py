@@ -121,6 +121,9 @@ def test_a_message_with_no_matter_gets_no_field() -> None:
         "làm ntn ạ",
         "co mat phi ko a",
         "nộp hồ sơ online mất bao lâu",
+        "trên cổng dịch vụ công làm được những gì",
+        "muốn cài vneid cho bố thì gặp ai",
+        "hoi ai de dc huong dan chu ky so",
     ],
 )
 def test_a_message_that_asks_how_where_or_what(text: str) -> None:
@@ -135,6 +138,8 @@ def test_a_message_that_asks_how_where_or_what(text: str) -> None:
         "đèn đường thôn Mẫu 2 hỏng cả tháng",
         "gọi điện không ai trả lời",
         "không ai hướng dẫn",
+        "hỏi mãi không ai trả lời",
+        "đường thôn tối om, ai đi cũng sợ",
         "",
     ],
 )
