@@ -94,6 +94,8 @@ ASKED_BACK = "asked_question_threshold"
 SURE_ANSWER = "asked_answer_confidence"
 REDIRECT_FROM = "redirect_from"
 EXPLAIN_FIRST = "explain_first"
+DOUBTED_OUT_OF_SCOPE = "doubted_out_of_scope"
+OUT_OF_SCOPE: Final = "out_of_scope"
 KIND_C = "kind_C"
 FIELD_C = "field_C"
 # What the saved regressions and vectorizers are made of: loading refuses anything else.
@@ -227,15 +229,16 @@ def answered_as_faq(
     threshold: float,
     has_answer: bool,
 ) -> list[dict[str, Any]] | None:
-    """The new intent ranking when a message read as `give_feedback` is a question (its
-    question probability at least `threshold`) the FAQ has an answer to, else None: the
-    resident gets the answer first, and can still send it («Chưa rõ»).
+    """The new intent ranking when a message read as `give_feedback` or
+    `business_proposal` is a question (its question probability at least `threshold`)
+    the FAQ has an answer to, else None: the resident gets the answer first, and can
+    still send it («Chưa rõ»; the offer, when it reads as an opinion).
 
     `faq` keeps at least the confidence the classifiers had in the message: the reader
     changes the route, not how well the message was understood. With the question
     probability alone, a question between `threshold` and the fallback's 0.4 fell to the
     fallback instead (one dev sentence of tests/nlu/dev*.yml)."""
-    if intent.get(INTENT_NAME_KEY) != FEEDBACK or not has_answer:
+    if intent.get(INTENT_NAME_KEY) not in (FEEDBACK, BUSINESS) or not has_answer:
         return None
     question = float(kinds.get(QUESTION, 0.0))
     if question < threshold:
@@ -261,6 +264,26 @@ def explained_first(
     if not asks or answer is None or answer not in (explains.get(str(name)) or ()):
         return None
     return _lead(ranking, "faq", float(intent.get("confidence") or 0.0))
+
+
+def doubted_out_of_scope(
+    intent: Mapping[str, Any],
+    ranking: list[dict[str, Any]],
+    *,
+    sure_question: bool,
+    below: float,
+    answer_confidence: float,
+) -> list[dict[str, Any]] | None:
+    """The ranking of a message read as `out_of_scope` with less than `below` that asks
+    with a sure FAQ answer (`asks_with_a_sure_answer`): `faq` leads with the answer's
+    confidence. «Con gái bảo tôi buôn bán thương mại điện tử, cái đó là thế nào hả?» is a
+    question about the services in words the classifiers never saw; a confident
+    out_of_scope («shop lazada giao sai hàng thì làm sao») stays out of scope."""
+    if intent.get(INTENT_NAME_KEY) != OUT_OF_SCOPE or not sure_question:
+        return None
+    if float(intent.get("confidence") or 0.0) >= below:
+        return None
+    return _lead(ranking, "faq", answer_confidence)
 
 
 def answer_kept(
@@ -335,6 +358,7 @@ class OpinionReader(GraphComponent):
             SURE_ANSWER: 1.0,
             REDIRECT_FROM: ["faq", "out_of_scope"],
             EXPLAIN_FIRST: {},
+            DOUBTED_OUT_OF_SCOPE: 0.0,
             KIND_C: 3.0,
             FIELD_C: 10.0,
         }
@@ -362,6 +386,8 @@ class OpinionReader(GraphComponent):
         for name in (QUESTION_BACK, ASKED_BACK, SURE_ANSWER):
             if not 0.0 < float(config[name]) <= 1.0:
                 raise ValueError(f"OpinionReader: need 0 < {name} <= 1")
+        if not 0.0 <= float(config[DOUBTED_OUT_OF_SCOPE]) <= 1.0:
+            raise ValueError(f"OpinionReader: need 0 <= {DOUBTED_OUT_OF_SCOPE} <= 1")
         explains = config[EXPLAIN_FIRST] or {}
         if not isinstance(explains, dict) or not all(
             isinstance(keys, list) and all(str(key).startswith("faq/") for key in keys)
@@ -407,6 +433,7 @@ class OpinionReader(GraphComponent):
         sure_answer = float(self.config[SURE_ANSWER])
         sources = frozenset(self.config[REDIRECT_FROM])
         explains = self.config[EXPLAIN_FIRST] or {}
+        doubted = float(self.config[DOUBTED_OUT_OF_SCOPE])
         for message, kinds, fields in zip(
             messages,
             self._probabilities(self.kind_clf, x),
@@ -437,6 +464,14 @@ class OpinionReader(GraphComponent):
                     kinds,
                     threshold=asked if sure_question else plain,
                     has_answer=answer is not None,
+                )
+            if new_ranking is None:
+                new_ranking = doubted_out_of_scope(
+                    intent,
+                    ranking,
+                    sure_question=sure_question,
+                    below=doubted,
+                    answer_confidence=faq_answer_confidence(message),
                 )
             if new_ranking is not None and new_ranking[0][INTENT_NAME_KEY] == "faq":
                 new_ranking[0][FULL_RETRIEVAL_INTENT] = answer

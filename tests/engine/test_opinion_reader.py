@@ -26,6 +26,7 @@ from engine_addons.opinion_reader import (
     answered_as_faq,
     asks_with_a_sure_answer,
     confirmed,
+    doubted_out_of_scope,
     explained_first,
     field_label,
     kind_label,
@@ -150,8 +151,24 @@ def test_a_clear_question_read_as_feedback_gets_its_faq_answer() -> None:
     # No FAQ answer to give, a question not clear enough, or another intent: unchanged.
     assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.5, has_answer=False) is None
     assert answered_as_faq(ranking[0], ranking, kinds, threshold=0.9, has_answer=True) is None
-    business = {"name": "business_proposal", "confidence": 0.6}
-    assert answered_as_faq(business, [business], kinds, threshold=0.5, has_answer=True) is None
+    greet = {"name": "greet", "confidence": 0.6}
+    assert answered_as_faq(greet, [greet], kinds, threshold=0.5, has_answer=True) is None
+
+
+def test_a_business_question_gets_its_faq_answer_too() -> None:
+    """«Hộ kinh doanh muốn chuyển đổi số thì được xã hỗ trợ những gì»: a business that asks."""
+    business = {"name": "business_proposal", "confidence": 0.51}
+    ranking = [business, {"name": "faq", "confidence": 0.49}]
+    assert answered_as_faq(
+        business, ranking, {"cau_hoi": 0.37}, threshold=0.1, has_answer=True
+    ) == [
+        {"name": "faq", "confidence": 0.51},
+        {"name": "business_proposal", "confidence": pytest.approx(0.49)},
+    ]
+    assert (
+        answered_as_faq(business, ranking, {"cau_hoi": 0.37}, threshold=0.5, has_answer=True)
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -162,6 +179,7 @@ def test_a_clear_question_read_as_feedback_gets_its_faq_answer() -> None:
         {"question_threshold": 0},
         {"asked_question_threshold": 0},
         {"asked_answer_confidence": 1.5},
+        {"doubted_out_of_scope": 1.2},
         {"explain_first": {"check_ticket_status": "faq/feedback_process"}},
         {"explain_first": {"check_ticket_status": ["feedback_process"]}},
     ],
@@ -434,3 +452,32 @@ def test_process_answers_how_to_see_ones_tickets_and_keeps_the_request(
     assert asked.get(OPINION)["redirected_from"] == "check_ticket_status"
     assert said.get(INTENT)["name"] == "check_ticket_status"
     assert said.get(OPINION)["redirected_from"] is None
+
+
+def test_a_doubted_out_of_scope_that_asks_with_a_sure_answer_gets_the_answer() -> None:
+    doubted = {"name": "out_of_scope", "confidence": 0.55}
+    ranking = [doubted, {"name": "faq", "confidence": 0.45}]
+    assert doubted_out_of_scope(
+        doubted, ranking, sure_question=True, below=0.7, answer_confidence=0.98
+    ) == [
+        {"name": "faq", "confidence": 0.98},
+        {"name": "out_of_scope", "confidence": pytest.approx(0.02)},
+    ]
+    # Sure it is out of scope, not asking with a sure answer, or off (0): unchanged.
+    sure = {"name": "out_of_scope", "confidence": 0.91}
+    assert (
+        doubted_out_of_scope(sure, [sure], sure_question=True, below=0.7, answer_confidence=0.98)
+        is None
+    )
+    for asks, below in ((False, 0.7), (True, 0.0)):
+        assert (
+            doubted_out_of_scope(
+                doubted, ranking, sure_question=asks, below=below, answer_confidence=0.98
+            )
+            is None
+        )
+    greet = {"name": "greet", "confidence": 0.5}
+    assert (
+        doubted_out_of_scope(greet, [greet], sure_question=True, below=0.7, answer_confidence=0.98)
+        is None
+    )
