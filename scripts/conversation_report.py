@@ -58,7 +58,7 @@ from scripts.stack import ROOT, Stack, free_port
 # only, their failing items are never shown.
 DEVELOPMENT = ("dev", "dev2", "dev3", "dev4")
 HELD_OUT = (
-    "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
+    "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
 )  # fmt: skip
 SETS = {name: ROOT / "tests" / "conversation" / f"{name}.yml" for name in DEVELOPMENT + HELD_OUT}
 OPINION_TYPES = ("report", "request", "suggestion")
