@@ -124,6 +124,10 @@ def test_a_message_with_no_matter_gets_no_field() -> None:
         "trên cổng dịch vụ công làm được những gì",
         "muốn cài vneid cho bố thì gặp ai",
         "hoi ai de dc huong dan chu ky so",
+        "bình dân học vụ số là phong trào j",
+        "10/10 la ngay gi",
+        "bán hàng online làm từ bước nào",
+        "trang dvc that la trang nao",
     ],
 )
 def test_a_message_that_asks_how_where_or_what(text: str) -> None:
@@ -140,6 +144,8 @@ def test_a_message_that_asks_how_where_or_what(text: str) -> None:
         "không ai hướng dẫn",
         "hỏi mãi không ai trả lời",
         "đường thôn tối om, ai đi cũng sợ",
+        "lúc nào cũng mất mạng",
+        "vneid không biết là bị gì mà không vào được",
         "",
     ],
 )
