@@ -17,8 +17,8 @@ from laikhe.vntext import normalize
 
 # Phrases that ask how, where, what, whom or whether (normalised: folded, abbreviations
 # expanded): a resident seeking information ("... thì mở chỗ nào", "làm chữ ký số được
-# không", "thì gặp ai", "là phong trào gì", "bắt đầu từ bước nào"). Not "bao giờ", "sao mãi", "không ai" or a bare "?": a complaint
-# asks those of the commune.
+# không", "thì gặp ai", "là phong trào gì", "bắt đầu từ bước nào"). Not "bao giờ", "sao
+# mãi", "không ai", "lúc nào" or a bare "?": a complaint asks those of the commune.
 _ASKS: Final = re.compile(
     r"\b(?:the nao|lam sao|o dau|cho nao|kieu gi|la gi|bao lau|duoc khong|can gi"
     r"|bang cach nao|phai lam gi|go gi|khong a|nhung gi|(?:gap|hoi|lien he|tim) ai"

@@ -57,7 +57,7 @@ APART = {
     "dev4": ("dev", "dev2", "dev3", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"),
 }
 # Share of plain questions: dev2, dev3 and dev4 are the development sets rich in questions,
-# heldout7, heldout8 and heldout9 the held-out sets rich in them.
+# heldout7, heldout8 and heldout9, written later, as rich in them.
 QUESTION_SHARE = {
     "dev2": (0.6, 0.7), "dev3": (0.55, 0.7), "dev4": (0.55, 0.7), "heldout7": (0.5, 0.6),
     "heldout8": (0.5, 0.6), "heldout9": (0.5, 0.6),
