@@ -191,6 +191,25 @@ def test_my_tickets_list_and_withdraw_with_confirmation(
     assert len(load(stack, code)[1]) == len(history)
 
 
+def test_asked_how_to_follow_a_ticket_the_answer_explains_and_its_button_lists_it(
+    telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
+) -> None:
+    """«Xem tiến độ ... ở đâu?» is a question: the answer that explains it comes first, with
+    the look-up one tap away; nothing starts unasked."""
+    chat = 7111
+    code = new_ticket(stack, chat, content="Sóng điện thoại xóm 3 thôn Mẫu 1 rất yếu")
+
+    seen = count(telegram, chat)
+    telegram.send_text(chat, "muốn tra cứu ý kiến mình đã gửi thì làm thế nào")
+    answer = wait_reply(telegram, chat, seen, "tra cứu phiếu")
+    assert "Ý kiến gửi qua đây được ghi thành phiếu" in answer.text
+    votes = wait_reply(telegram, chat, seen, "giúp ích")
+    assert votes.button_texts == ["Hữu ích", "Chưa rõ", "Tra cứu ý kiến đã gửi"]
+
+    listing = press(telegram, chat, "Tra cứu ý kiến đã gửi", code)
+    assert listing.button_texts == [code]
+
+
 def test_forged_button_data_is_refused_and_reaches_nothing(
     telegram: FakeTelegramServer, bot: subprocess.Popen[bytes], stack: Stack
 ) -> None:
