@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.runtime import channel_of, database, get_runtime
 from actions.ticket_forms import DRAFT_SLOT, draft_payload
 from laikhe.commune import CommuneConfig
-from laikhe.opinion import explained_action, offers_to_send, reading_of
+from laikhe.opinion import offers_to_send, reading_of, redirected_from
 from laikhe.payloads import payload
 from laikhe.validators import clean_text
 from services.answer_log import record_faq_vote
@@ -87,11 +87,15 @@ SEND_OPINION_BUTTON: Final = {
 }
 
 
-# The action a resident asked how to do, one tap away under its explanation.
+# The action a resident asked how to do (explain_first in config.yml), one tap away under
+# its explanation.
 ACTION_BUTTONS: Final = {
-    "check_ticket_status": {"title": "Tra cứu ý kiến đã gửi", "payload": "/check_ticket_status"},
-    "delete_my_data": {"title": "Xóa dữ liệu của tôi", "payload": "/delete_my_data"},
-    "request_human": {"title": "Gặp cán bộ", "payload": "/request_human"},
+    "check_ticket_status": {
+        "title": "Tra cứu ý kiến đã gửi",
+        "payload": payload("check_ticket_status"),
+    },
+    "delete_my_data": {"title": "Xóa dữ liệu của tôi", "payload": payload("delete_my_data")},
+    "request_human": {"title": "Gặp cán bộ", "payload": payload("request_human")},
 }
 
 
@@ -132,9 +136,9 @@ class ActionAnswerFaq(Action):
             return []
         dispatcher.utter_message(response=response, **local_facts(get_runtime().commune))
         buttons = vote_buttons(topic)
-        action = explained_action(tracker.latest_message or {})
-        if action is not None:
-            buttons.append(dict(ACTION_BUTTONS[action]))
+        action_button = ACTION_BUTTONS.get(redirected_from(tracker.latest_message or {}) or "")
+        if action_button is not None:
+            buttons.append(dict(action_button))
         elif offers_to_send(tracker.latest_message or {}):
             buttons.append(dict(SEND_OPINION_BUTTON))
         dispatcher.utter_message(response="utter_ask_faq_useful", buttons=buttons)

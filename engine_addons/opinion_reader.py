@@ -445,10 +445,9 @@ class OpinionReader(GraphComponent):
             answer = faq_answer_key(message)
             was: str | None = str(intent.get(INTENT_NAME_KEY))
             asks = asks_how(str(message.get(TEXT) or ""))
+            answer_confidence = faq_answer_confidence(message)
             sure_question = asks_with_a_sure_answer(
-                asks=asks,
-                answer_confidence=faq_answer_confidence(message),
-                sure_answer=sure_answer,
+                asks=asks, answer_confidence=answer_confidence, sure_answer=sure_answer
             )
             new_ranking = explained_first(
                 intent, ranking, asks=asks, answer=answer, explains=explains
@@ -471,7 +470,7 @@ class OpinionReader(GraphComponent):
                     ranking,
                     sure_question=sure_question,
                     below=doubted,
-                    answer_confidence=faq_answer_confidence(message),
+                    answer_confidence=answer_confidence,
                 )
             if new_ranking is not None and new_ranking[0][INTENT_NAME_KEY] == "faq":
                 new_ranking[0][FULL_RETRIEVAL_INTENT] = answer

@@ -139,15 +139,11 @@ def offers_to_send(latest_message: Mapping[str, Any]) -> bool:
     return isinstance(reading, Mapping) and reading.get("offer") is True
 
 
-# Actions a resident may ask how to do; the engine answers how first (explain_first in
-# config.yml) and the answer offers the action.
-EXPLAINED_ACTIONS: Final = ("check_ticket_status", "delete_my_data", "request_human")
-
-
-def explained_action(latest_message: Mapping[str, Any]) -> str | None:
-    """The action whose "how do I ..." the engine answered with its FAQ answer, if any."""
+def redirected_from(latest_message: Mapping[str, Any]) -> str | None:
+    """The intent the engine read before it gave the message another route (an action
+    whose "how do I ..." it answered with the FAQ, say), if any."""
     reading = reading_of(latest_message)
     if not isinstance(reading, Mapping):
         return None
-    action = reading.get("redirected_from")
-    return action if action in EXPLAINED_ACTIONS else None
+    intent = reading.get("redirected_from")
+    return intent if isinstance(intent, str) else None
