@@ -17,7 +17,9 @@ that is clearly a question with an FAQ answer gets the answer first. A message t
 how, where or what, with a sure FAQ answer, leans to the answer (`asks_with_a_sure_answer`).
 A message that asks how to do what an action does (see one's tickets, delete one's data,
 reach staff) gets the answer that explains it, with the action offered
-(`explained_first`).
+(`explained_first`). A message that asks with a sure answer but is read unsurely (below
+the fallback's threshold, a doubted out_of_scope, a `faq` less sure than its answer) gets
+the answer, not the fallback's menu (`doubted`).
 
 Its reading is added to the parse data under ``opinion`` (kinds with probabilities, the
 three likeliest fields): the form shows the likely kind and field in one step the
@@ -95,6 +97,7 @@ SURE_ANSWER = "asked_answer_confidence"
 REDIRECT_FROM = "redirect_from"
 EXPLAIN_FIRST = "explain_first"
 DOUBTED_OUT_OF_SCOPE = "doubted_out_of_scope"
+DOUBTED_BELOW = "doubted_below"
 OUT_OF_SCOPE: Final = "out_of_scope"
 KIND_C = "kind_C"
 FIELD_C = "field_C"
@@ -228,6 +231,7 @@ def answered_as_faq(
     *,
     threshold: float,
     has_answer: bool,
+    floor: float = 0.0,
 ) -> list[dict[str, Any]] | None:
     """The new intent ranking when a message read as `give_feedback` or
     `business_proposal` is a question (its question probability at least `threshold`)
@@ -237,13 +241,14 @@ def answered_as_faq(
     `faq` keeps at least the confidence the classifiers had in the message: the reader
     changes the route, not how well the message was understood. With the question
     probability alone, a question between `threshold` and the fallback's 0.4 fell to the
-    fallback instead (one dev sentence of tests/nlu/dev*.yml)."""
+    fallback instead (one dev sentence of tests/nlu/dev*.yml). `floor`: the confidence of a
+    sure answer to a message that asks (`asks_with_a_sure_answer`), which it keeps too."""
     if intent.get(INTENT_NAME_KEY) not in (FEEDBACK, BUSINESS) or not has_answer:
         return None
     question = float(kinds.get(QUESTION, 0.0))
     if question < threshold:
         return None
-    return _lead(ranking, "faq", max(question, float(intent.get("confidence") or 0.0)))
+    return _lead(ranking, "faq", max(question, float(intent.get("confidence") or 0.0), floor))
 
 
 def explained_first(
@@ -266,22 +271,30 @@ def explained_first(
     return _lead(ranking, "faq", float(intent.get("confidence") or 0.0))
 
 
-def doubted_out_of_scope(
+def doubted(
     intent: Mapping[str, Any],
     ranking: list[dict[str, Any]],
     *,
     sure_question: bool,
+    out_of_scope_below: float,
     below: float,
     answer_confidence: float,
 ) -> list[dict[str, Any]] | None:
-    """The ranking of a message read as `out_of_scope` with less than `below` that asks
-    with a sure FAQ answer (`asks_with_a_sure_answer`): `faq` leads with the answer's
-    confidence. «Con gái bảo tôi buôn bán thương mại điện tử, cái đó là thế nào hả?» is a
-    question about the services in words the classifiers never saw; a confident
+    """The ranking of a message that asks with a sure FAQ answer (`asks_with_a_sure_answer`)
+    but was read as `out_of_scope` with less than `out_of_scope_below`, or as anything but
+    an opinion with less than `below` (the fallback's threshold): `faq` leads with the
+    answer's confidence. «Con gái bảo tôi buôn bán thương mại điện tử, cái đó là thế nào
+    hả?» is a question about the services in words the classifiers never saw; without
+    this, the resident gets the fallback's menu instead of the answer. A confident
     out_of_scope («shop lazada giao sai hàng thì làm sao») stays out of scope."""
-    if intent.get(INTENT_NAME_KEY) != OUT_OF_SCOPE or not sure_question:
+    name = intent.get(INTENT_NAME_KEY)
+    if not sure_question or name in (FEEDBACK, BUSINESS):
         return None
-    if float(intent.get("confidence") or 0.0) >= below:
+    confidence = float(intent.get("confidence") or 0.0)
+    if name == "faq":
+        # Its own reading, less sure than the answer: not a reason for the fallback.
+        return _lead(ranking, "faq", answer_confidence) if confidence < answer_confidence else None
+    if confidence >= below and (name != OUT_OF_SCOPE or confidence >= out_of_scope_below):
         return None
     return _lead(ranking, "faq", answer_confidence)
 
@@ -359,6 +372,7 @@ class OpinionReader(GraphComponent):
             REDIRECT_FROM: ["faq", "out_of_scope"],
             EXPLAIN_FIRST: {},
             DOUBTED_OUT_OF_SCOPE: 0.0,
+            DOUBTED_BELOW: 0.0,
             KIND_C: 3.0,
             FIELD_C: 10.0,
         }
@@ -386,8 +400,9 @@ class OpinionReader(GraphComponent):
         for name in (QUESTION_BACK, ASKED_BACK, SURE_ANSWER):
             if not 0.0 < float(config[name]) <= 1.0:
                 raise ValueError(f"OpinionReader: need 0 < {name} <= 1")
-        if not 0.0 <= float(config[DOUBTED_OUT_OF_SCOPE]) <= 1.0:
-            raise ValueError(f"OpinionReader: need 0 <= {DOUBTED_OUT_OF_SCOPE} <= 1")
+        for name in (DOUBTED_OUT_OF_SCOPE, DOUBTED_BELOW):
+            if not 0.0 <= float(config[name]) <= 1.0:
+                raise ValueError(f"OpinionReader: need 0 <= {name} <= 1")
         explains = config[EXPLAIN_FIRST] or {}
         if not isinstance(explains, dict) or not all(
             isinstance(keys, list) and all(str(key).startswith("faq/") for key in keys)
@@ -433,7 +448,8 @@ class OpinionReader(GraphComponent):
         sure_answer = float(self.config[SURE_ANSWER])
         sources = frozenset(self.config[REDIRECT_FROM])
         explains = self.config[EXPLAIN_FIRST] or {}
-        doubted = float(self.config[DOUBTED_OUT_OF_SCOPE])
+        doubted_out_of_scope = float(self.config[DOUBTED_OUT_OF_SCOPE])
+        doubted_below = float(self.config[DOUBTED_BELOW])
         for message, kinds, fields in zip(
             messages,
             self._probabilities(self.kind_clf, x),
@@ -463,19 +479,22 @@ class OpinionReader(GraphComponent):
                     kinds,
                     threshold=asked if sure_question else plain,
                     has_answer=answer is not None,
+                    floor=answer_confidence if sure_question else 0.0,
                 )
             if new_ranking is None:
-                new_ranking = doubted_out_of_scope(
+                new_ranking = doubted(
                     intent,
                     ranking,
                     sure_question=sure_question,
-                    below=doubted,
+                    out_of_scope_below=doubted_out_of_scope,
+                    below=doubted_below,
                     answer_confidence=answer_confidence,
                 )
             if new_ranking is not None and new_ranking[0][INTENT_NAME_KEY] == "faq":
                 new_ranking[0][FULL_RETRIEVAL_INTENT] = answer
-            if new_ranking is None:
+            if new_ranking is None or new_ranking[0][INTENT_NAME_KEY] == was:
                 was = None  # the same intent, at most more confident
+            if new_ranking is None:
                 new_ranking = confirmed(intent, ranking, kinds, start=start)
             if new_ranking:
                 message.set(INTENT, new_ranking[0], add_to_output=True)

@@ -26,7 +26,7 @@ from engine_addons.opinion_reader import (
     answered_as_faq,
     asks_with_a_sure_answer,
     confirmed,
-    doubted_out_of_scope,
+    doubted,
     explained_first,
     field_label,
     kind_label,
@@ -180,6 +180,7 @@ def test_a_business_question_gets_its_faq_answer_too() -> None:
         {"asked_question_threshold": 0},
         {"asked_answer_confidence": 1.5},
         {"doubted_out_of_scope": 1.2},
+        {"doubted_below": -0.1},
         {"explain_first": {"check_ticket_status": "faq/feedback_process"}},
         {"explain_first": {"check_ticket_status": ["feedback_process"]}},
     ],
@@ -455,29 +456,71 @@ def test_process_answers_how_to_see_ones_tickets_and_keeps_the_request(
 
 
 def test_a_doubted_out_of_scope_that_asks_with_a_sure_answer_gets_the_answer() -> None:
-    doubted = {"name": "out_of_scope", "confidence": 0.55}
-    ranking = [doubted, {"name": "faq", "confidence": 0.45}]
-    assert doubted_out_of_scope(
-        doubted, ranking, sure_question=True, below=0.7, answer_confidence=0.98
-    ) == [
+    unsure = {"name": "out_of_scope", "confidence": 0.55}
+    ranking = [unsure, {"name": "faq", "confidence": 0.45}]
+
+    def read(intent: dict[str, Any], ranking: list[dict[str, Any]], **changed: Any) -> Any:
+        settings = {
+            "sure_question": True,
+            "out_of_scope_below": 0.7,
+            "below": 0.4,
+            "answer_confidence": 0.98,
+            **changed,
+        }
+        return doubted(intent, ranking, **settings)
+
+    assert read(unsure, ranking) == [
         {"name": "faq", "confidence": 0.98},
         {"name": "out_of_scope", "confidence": pytest.approx(0.02)},
     ]
     # Sure it is out of scope, not asking with a sure answer, or off (0): unchanged.
     sure = {"name": "out_of_scope", "confidence": 0.91}
-    assert (
-        doubted_out_of_scope(sure, [sure], sure_question=True, below=0.7, answer_confidence=0.98)
-        is None
-    )
-    for asks, below in ((False, 0.7), (True, 0.0)):
-        assert (
-            doubted_out_of_scope(
-                doubted, ranking, sure_question=asks, below=below, answer_confidence=0.98
-            )
-            is None
-        )
+    assert read(sure, [sure]) is None
+    assert read(unsure, ranking, sure_question=False) is None
+    assert read(unsure, ranking, out_of_scope_below=0.0) is None
     greet = {"name": "greet", "confidence": 0.5}
-    assert (
-        doubted_out_of_scope(greet, [greet], sure_question=True, below=0.7, answer_confidence=0.98)
-        is None
-    )
+    assert read(greet, [greet]) is None
+
+
+def test_any_reading_below_the_fallback_that_asks_with_a_sure_answer_gets_the_answer() -> None:
+    """«Những điều tôi kể với trợ lý thì cán bộ nào được mở ra đọc?»: request_human at 0.38,
+    the privacy answer at 0.71. The fallback's menu would answer nothing."""
+    weak = {"name": "request_human", "confidence": 0.38}
+    ranking = [weak, {"name": "faq", "confidence": 0.29}, {"name": "greet", "confidence": 0.33}]
+    settings = {"out_of_scope_below": 0.7, "below": 0.4, "answer_confidence": 0.71}
+    assert doubted(weak, ranking, sure_question=True, **settings) == [
+        {"name": "faq", "confidence": 0.71},
+        {"name": "request_human", "confidence": pytest.approx(0.29 * 0.38 / 0.71)},
+        {"name": "greet", "confidence": pytest.approx(0.29 * 0.33 / 0.71)},
+    ]
+    assert doubted(weak, ranking, sure_question=False, **settings) is None
+    assert doubted(weak, ranking, sure_question=True, **{**settings, "below": 0.3}) is None
+    # An opinion is the other rules' to route: unchanged here.
+    feedback = {"name": "give_feedback", "confidence": 0.35}
+    assert doubted(feedback, [feedback], sure_question=True, **settings) is None
+
+
+def test_a_faq_reading_less_sure_than_its_sure_answer_takes_the_answers_confidence() -> None:
+    """faq at 0.52 and give_feedback at 0.48 is too close for the fallback; the message asks
+    («... thì tìm gặp ai?») and the answer is sure (0.99): the answer goes out."""
+    faq = {"name": "faq", "confidence": 0.52}
+    ranking = [faq, {"name": "give_feedback", "confidence": 0.48}]
+    settings = {"out_of_scope_below": 0.7, "below": 0.4}
+    assert doubted(faq, ranking, sure_question=True, answer_confidence=0.99, **settings) == [
+        {"name": "faq", "confidence": 0.99},
+        {"name": "give_feedback", "confidence": pytest.approx(0.01)},
+    ]
+    assert doubted(faq, ranking, sure_question=True, answer_confidence=0.5, **settings) is None
+    assert doubted(faq, ranking, sure_question=False, answer_confidence=0.99, **settings) is None
+
+
+def test_a_question_read_as_feedback_keeps_the_confidence_of_its_sure_answer() -> None:
+    """faq would lead at max(0.33, 0.32) and fall to the fallback's ambiguity check; asked
+    with a sure answer, it keeps the answer's 0.66."""
+    feedback = {"name": "give_feedback", "confidence": 0.32}
+    ranking = [feedback, {"name": "faq", "confidence": 0.3}]
+    kinds = {"cau_hoi": 0.33}
+    led = answered_as_faq(feedback, ranking, kinds, threshold=0.1, has_answer=True, floor=0.66)
+    assert led is not None and led[0] == {"name": "faq", "confidence": 0.66}
+    plain = answered_as_faq(feedback, ranking, kinds, threshold=0.1, has_answer=True)
+    assert plain is not None and plain[0] == {"name": "faq", "confidence": 0.33}

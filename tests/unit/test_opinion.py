@@ -95,6 +95,12 @@ def test_an_opinion_of_unsaid_kind_proposes_no_kind() -> None:
         ("góp ý về trang thông tin của xã", "gop_y"),
         ("phản ánh và kiến nghị về việc cấp điện", None),  # two named: the reading decides
         ("đường ngõ 3 ngập nước", None),
+        # The words of a request, when no kind is named.
+        ("Nhờ xã báo nhà mạng dựng lại cột sóng bị đổ", "kien_nghi"),
+        ("xin xa cho lap them wifi o cho", "kien_nghi"),
+        ("đề nghị cán bộ gọi lại giúp tôi", "kien_nghi"),
+        ("tôi muốn phản ánh, đề nghị xã sửa đèn", "phan_anh"),  # the named kind wins
+        ("cơ sở sản xuất nhỏ như nhà tôi mất mạng cả tuần", None),  # «nhỏ», not «nhờ xã»
     ],
 )
 def test_a_kind_the_resident_names_is_the_kind(text: str, kind: str | None) -> None:
@@ -128,6 +134,20 @@ def test_a_message_with_no_matter_gets_no_field() -> None:
         "10/10 la ngay gi",
         "bán hàng online làm từ bước nào",
         "trang dvc that la trang nao",
+        "em can nop giay to len mang ma ko biet vao web nao",
+        "Những điều tôi kể thì cán bộ nào được đọc?",
+        "gop y qua chat nay thi may ngay lam viec xa moi phan hoi",
+        "muon dung so suc khoe thi tk phai len muc may",
+        "làm chữ ký số mất bao nhiêu tiền",
+        "cho xin so dt bo phan mot cua",
+        "Cho tôi xin đường dẫn vào cổng dịch vụ công",
+        "có phải đóng tiền không",
+        "xã hỗ trợ gì cho hộ kinh doanh",
+        "bỏ trống họ tên được chứ",
+        "làm hộ trên máy em được ạ",
+        "xã có lớp dạy bán hàng online không ạ",
+        "họ hỗ trợ được mình các việc như nộp hồ sơ không?",
+        "o thon ai ho tro nguoi dan dung cac nen tang so vay",
     ],
 )
 def test_a_message_that_asks_how_where_or_what(text: str) -> None:
@@ -146,6 +166,14 @@ def test_a_message_that_asks_how_where_or_what(text: str) -> None:
         "đường thôn tối om, ai đi cũng sợ",
         "lúc nào cũng mất mạng",
         "vneid không biết là bị gì mà không vào được",
+        "chẳng cán bộ nào nghe máy",
+        "cái nào cũng lỗi",
+        "mấy hôm nay mất mạng suốt, gọi thì tổng đài mới bảo chờ",
+        "chữ ký số được chứng thực rồi mà vẫn lỗi",
+        "cho tôi xin phép phản ánh việc mất mạng",
+        "không thấy ai trả lời vậy",
+        "có ai đó gọi điện xưng công an",
+        "sổ sức khỏe không có lần khám nào",
         "",
     ],
 )
