@@ -96,9 +96,8 @@ ASKED_BACK = "asked_question_threshold"
 SURE_ANSWER = "asked_answer_confidence"
 REDIRECT_FROM = "redirect_from"
 EXPLAIN_FIRST = "explain_first"
-DOUBTED_OUT_OF_SCOPE = "doubted_out_of_scope"
+DOUBTED = "doubted"
 DOUBTED_BELOW = "doubted_below"
-OUT_OF_SCOPE: Final = "out_of_scope"
 KIND_C = "kind_C"
 FIELD_C = "field_C"
 # What the saved regressions and vectorizers are made of: loading refuses anything else.
@@ -276,17 +275,20 @@ def doubted(
     ranking: list[dict[str, Any]],
     *,
     sure_question: bool,
-    out_of_scope_below: float,
+    doubted_below: Mapping[str, float],
     below: float,
     answer_confidence: float,
 ) -> list[dict[str, Any]] | None:
     """The ranking of a message that asks with a sure FAQ answer (`asks_with_a_sure_answer`)
-    but was read as `out_of_scope` with less than `out_of_scope_below`, or as anything but
-    an opinion with less than `below` (the fallback's threshold): `faq` leads with the
-    answer's confidence. «Con gái bảo tôi buôn bán thương mại điện tử, cái đó là thế nào
-    hả?» is a question about the services in words the classifiers never saw; without
-    this, the resident gets the fallback's menu instead of the answer. A confident
-    out_of_scope («shop lazada giao sai hàng thì làm sao») stays out of scope."""
+    but was read as anything but an opinion with less than `below` (the fallback's
+    threshold), or as one of the intents of `doubted_below` with less than its threshold
+    (`out_of_scope`, `bot_challenge`, `report_misinformation`: the words of a question the
+    classifiers never saw): `faq` leads with the answer's confidence. «Con gái bảo tôi buôn
+    bán thương mại điện tử, cái đó là thế nào hả?» is a question about the services;
+    without this, the resident gets the fallback's menu or a form instead of the answer. A
+    confident reading («shop lazada giao sai hàng thì làm sao», out_of_scope) stays.
+    A `faq` reading less sure than its answer takes the answer's confidence.
+    """
     name = intent.get(INTENT_NAME_KEY)
     if not sure_question or name in (FEEDBACK, BUSINESS):
         return None
@@ -294,7 +296,7 @@ def doubted(
     if name == "faq":
         # Its own reading, less sure than the answer: not a reason for the fallback.
         return _lead(ranking, "faq", answer_confidence) if confidence < answer_confidence else None
-    if confidence >= below and (name != OUT_OF_SCOPE or confidence >= out_of_scope_below):
+    if confidence >= below and confidence >= doubted_below.get(str(name), 0.0):
         return None
     return _lead(ranking, "faq", answer_confidence)
 
@@ -371,7 +373,7 @@ class OpinionReader(GraphComponent):
             SURE_ANSWER: 1.0,
             REDIRECT_FROM: ["faq", "out_of_scope"],
             EXPLAIN_FIRST: {},
-            DOUBTED_OUT_OF_SCOPE: 0.0,
+            DOUBTED: {},
             DOUBTED_BELOW: 0.0,
             KIND_C: 3.0,
             FIELD_C: 10.0,
@@ -400,9 +402,13 @@ class OpinionReader(GraphComponent):
         for name in (QUESTION_BACK, ASKED_BACK, SURE_ANSWER):
             if not 0.0 < float(config[name]) <= 1.0:
                 raise ValueError(f"OpinionReader: need 0 < {name} <= 1")
-        for name in (DOUBTED_OUT_OF_SCOPE, DOUBTED_BELOW):
-            if not 0.0 <= float(config[name]) <= 1.0:
-                raise ValueError(f"OpinionReader: need 0 <= {name} <= 1")
+        if not 0.0 <= float(config[DOUBTED_BELOW]) <= 1.0:
+            raise ValueError(f"OpinionReader: need 0 <= {DOUBTED_BELOW} <= 1")
+        doubts = config[DOUBTED] or {}
+        if not isinstance(doubts, dict) or not all(
+            isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0 for v in doubts.values()
+        ):
+            raise ValueError(f"OpinionReader: {DOUBTED} maps an intent to a threshold in [0, 1]")
         explains = config[EXPLAIN_FIRST] or {}
         if not isinstance(explains, dict) or not all(
             isinstance(keys, list) and all(str(key).startswith("faq/") for key in keys)
@@ -448,7 +454,7 @@ class OpinionReader(GraphComponent):
         sure_answer = float(self.config[SURE_ANSWER])
         sources = frozenset(self.config[REDIRECT_FROM])
         explains = self.config[EXPLAIN_FIRST] or {}
-        doubted_out_of_scope = float(self.config[DOUBTED_OUT_OF_SCOPE])
+        doubts = {str(k): float(v) for k, v in (self.config[DOUBTED] or {}).items()}
         doubted_below = float(self.config[DOUBTED_BELOW])
         for message, kinds, fields in zip(
             messages,
@@ -486,7 +492,7 @@ class OpinionReader(GraphComponent):
                     intent,
                     ranking,
                     sure_question=sure_question,
-                    out_of_scope_below=doubted_out_of_scope,
+                    doubted_below=doubts,
                     below=doubted_below,
                     answer_confidence=answer_confidence,
                 )

@@ -26,6 +26,7 @@ _ASKS: Final = re.compile(
     r"|(?<!khong )(?<!chang )(?<!chua )(?:web|can bo|phong|bo phan|noi|dia chi|ung dung|app"
     r"|giay to|so|loai|cach|muc|thu tuc|ngan hang|ben) nao(?! cung| ca)"
     r"|may (?:ngay|hom|thang|tuan|nam|lan|buoc)(?! nay)(?: \w+){0,3} (?:thi|moi|nua)|muc may"
+    r"|mat may (?:ngay|hom|thang|tuan|nam)(?! roi| nay)"
     r"|bao nhieu|cho (?:(?:toi|em|minh|chau|bac|tui|con) )?xin(?! phep)|co phai"
     r"|(?:ho tro|giup|loi) gi)\b"
     r"|\b(?:duoc|khong) (?:chu|a|ha)$"

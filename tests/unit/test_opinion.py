@@ -148,6 +148,7 @@ def test_a_message_with_no_matter_gets_no_field() -> None:
         "xã có lớp dạy bán hàng online không ạ",
         "họ hỗ trợ được mình các việc như nộp hồ sơ không?",
         "o thon ai ho tro nguoi dan dung cac nen tang so vay",
+        "gửi ý kiến qua trợ lý thì mất mấy ngày",
     ],
 )
 def test_a_message_that_asks_how_where_or_what(text: str) -> None:
@@ -174,6 +175,7 @@ def test_a_message_that_asks_how_where_or_what(text: str) -> None:
         "không thấy ai trả lời vậy",
         "có ai đó gọi điện xưng công an",
         "sổ sức khỏe không có lần khám nào",
+        "nộp hồ sơ mất mấy ngày rồi mà chưa có kết quả",
         "",
     ],
 )
