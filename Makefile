@@ -102,9 +102,9 @@ nlu-report: setup
 
 # Benchmark, not a test (issue #22): first messages of a labelled set, each from a new
 # resident, through the real engine and actions; scores the first reply and counts the
-# questions before the summary. Tune on the development sets; measure on heldout9 (never
-# read; scripts/conversation_report.py lists which is which) and record it:
-#   make conversation-report ARGS="--set heldout9 --write --label 'After ...'"
+# questions before the summary. Tune on the development sets; measure on a held-out set
+# (never read; scripts/conversation_report.py lists which is which) and record it:
+#   make conversation-report ARGS="--set heldout15 --write --label 'After ...'"
 conversation-report: setup model
 	$(APP) scripts/conversation_report.py $(ARGS)
 
