@@ -18,8 +18,9 @@ how, where or what, with a sure FAQ answer, leans to the answer (`asks_with_a_su
 A message that asks how to do what an action does (see one's tickets, delete one's data,
 reach staff) gets the answer that explains it, with the action offered
 (`explained_first`). A message that asks with a sure answer but is read unsurely (below
-the fallback's threshold, a doubted out_of_scope, a `faq` less sure than its answer) gets
-the answer, not the fallback's menu (`doubted`).
+the fallback's threshold; out_of_scope, bot_challenge or report_misinformation below their
+own; a `faq` less sure than its answer) gets the answer, not the fallback's menu or an
+unasked form (`doubted`).
 
 Its reading is added to the parse data under ``opinion`` (kinds with probabilities, the
 three likeliest fields): the form shows the likely kind and field in one step the
@@ -275,13 +276,13 @@ def doubted(
     ranking: list[dict[str, Any]],
     *,
     sure_question: bool,
-    doubted_below: Mapping[str, float],
+    thresholds: Mapping[str, float],
     below: float,
     answer_confidence: float,
 ) -> list[dict[str, Any]] | None:
     """The ranking of a message that asks with a sure FAQ answer (`asks_with_a_sure_answer`)
     but was read as anything but an opinion with less than `below` (the fallback's
-    threshold), or as one of the intents of `doubted_below` with less than its threshold
+    threshold), or as one of the intents of `thresholds` with less than its threshold
     (`out_of_scope`, `bot_challenge`, `report_misinformation`: the words of a question the
     classifiers never saw): `faq` leads with the answer's confidence. «Con gái bảo tôi buôn
     bán thương mại điện tử, cái đó là thế nào hả?» is a question about the services;
@@ -296,7 +297,7 @@ def doubted(
     if name == "faq":
         # Its own reading, less sure than the answer: not a reason for the fallback.
         return _lead(ranking, "faq", answer_confidence) if confidence < answer_confidence else None
-    if confidence >= below and confidence >= doubted_below.get(str(name), 0.0):
+    if confidence >= below and confidence >= thresholds.get(str(name), 0.0):
         return None
     return _lead(ranking, "faq", answer_confidence)
 
@@ -492,7 +493,7 @@ class OpinionReader(GraphComponent):
                     intent,
                     ranking,
                     sure_question=sure_question,
-                    doubted_below=doubts,
+                    thresholds=doubts,
                     below=doubted_below,
                     answer_confidence=answer_confidence,
                 )

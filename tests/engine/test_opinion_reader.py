@@ -463,7 +463,7 @@ def test_a_doubted_out_of_scope_that_asks_with_a_sure_answer_gets_the_answer() -
     def read(intent: dict[str, Any], ranking: list[dict[str, Any]], **changed: Any) -> Any:
         settings = {
             "sure_question": True,
-            "doubted_below": {"out_of_scope": 0.7},
+            "thresholds": {"out_of_scope": 0.7},
             "below": 0.4,
             "answer_confidence": 0.98,
             **changed,
@@ -478,7 +478,7 @@ def test_a_doubted_out_of_scope_that_asks_with_a_sure_answer_gets_the_answer() -
     sure = {"name": "out_of_scope", "confidence": 0.91}
     assert read(sure, [sure]) is None
     assert read(unsure, ranking, sure_question=False) is None
-    assert read(unsure, ranking, doubted_below={}) is None
+    assert read(unsure, ranking, thresholds={}) is None
     greet = {"name": "greet", "confidence": 0.5}
     assert read(greet, [greet]) is None
 
@@ -488,7 +488,7 @@ def test_any_reading_below_the_fallback_that_asks_with_a_sure_answer_gets_the_an
     the privacy answer at 0.71. The fallback's menu would answer nothing."""
     weak = {"name": "request_human", "confidence": 0.38}
     ranking = [weak, {"name": "faq", "confidence": 0.29}, {"name": "greet", "confidence": 0.33}]
-    settings = {"doubted_below": {"out_of_scope": 0.7}, "below": 0.4, "answer_confidence": 0.71}
+    settings = {"thresholds": {"out_of_scope": 0.7}, "below": 0.4, "answer_confidence": 0.71}
     assert doubted(weak, ranking, sure_question=True, **settings) == [
         {"name": "faq", "confidence": 0.71},
         {"name": "request_human", "confidence": pytest.approx(0.29 * 0.38 / 0.71)},
@@ -506,7 +506,7 @@ def test_a_faq_reading_less_sure_than_its_sure_answer_takes_the_answers_confiden
     («... thì tìm gặp ai?») and the answer is sure (0.99): the answer goes out."""
     faq = {"name": "faq", "confidence": 0.52}
     ranking = [faq, {"name": "give_feedback", "confidence": 0.48}]
-    settings = {"doubted_below": {"out_of_scope": 0.7}, "below": 0.4}
+    settings = {"thresholds": {"out_of_scope": 0.7}, "below": 0.4}
     assert doubted(faq, ranking, sure_question=True, answer_confidence=0.99, **settings) == [
         {"name": "faq", "confidence": 0.99},
         {"name": "give_feedback", "confidence": pytest.approx(0.01)},
@@ -535,7 +535,7 @@ def test_a_form_intent_doubted_below_its_threshold_that_asks_gets_the_answer() -
     ranking = [unsure, {"name": "faq", "confidence": 0.24}]
     settings = {
         "sure_question": True,
-        "doubted_below": {"out_of_scope": 0.7, "report_misinformation": 0.7},
+        "thresholds": {"out_of_scope": 0.7, "report_misinformation": 0.7},
         "below": 0.4,
         "answer_confidence": 0.7,
     }
@@ -543,4 +543,4 @@ def test_a_form_intent_doubted_below_its_threshold_that_asks_gets_the_answer() -
     assert led is not None and led[0] == {"name": "faq", "confidence": 0.7}
     sure = {"name": "report_misinformation", "confidence": 0.9}
     assert doubted(sure, [sure, ranking[1]], **settings) is None
-    assert doubted(unsure, ranking, **{**settings, "doubted_below": {"out_of_scope": 0.7}}) is None
+    assert doubted(unsure, ranking, **{**settings, "thresholds": {"out_of_scope": 0.7}}) is None
