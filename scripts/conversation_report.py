@@ -61,7 +61,9 @@ DEVELOPMENT = (
     "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
     "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout13",
 )  # fmt: skip
-HELD_OUT = ("heldout12", "heldout14", "heldout15", "heldout16", "heldout17")
+HELD_OUT = (
+    "heldout12", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18",
+)  # fmt: skip
 SETS = {name: ROOT / "tests" / "conversation" / f"{name}.yml" for name in DEVELOPMENT + HELD_OUT}
 OPINION_TYPES = ("report", "request", "suggestion")
 OPINION_FORMS = frozenset({"feedback_form", "business_form"})
