@@ -17,12 +17,15 @@ from laikhe.vntext import normalize
 
 # Phrases that ask how, where, what, whom or whether (normalised: folded, abbreviations
 # expanded): a resident seeking information ("... thì mở chỗ nào", "làm chữ ký số được
-# không", "thì gặp ai", "là phong trào gì", "bắt đầu từ bước nào"). Not "bao giờ", "sao
-# mãi", "không ai", "lúc nào" or a bare "?": a complaint asks those of the commune.
+# không", "thì gặp ai", "là phong trào gì", "bắt đầu từ bước nào", "chỉ em cách"). Not
+# "bao giờ", "sao mãi", "không ai", "lúc nào" or a bare "?": a complaint asks those of the
+# commune.
 _ASKS: Final = re.compile(
     r"\b(?:the nao|lam sao|o dau|cho nao|kieu gi|la gi|bao lau|duoc khong|can gi"
     r"|bang cach nao|phai lam gi|go gi|khong a|nhung gi|(?:gap|hoi|lien he|tim) ai"
-    r"|la (?:cai|ngay|phong trao|chuong trinh) gi|(?:buoc|trang|hang) nao"
+    r"|(?<!khong )(?<!chang )(?<!chua )(?:goi|bao|nho) ai"
+    r"|la (?:cai|ngay|dip|viec|phong trao|chuong trinh|hoat dong) gi|(?:buoc|trang|hang) nao"
+    r"|chi (?:(?:em|toi|minh|bac|chau|con|tui|giup|ho) )?(?:duong|cach)\b(?! day)"
     r"|(?<!khong )(?<!chang )(?<!chua )(?:web|can bo|phong|bo phan|noi|dia chi|ung dung|app"
     r"|giay to|so|loai|cach|muc|thu tuc|ngan hang|ben) nao(?! cung| ca)"
     r"|may (?:ngay|hom|thang|tuan|nam|lan|buoc)(?! nay)(?: \w+){0,3} (?:thi|moi|nua)|muc may"
@@ -30,6 +33,8 @@ _ASKS: Final = re.compile(
     r"|bao nhieu|cho (?:(?:toi|em|minh|chau|bac|tui|con) )?xin(?! phep)|co phai"
     r"|(?:ho tro|giup|loi) gi)\b"
     r"|\b(?:duoc|khong) (?:chu|a|ha)$"
+    # "... học cái gì?" closing the message, not "chẳng hiểu cái gì".
+    r"|(?<!hieu )(?<!biet )(?<!duoc )\bcai gi(?: (?:vay|the|a|nhi|ha))?$"
     # "có / được ... không?" closing the message; "ai ... vậy?" (not "không thấy ai", "ai đó").
     r"|\b(?:co|duoc)\b.*\b(?:khong|chua)(?: a| vay| nhi| ha| the)?$"
     r"|(?<!khong )(?<!chang )(?<!chua )(?<!thay )\bai\b(?! do\b| cung\b| biet\b)"

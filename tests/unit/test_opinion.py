@@ -149,6 +149,12 @@ def test_a_message_with_no_matter_gets_no_field() -> None:
         "họ hỗ trợ được mình các việc như nộp hồ sơ không?",
         "o thon ai ho tro nguoi dan dung cac nen tang so vay",
         "gửi ý kiến qua trợ lý thì mất mấy ngày",
+        "muốn nhờ tổ công nghệ số sang cài máy thì gọi ai",
+        "mat the can cuoc thi bao ai",
+        "ủy ban treo băng rôn 10/10, là dịp gì",
+        "chỉ em cách mở sổ sức khỏe với",
+        "chi duong vao muc giay to voi",
+        "người già thì học cái gì?",
     ],
 )
 def test_a_message_that_asks_how_where_or_what(text: str) -> None:
@@ -176,6 +182,10 @@ def test_a_message_that_asks_how_where_or_what(text: str) -> None:
         "có ai đó gọi điện xưng công an",
         "sổ sức khỏe không có lần khám nào",
         "nộp hồ sơ mất mấy ngày rồi mà chưa có kết quả",
+        "mạng mất chỉ cách đây hai hôm",
+        "cắt điện cả ngày mà không báo ai",
+        "chị em trong thôn muốn học dùng điện thoại",
+        "cán bộ hướng dẫn mà tôi chẳng hiểu cái gì",
         "",
     ],
 )
