@@ -62,7 +62,7 @@ DEVELOPMENT = (
     "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout13",
 )  # fmt: skip
 HELD_OUT = (
-    "heldout12", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18",
+    "heldout12", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout20",
 )  # fmt: skip
 SETS = {name: ROOT / "tests" / "conversation" / f"{name}.yml" for name in DEVELOPMENT + HELD_OUT}
 OPINION_TYPES = ("report", "request", "suggestion")
