@@ -63,7 +63,7 @@ DEVELOPMENT = (
     "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout13",
     "heldout17", "heldout18",
 )  # fmt: skip
-HELD_OUT = ("heldout12", "heldout14", "heldout15", "heldout16", "heldout19")
+HELD_OUT = ("heldout12", "heldout14", "heldout15", "heldout16", "heldout19", "heldout20")
 SETS = {name: ROOT / "tests" / "conversation" / f"{name}.yml" for name in DEVELOPMENT + HELD_OUT}
 OPINION_TYPES = ("report", "request", "suggestion")
 OPINION_FORMS = frozenset({"feedback_form", "business_form"})
