@@ -20,13 +20,15 @@ from laikhe.vntext import normalize
 # không", "thì gặp ai", "là phong trào gì", "bắt đầu từ bước nào", "chỉ em cách"). Not
 # "bao giờ", "sao mãi", "không ai", "lúc nào" or a bare "?": a complaint asks those of the
 # commune.
+# Not after a negation: «không báo ai», «chẳng cán bộ nào», «chưa ai ... cả» complain.
+_NOT_NEGATED: Final = r"(?<!khong )(?<!chang )(?<!chua )"
 _ASKS: Final = re.compile(
     r"\b(?:the nao|lam sao|o dau|cho nao|kieu gi|la gi|bao lau|duoc khong|can gi"
     r"|bang cach nao|phai lam gi|go gi|khong a|nhung gi|(?:gap|hoi|lien he|tim) ai"
-    r"|(?<!khong )(?<!chang )(?<!chua )(?:goi|bao|nho) ai"
+    rf"|{_NOT_NEGATED}(?:goi|bao|nho) ai"
     r"|la (?:cai|ngay|dip|viec|phong trao|chuong trinh|hoat dong) gi|(?:buoc|trang|hang) nao"
     r"|chi (?:(?:em|toi|minh|bac|chau|con|tui|giup|ho) )?(?:duong|cach)\b(?! day)"
-    r"|(?<!khong )(?<!chang )(?<!chua )(?:web|can bo|phong|bo phan|noi|dia chi|ung dung|app"
+    rf"|{_NOT_NEGATED}(?:web|can bo|phong|bo phan|noi|dia chi|ung dung|app"
     r"|giay to|so|loai|cach|muc|thu tuc|ngan hang|ben) nao(?! cung| ca)"
     r"|may (?:ngay|hom|thang|tuan|nam|lan|buoc)(?! nay)(?: \w+){0,3} (?:thi|moi|nua)|muc may"
     r"|mat may (?:ngay|hom|thang|tuan|nam)(?! roi| nay)"
@@ -37,7 +39,7 @@ _ASKS: Final = re.compile(
     r"|(?<!hieu )(?<!biet )(?<!duoc )\bcai gi(?: (?:vay|the|a|nhi|ha))?$"
     # "có / được ... không?" closing the message; "ai ... vậy?" (not "không thấy ai", "ai đó").
     r"|\b(?:co|duoc)\b.*\b(?:khong|chua)(?: a| vay| nhi| ha| the)?$"
-    r"|(?<!khong )(?<!chang )(?<!chua )(?<!thay )\bai\b(?! do\b| cung\b| biet\b)"
+    rf"|{_NOT_NEGATED}(?<!thay )\bai\b(?! do\b| cung\b| biet\b)"
     r".*\b(?:vay|the|nhi|ha)\b"
 )
 
