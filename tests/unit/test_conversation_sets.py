@@ -28,77 +28,10 @@ EARLIER = {
     "heldout3": ("dev", "dev2", "heldout", "heldout2"),
     "heldout4": ("dev", "dev2", "dev3", "heldout", "heldout2", "heldout3"),
     "heldout5": ("dev", "dev2", "dev3", "heldout", "heldout2", "heldout3", "heldout4"),
-    "heldout6": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-    ),
-    "heldout7": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6",
-    ),
-    "heldout8": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7",
-    ),
-    "heldout9": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8",
-    ),
-    "heldout10": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9",
-    ),
-    "heldout11": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10",
-    ),
-    # Written side by side with heldout11.
-    "heldout12": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11",
-    ),
-    "heldout13": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-    ),
-    # Written side by side with heldout13.
-    "heldout14": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13",
-    ),
-    "heldout15": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13", "heldout14",
-    ),
-    # Written side by side with heldout15.
-    "heldout16": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13", "heldout14", "heldout15",
-    ),
-    "heldout17": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13", "heldout14", "heldout15", "heldout16",
-    ),
-    # Written side by side with heldout17.
-    "heldout18": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13", "heldout14", "heldout15", "heldout16",
-    ),
-    "heldout19": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18",
-    ),
-    # Written side by side with heldout19.
-    "heldout20": (
-        "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-        "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12",
-        "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18",
-    ),
+    # From heldout6 on, each was written after every set before it in SETS had been
+    # measured, and shares nothing with any of them (heldout18 and heldout20, each written
+    # side by side with the set before it, included).
+    **{name: SETS[: SETS.index(name)] for name in SETS[SETS.index("heldout6") :]},
 }  # fmt: skip
 # Each set against the sets it must share nothing with: the held-out sets against the
 # earlier ones; dev2, a development set written after heldout2, against dev, heldout and
