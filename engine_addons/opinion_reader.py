@@ -99,6 +99,7 @@ REDIRECT_FROM = "redirect_from"
 EXPLAIN_FIRST = "explain_first"
 DOUBTED = "doubted"
 DOUBTED_BELOW = "doubted_below"
+UNSURE_ANSWER = "unsure_answer"
 KIND_C = "kind_C"
 FIELD_C = "field_C"
 # What the saved regressions and vectorizers are made of: loading refuses anything else.
@@ -271,6 +272,30 @@ def explained_first(
     return _lead(ranking, "faq", float(intent.get("confidence") or 0.0))
 
 
+def explained_action(
+    intent: Mapping[str, Any],
+    ranking: list[dict[str, Any]],
+    *,
+    asks: bool,
+    answer: str | None,
+    explains: Mapping[str, Any],
+) -> str | None:
+    """The action whose "how do I ..." a message read as `faq` asks («muốn tra cứu ý kiến
+    đã gửi thì làm thế nào»): the action intent ranks next, and the selected answer is the
+    one that explains it (`explains`). Its answer then carries the action's button, as
+    `explained_first` gives it when the action intent led. None otherwise: a question on
+    the same answer that is not about the action («góp ý ở đây xử lý theo quy trình
+    nào») gets the answer alone."""
+    if not asks or answer is None or intent.get(INTENT_NAME_KEY) != "faq":
+        return None
+    runner_up = next(
+        (str(entry[INTENT_NAME_KEY]) for entry in ranking if entry[INTENT_NAME_KEY] != "faq"), None
+    )
+    if runner_up is None or answer not in (explains.get(runner_up) or ()):
+        return None
+    return runner_up
+
+
 def doubted(
     intent: Mapping[str, Any],
     ranking: list[dict[str, Any]],
@@ -298,6 +323,21 @@ def doubted(
         # Its own reading, less sure than the answer: not a reason for the fallback.
         return _lead(ranking, "faq", answer_confidence) if confidence < answer_confidence else None
     if confidence >= below and confidence >= thresholds.get(str(name), 0.0):
+        return None
+    return _lead(ranking, "faq", answer_confidence)
+
+
+def answer_doubted(
+    ranking: list[dict[str, Any]], answer_confidence: float, *, below: float
+) -> list[dict[str, Any]] | None:
+    """The ranking of a `faq` reading whose selected answer is less sure than `below`:
+    `faq` keeps the answer's confidence, so that with `below` at the fallback's threshold
+    an answer the selector barely chose («nhà tôi làm lại mái tôn có phải xin phép
+    không», dịch vụ công at 0.24) gives the fallback's «not understood» and the offer to
+    ask staff, not a wrong answer. None otherwise."""
+    if not ranking or ranking[0][INTENT_NAME_KEY] != "faq":
+        return None
+    if answer_confidence >= below or float(ranking[0]["confidence"]) <= answer_confidence:
         return None
     return _lead(ranking, "faq", answer_confidence)
 
@@ -376,6 +416,7 @@ class OpinionReader(GraphComponent):
             EXPLAIN_FIRST: {},
             DOUBTED: {},
             DOUBTED_BELOW: 0.0,
+            UNSURE_ANSWER: 0.0,
             KIND_C: 3.0,
             FIELD_C: 10.0,
         }
@@ -403,8 +444,9 @@ class OpinionReader(GraphComponent):
         for name in (QUESTION_BACK, ASKED_BACK, SURE_ANSWER):
             if not 0.0 < float(config[name]) <= 1.0:
                 raise ValueError(f"OpinionReader: need 0 < {name} <= 1")
-        if not 0.0 <= float(config[DOUBTED_BELOW]) <= 1.0:
-            raise ValueError(f"OpinionReader: need 0 <= {DOUBTED_BELOW} <= 1")
+        for name in (DOUBTED_BELOW, UNSURE_ANSWER):
+            if not 0.0 <= float(config[name]) <= 1.0:
+                raise ValueError(f"OpinionReader: need 0 <= {name} <= 1")
         doubts = config[DOUBTED] or {}
         if not isinstance(doubts, dict) or not all(
             isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0 for v in doubts.values()
@@ -457,6 +499,7 @@ class OpinionReader(GraphComponent):
         explains = self.config[EXPLAIN_FIRST] or {}
         doubts = {str(k): float(v) for k, v in (self.config[DOUBTED] or {}).items()}
         doubted_below = float(self.config[DOUBTED_BELOW])
+        unsure = float(self.config[UNSURE_ANSWER])
         for message, kinds, fields in zip(
             messages,
             self._probabilities(self.kind_clf, x),
@@ -497,10 +540,17 @@ class OpinionReader(GraphComponent):
                     below=doubted_below,
                     answer_confidence=answer_confidence,
                 )
+            if opinion_share(kinds) < offer:  # an opinion keeps the answer with the offer
+                new_ranking = (
+                    answer_doubted(new_ranking or ranking, answer_confidence, below=unsure)
+                    or new_ranking
+                )
             if new_ranking is not None and new_ranking[0][INTENT_NAME_KEY] == "faq":
                 new_ranking[0][FULL_RETRIEVAL_INTENT] = answer
             if new_ranking is None or new_ranking[0][INTENT_NAME_KEY] == was:
-                was = None  # the same intent, at most more confident
+                # The same intent, at most more confident; a `faq` reading may still answer
+                # how to do an action, and offer it.
+                was = explained_action(intent, ranking, asks=asks, answer=answer, explains=explains)
             if new_ranking is None:
                 new_ranking = confirmed(intent, ranking, kinds, start=start)
             if new_ranking:

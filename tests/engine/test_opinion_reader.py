@@ -22,11 +22,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from engine_addons.opinion_reader import (
     OPINION,
     OpinionReader,
+    answer_doubted,
     answer_kept,
     answered_as_faq,
     asks_with_a_sure_answer,
     confirmed,
     doubted,
+    explained_action,
     explained_first,
     field_label,
     kind_label,
@@ -281,6 +283,28 @@ def test_a_question_keeps_its_faq_answer(
     assert found["redirected_from"] is None
 
 
+def test_process_gives_a_question_with_an_unsure_answer_only_that_answers_confidence(
+    trained: tuple[LocalModelStorage, Any, OpinionReader],
+) -> None:
+    storage, featurizer, _ = trained
+    reader = OpinionReader.load(
+        {**CONFIG, "unsure_answer": 0.4}, storage, Resource("reader"), context()
+    )
+
+    def unsure(text: str) -> Message:
+        message = faq_parse(text, storage, featurizer)
+        response = {"intent_response_key": "faq/vneid_register", "confidence": 0.25}
+        message.set("response_selector", {"faq": {"response": response, "ranking": []}})
+        return message
+
+    question, report = unsure("vneid la gi"), unsure("mang internet o thon toi mat suot")
+    reader.process([question, report])
+    assert question.get(INTENT)["name"] == "faq"
+    assert question.get(INTENT)["confidence"] == pytest.approx(0.25)
+    # Read as an opinion: the reader's own route (the form, or the answer with the offer).
+    assert report.get(INTENT)["name"] == "give_feedback"
+
+
 def test_loaded_reader_reads_like_the_trained_one(
     trained: tuple[LocalModelStorage, Any, OpinionReader],
 ) -> None:
@@ -427,6 +451,49 @@ def test_asking_how_to_do_an_action_gets_the_answer_that_explains_it() -> None:
     )
 
 
+def test_a_faq_reading_with_an_unsure_answer_keeps_only_the_answers_confidence() -> None:
+    faq = {"name": "faq", "confidence": 0.6}
+    ranking = [faq, {"name": "out_of_scope", "confidence": 0.3}]
+    ranking += [{"name": "greet", "confidence": 0.1}]
+    assert answer_doubted(ranking, 0.24, below=0.4) == [
+        {"name": "faq", "confidence": 0.24},
+        {"name": "out_of_scope", "confidence": pytest.approx(0.76 * 0.75)},
+        {"name": "greet", "confidence": pytest.approx(0.76 * 0.25)},
+    ]
+    # A sure answer, a reading already less sure than its answer, or not faq: unchanged.
+    assert answer_doubted(ranking, 0.4, below=0.4) is None
+    assert answer_doubted([{"name": "faq", "confidence": 0.2}], 0.3, below=0.4) is None
+    assert answer_doubted(ranking[1:], 0.1, below=0.4) is None
+    assert answer_doubted([], 0.1, below=0.4) is None
+
+
+def test_a_faq_reading_that_asks_how_to_do_an_action_names_it_for_its_button() -> None:
+    faq = {"name": "faq", "confidence": 0.95}
+    ranking = [faq, {"name": "check_ticket_status", "confidence": 0.03}]
+    ranking += [{"name": "give_feedback", "confidence": 0.02}]
+    action = explained_action(
+        faq, ranking, asks=True, answer="faq/feedback_process", explains=EXPLAINS
+    )
+    assert action == "check_ticket_status"
+    # Not asking, another answer, none, the action not next, or not read as faq: no action.
+    for asks, answer in ((False, "faq/feedback_process"), (True, "faq/privacy"), (True, None)):
+        assert explained_action(faq, ranking, asks=asks, answer=answer, explains=EXPLAINS) is None
+    feedback_next = [faq, ranking[2], ranking[1]]
+    assert (
+        explained_action(
+            faq, feedback_next, asks=True, answer="faq/feedback_process", explains=EXPLAINS
+        )
+        is None
+    )
+    status = {"name": "check_ticket_status", "confidence": 0.9}
+    assert (
+        explained_action(
+            status, [status, faq], asks=True, answer="faq/feedback_process", explains=EXPLAINS
+        )
+        is None
+    )
+
+
 def test_process_answers_how_to_see_ones_tickets_and_keeps_the_request(
     trained: tuple[LocalModelStorage, Any, OpinionReader],
 ) -> None:
@@ -435,9 +502,10 @@ def test_process_answers_how_to_see_ones_tickets_and_keeps_the_request(
         {**CONFIG, "explain_first": EXPLAINS}, storage, Resource("reader"), context()
     )
 
-    def status(text: str) -> Message:
+    def status(text: str, first: str = "check_ticket_status") -> Message:
         message = parse(text, storage, featurizer)
-        ranking = [{"name": "check_ticket_status", "confidence": 0.8}]
+        other = "faq" if first == "check_ticket_status" else "check_ticket_status"
+        ranking = [{"name": first, "confidence": 0.8}, {"name": other, "confidence": 0.1}]
         message.set(INTENT, ranking[0])
         message.set(INTENT_RANKING_KEY, ranking)
         response = {"intent_response_key": "faq/feedback_process", "confidence": 0.5}
@@ -454,6 +522,11 @@ def test_process_answers_how_to_see_ones_tickets_and_keeps_the_request(
     assert asked.get(OPINION)["redirected_from"] == "check_ticket_status"
     assert said.get(INTENT)["name"] == "check_ticket_status"
     assert said.get(OPINION)["redirected_from"] is None
+    # Read as faq already, the action next: the answer, and the action for its button.
+    read_as_faq = status("muốn tra cứu ý kiến đã gửi thì làm thế nào", first="faq")
+    reader.process([read_as_faq])
+    assert read_as_faq.get(INTENT)["name"] == "faq"
+    assert read_as_faq.get(OPINION)["redirected_from"] == "check_ticket_status"
 
 
 def test_a_doubted_out_of_scope_that_asks_with_a_sure_answer_gets_the_answer() -> None:
