@@ -13,7 +13,7 @@ ENGINE := .venv/engine/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report conversation-report report bench bench-back-office demo-data clean
+.PHONY: help run test system-deps setup migrate load-config model lint typecheck validate story-test nlu-report conversation-report residents-nlu report bench bench-back-office demo-data clean
 
 help:
 	@echo "make run   - start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else a terminal chat; Zalo too if ZALO_BOT_TOKEN is set)"
@@ -107,6 +107,11 @@ nlu-report: setup
 #   make conversation-report ARGS="--set heldout15 --write --label 'After ...'"
 conversation-report: setup model
 	$(APP) scripts/conversation_report.py $(ARGS)
+
+# The development sets' first messages as training data (nlu/residents.yml); rerun after
+# changing a development set, or moving a held-out set to DEVELOPMENT.
+residents-nlu: .venv/app/.synced
+	$(APP) scripts/residents_nlu.py
 
 # Benchmark, not a test: the whole path under 1, 10 and 50 simulated residents, and each
 # layer alone; Telegram, Zalo and the web chat window side by side; writes

@@ -51,20 +51,13 @@ import yaml
 from admin.database import prepare
 from bot.engine_client import EngineClient
 from laikhe.labels import KIND_LABELS
+from scripts.conversation_sets import DEVELOPMENT, HELD_OUT, set_path
 from scripts.model import PIPELINES, SHIPPED, ensure_model, fingerprint
 from scripts.stack import ROOT, Stack, free_port
 
-# Development sets: tune on them, their failing items are printed. Held-out sets: measure
-# only, their failing items are never shown. heldout..heldout11 and heldout13 were held out
-# until they had been measured; their failing items were then read, and they develop now
-# (heldout17 and heldout18 too).
-DEVELOPMENT = (
-    "dev", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-    "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout13",
-    "heldout17", "heldout18",
-)  # fmt: skip
-HELD_OUT = ("heldout12", "heldout14", "heldout15", "heldout16", "heldout19", "heldout20")
-SETS = {name: ROOT / "tests" / "conversation" / f"{name}.yml" for name in DEVELOPMENT + HELD_OUT}
+# Development sets: tune on them, their failing items are printed (and their messages are
+# training data). Held-out sets: measure only, their failing items are never shown.
+SETS = {name: set_path(name) for name in DEVELOPMENT + HELD_OUT}
 OPINION_TYPES = ("report", "request", "suggestion")
 OPINION_FORMS = frozenset({"feedback_form", "business_form"})
 OPINION_PAYLOADS = ("/give_feedback", "/business_proposal")
