@@ -51,7 +51,7 @@ import yaml
 from admin.database import prepare
 from bot.engine_client import EngineClient
 from laikhe.labels import KIND_LABELS
-from scripts.conversation_sets import DEVELOPMENT, HELD_OUT, set_path
+from scripts.conversation_sets import DEVELOPMENT, HELD_OUT, set_items, set_path
 from scripts.model import PIPELINES, SHIPPED, ensure_model, fingerprint
 from scripts.stack import ROOT, Stack, free_port
 
@@ -118,9 +118,8 @@ class Result:
     transcript: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load_set(path: Path) -> list[Item]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Item(**entry) for entry in data["items"]]
+def load_set(name: str) -> list[Item]:
+    return [Item(**entry) for entry in set_items(name)]
 
 
 def has_diacritics(text: str) -> bool:
@@ -616,7 +615,7 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     args = parser.parse_args(argv)
 
-    items = load_set(SETS[args.set])[: args.limit]
+    items = load_set(args.set)[: args.limit]
     commune = yaml.safe_load((ROOT / "config" / "commune.yml").read_text(encoding="utf-8"))
     field_names = {c["code"]: c["name"] for c in commune["categories"]}
     villages = {fold(v["name"]): v["code"] for v in commune["villages"]}

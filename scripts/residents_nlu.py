@@ -20,6 +20,7 @@ NLU test sets (tests/nlu/) or of a held-out set, which must never be trained.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,11 +43,13 @@ HEADER: Final = """\
 """
 # Entity annotation would be read out of a text; the sets have none, and one would be a typo.
 ANNOTATION: Final = "]("
+# An annotated training example («[show:LK-2026-000001](op)») is the text without it.
+ENTITY: Final = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
 
 
 def texts_of(path: Path) -> list[str]:
     """Texts of every block of one NLU file, given as a Markdown-like string or as a
-    list of {text, metadata}."""
+    list of {text, metadata}, entity annotations taken out."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     found: list[str] = []
     for block in data.get("nlu") or []:
@@ -57,7 +60,7 @@ def texts_of(path: Path) -> list[str]:
             found += [
                 line.strip()[2:] for line in str(examples).splitlines() if line.strip()[:2] == "- "
             ]
-    return found
+    return [ENTITY.sub(r"\1\2", text) for text in found]
 
 
 def never_trained() -> set[str]:

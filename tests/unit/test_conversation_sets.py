@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from laikhe.vntext import fold_diacritics, normalize
-from scripts.conversation_sets import DEVELOPMENT, HELD_OUT
+from scripts import residents_nlu
+from scripts.conversation_sets import DEVELOPMENT, HELD_OUT, set_items
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = (
@@ -65,12 +66,6 @@ TYPE_KIND = {
     "question": "cau_hoi",
 }
 LABELS = {"text", "type", "kind", "field", "faq", "business", "village", "name", "phone"}
-ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
-
-
-def items(name: str) -> list[dict[str, Any]]:
-    path = ROOT / "tests" / "conversation" / f"{name}.yml"
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
 
 
 def key(text: str) -> str:
@@ -78,26 +73,12 @@ def key(text: str) -> str:
     return normalize(text)
 
 
-def block_examples(block: dict[str, Any]) -> list[str]:
-    """Texts of one NLU block, given as a Markdown-like string or, when examples carry
-    metadata (nlu/opinions.yml), as a list of {text, metadata}."""
-    examples = block.get("examples") or ""
-    if isinstance(examples, list):
-        lines = [str(example["text"]).strip() for example in examples]
-    else:
-        lines = [ln.strip()[2:] for ln in str(examples).splitlines() if ln.strip().startswith("- ")]
-    return [ANNOTATION.sub(r"\1\2", line) for line in lines]
-
-
 def training_sentences(*, written_by_hand: bool = False) -> set[str]:
-    found: set[str] = set()
-    for path in sorted((ROOT / "nlu").glob("*.yml")):
-        if written_by_hand and path.name == "residents.yml":
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            found.update(key(text) for text in block_examples(block))
-    return found
+    """Normalised training sentences: of nlu/ by hand, or of all of nlu/."""
+    by_hand = residents_nlu.hand_written()
+    if written_by_hand:
+        return by_hand
+    return by_hand | {key(text) for text in residents_nlu.texts_of(residents_nlu.TARGET)}
 
 
 def commune() -> dict[str, Any]:
@@ -114,7 +95,7 @@ def test_each_item_is_labelled_with_known_codes(name: str) -> None:
     fields = {c["code"] for c in commune()["categories"]}
     villages = {v["name"] for v in commune()["villages"]}
     faqs = faq_keys()
-    for item in items(name):
+    for item in set_items(name):
         assert set(item) <= LABELS, item
         assert TYPE_KIND[item["type"]] == item["kind"], item
         if item["type"] == "question":
@@ -132,7 +113,7 @@ def test_each_item_is_labelled_with_known_codes(name: str) -> None:
 
 @pytest.mark.parametrize("name", SETS)
 def test_each_set_is_mixed_as_residents_write(name: str) -> None:
-    found = items(name)
+    found = set_items(name)
     assert len(found) >= 150
     questions = sum(item["type"] == "question" for item in found) / len(found)
     low, high = QUESTION_SHARE.get(name, (0.35, 0.45))
@@ -158,13 +139,13 @@ def test_each_set_is_mixed_as_residents_write(name: str) -> None:
 @pytest.mark.parametrize("name", SETS)
 def test_no_sentence_comes_from_the_training_data(name: str) -> None:
     trained = training_sentences(written_by_hand=name in DEVELOPMENT)
-    copied = [item["text"] for item in items(name) if key(item["text"]) in trained]
+    copied = [item["text"] for item in set_items(name) if key(item["text"]) in trained]
     assert copied == []
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_no_sentence_is_repeated_within_a_set(name: str) -> None:
-    keys = [key(item["text"]) for item in items(name)]
+    keys = [key(item["text"]) for item in set_items(name)]
     assert len(keys) == len(set(keys))
 
 
@@ -182,8 +163,8 @@ def test_every_held_out_set_is_kept_apart_from_every_development_set() -> None:
 def test_a_set_shares_no_sentence_with_the_sets_kept_apart_from_it(
     name: str, earlier: tuple[str, ...]
 ) -> None:
-    seen = {key(item["text"]) for other in earlier for item in items(other)}
-    assert [i["text"] for i in items(name) if key(i["text"]) in seen] == []
+    seen = {key(item["text"]) for other in earlier for item in set_items(other)}
+    assert [i["text"] for i in set_items(name) if key(i["text"]) in seen] == []
 
 
 @pytest.mark.parametrize(("name", "earlier"), sorted(APART.items()))
@@ -192,9 +173,9 @@ def test_no_sentence_is_one_of_a_set_kept_apart_with_a_few_words_changed(
 ) -> None:
     """Same template, other filler: most of the words shared (the topic names alone share
     about half of a short question's words)."""
-    seen = [set(key(item["text"]).split()) for other in earlier for item in items(other)]
+    seen = [set(key(item["text"]).split()) for other in earlier for item in set_items(other)]
     near = []
-    for item in items(name):
+    for item in set_items(name):
         words = set(key(item["text"]).split())
         if any(len(words & other) / len(words | other) >= 0.7 for other in seen):
             near.append(item["text"])
